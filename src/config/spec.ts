@@ -1,0 +1,182 @@
+/**
+ * Small typed builders for configuration variables. Each spec knows its environment name, default,
+ * one line of meaning and how to parse (and reject) a raw string.
+ */
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export interface VariableSpec<T> {
+  env: string;
+  /** Default as it appears in ENV_DEFAULT ('' = unset). */
+  defaultText: string;
+  description: string;
+  /** Config group for docs. */
+  group: string;
+  /** Parses a raw value (already trimmed, never empty). Throws ConfigError with what is allowed. */
+  parse(raw: string): T;
+  /** Value when the variable is unset or empty. */
+  fallback: T;
+}
+
+type Common = { group: string };
+
+export function str(env: string, fallback: string, description: string, o: Common): VariableSpec<string> {
+  return { env, defaultText: fallback, description, group: o.group, fallback, parse: (raw) => raw };
+}
+
+/** A string that may be unset (undefined). */
+export function optionalStr(env: string, description: string, o: Common & { secret?: boolean }): VariableSpec<string | undefined> {
+  return { env, defaultText: '', description, group: o.group, fallback: undefined, parse: (raw) => raw };
+}
+
+export function int(
+  env: string,
+  fallback: number,
+  description: string,
+  o: Common & { min?: number; max?: number },
+): VariableSpec<number> {
+  return {
+    env,
+    defaultText: String(fallback),
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      if (!/^[+-]?\d+$/.test(raw)) throw new ConfigError(env, `"${raw}" is not an integer${range(o.min, o.max)}`);
+      const n = Number(raw);
+      checkRange(env, raw, n, o.min, o.max);
+      return n;
+    },
+  };
+}
+
+export function num(
+  env: string,
+  fallback: number,
+  description: string,
+  o: Common & { min?: number; max?: number },
+): VariableSpec<number> {
+  return {
+    env,
+    defaultText: String(fallback),
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new ConfigError(env, `"${raw}" is not a number${range(o.min, o.max)}`);
+      checkRange(env, raw, n, o.min, o.max);
+      return n;
+    },
+  };
+}
+
+/** A number that may be unset (undefined = derive it, e.g. from detected hardware). */
+export function optionalNum(
+  env: string,
+  description: string,
+  o: Common & { min?: number; max?: number },
+): VariableSpec<number | undefined> {
+  const inner = num(env, 0, description, o);
+  return { ...inner, defaultText: '', fallback: undefined, parse: inner.parse };
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+export function bool(env: string, fallback: boolean, description: string, o: Common): VariableSpec<boolean> {
+  return {
+    env,
+    defaultText: String(fallback),
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      const v = raw.toLowerCase();
+      if (TRUE.has(v)) return true;
+      if (FALSE.has(v)) return false;
+      throw new ConfigError(env, `"${raw}" is not a boolean (allowed: true, false, 1, 0, yes, no, on, off)`);
+    },
+  };
+}
+
+export function oneOf<const T extends string>(
+  env: string,
+  values: readonly T[],
+  fallback: T,
+  description: string,
+  o: Common,
+): VariableSpec<T> {
+  return {
+    env,
+    defaultText: fallback,
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      const v = raw.toLowerCase();
+      const hit = values.find((x) => x === v);
+      if (!hit) throw new ConfigError(env, `"${raw}" is not allowed (allowed: ${values.join(', ')})`);
+      return hit;
+    },
+  };
+}
+
+/** Comma-separated list; empty items dropped. */
+export function list(env: string, fallback: string[], description: string, o: Common): VariableSpec<string[]> {
+  return {
+    env,
+    defaultText: fallback.join(','),
+    description,
+    group: o.group,
+    fallback,
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+  };
+}
+
+/** An http(s) URL, trailing slash removed. */
+export function url(env: string, fallback: string | undefined, description: string, o: Common): VariableSpec<string | undefined> {
+  return {
+    env,
+    defaultText: fallback ?? '',
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new ConfigError(env, `"${raw}" is not a URL (expected e.g. http://host:port)`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+        throw new ConfigError(env, `"${raw}" must be an http:// or https:// URL`);
+      }
+      return raw.replace(/\/+$/, '');
+    },
+  };
+}
+
+function range(min?: number, max?: number): string {
+  if (min !== undefined && max !== undefined) return ` (allowed: ${min} to ${max})`;
+  if (min !== undefined) return ` (allowed: >= ${min})`;
+  if (max !== undefined) return ` (allowed: <= ${max})`;
+  return '';
+}
+
+function checkRange(env: string, raw: string, n: number, min?: number, max?: number): void {
+  if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
+    throw new ConfigError(env, `${raw} is out of range${range(min, max)}`);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Every ROUTER_* variable of the product, in one table. ENV_DEFAULT and docs/configuration.md are
+ * generated from it (`npm run config:docs`), and a test checks they match.
+ *
+ * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
+ * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
+ */
+import { bool, int, list, num, oneOf, optionalNum, optionalStr, str, url } from './spec.js';
+
+export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const server = { group: 'Server' };
+const backends = { group: 'Backends' };
+const routing = { group: 'Routing' };
+const profiling = { group: 'Profiling and benchmarks' };
+const judge = { group: 'Judges' };
+const cache = { group: 'Caching' };
+const vram = { group: 'GPU memory' };
+const security = { group: 'Security and limits' };
+
+export const VARIABLES = {
+  // Server
+  host: str('ROUTER_HOST', '0.0.0.0', 'Address to listen on (REST, Connect, gRPC-Web and gRPC share one port).', server),
+  port: int('ROUTER_PORT', 11436, 'TCP port to listen on.', { ...server, min: 1, max: 65535 }),
+  logLevel: oneOf('ROUTER_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level.', server),
+  logFormat: oneOf('ROUTER_LOG_FORMAT', ['text', 'json'] as const, 'text', 'Log format: text (human-readable) or json (one JSON object per line).', server),
+  databaseUrl: str(
+    'ROUTER_DATABASE_URL',
+    'sqlite:///data/router.db',
+    'Database: sqlite:///relative/path.db (three slashes), sqlite:////absolute/path.db (four) or a plain file path.',
+    server,
+  ),
+  shutdownTimeout: num('ROUTER_SHUTDOWN_TIMEOUT', 10, 'Seconds to drain in-flight requests on SIGTERM/SIGINT before closing connections.', {
+    ...server,
+    min: 0,
+    max: 3600,
+  }),
+  redisUrl: optionalStr('ROUTER_REDIS_URL', 'Redis URL shared by several replicas (caches, rate limits, locks); unset = in-process.', server),
+
+  // Backends
+  provider: oneOf('ROUTER_PROVIDER', PROVIDERS, 'ollama', 'Single-backend mode (used when ROUTER_BACKENDS is unset): ollama, llama.cpp, openai or gguf.', backends),
+  ollamaUrl: url('ROUTER_OLLAMA_URL', 'http://localhost:11434', 'Ollama base URL (single-backend mode).', backends),
+  llamaCppUrl: url('ROUTER_LLAMA_CPP_URL', 'http://localhost:8080', 'llama.cpp server or llama-swap base URL (single-backend mode).', backends),
+  openaiBaseUrl: url('ROUTER_OPENAI_BASE_URL', undefined, 'OpenAI-compatible base URL including /v1 (single-backend mode).', backends),
+  openaiApiKey: optionalStr('ROUTER_OPENAI_API_KEY', 'API key for ROUTER_OPENAI_BASE_URL.', { ...backends, secret: true }),
+  ggufDir: str('ROUTER_GGUF_DIR', './models', 'Folder of .gguf files for the embedded backend (single-backend mode with ROUTER_PROVIDER=gguf).', backends),
+  backends: list(
+    'ROUTER_BACKENDS',
+    [],
+    'Several backends at once: name=kind:location,... e.g. gpu=ollama:http://10.0.0.5:11434,local=gguf:/models.',
+    backends,
+  ),
+  plugins: list('ROUTER_PLUGINS', [], 'Third-party plugins: npm package names or file paths, comma-separated.', backends),
+  modelPrefix: str('ROUTER_MODEL_PREFIX', '', 'Prefix added to every backend model id the router exposes.', backends),
+  modelKeepAlive: str('ROUTER_MODEL_KEEP_ALIVE', '5m', 'Ollama keep_alive for loaded models (Go duration, seconds, or -1 for forever).', backends),
+  ggufThreads: int('ROUTER_GGUF_THREADS', 0, 'CPU threads per embedded GGUF context (0 = chosen from the core count).', { ...backends, min: 0, max: 256 }),
+  generationTimeout: num('ROUTER_GENERATION_TIMEOUT', 300, 'Seconds an upstream generation may take in total.', { ...backends, min: 1, max: 86400 }),
+  firstTokenTimeout: num('ROUTER_FIRST_TOKEN_TIMEOUT', 60, 'Seconds to wait for the first token before trying the next model.', {
+    ...backends,
+    min: 1,
+    max: 3600,
+  }),
+
+  // Routing
+  externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers.', routing),
+  qualityPreference: num('ROUTER_QUALITY_PREFERENCE', 0.5, 'Balance of speed (0.0) against quality (1.0).', { ...routing, min: 0, max: 1 }),
+  weightCapability: num('ROUTER_WEIGHT_CAPABILITY', 0.4, 'Score weight of the measured per-category capability.', { ...routing, min: 0, max: 1 }),
+  weightBenchmark: num('ROUTER_WEIGHT_BENCHMARK', 0.3, 'Score weight of public benchmark scores.', { ...routing, min: 0, max: 1 }),
+  weightSpeed: num('ROUTER_WEIGHT_SPEED', 0.2, 'Score weight of measured speed.', { ...routing, min: 0, max: 1 }),
+  weightRecency: num('ROUTER_WEIGHT_RECENCY', 0.1, 'Score weight of the penalty against overusing one model.', { ...routing, min: 0, max: 1 }),
+  cascadingEnabled: bool('ROUTER_CASCADING_ENABLED', true, 'Retry with the next-best model when the chosen one fails before its first token.', routing),
+  cascadingMaxAttempts: int('ROUTER_CASCADING_MAX_ATTEMPTS', 3, 'Most models tried for one request.', { ...routing, min: 1, max: 20 }),
+  feedbackEnabled: bool('ROUTER_FEEDBACK_ENABLED', true, 'Accept POST /v1/feedback and let it shift routing scores.', routing),
+  exposeModels: bool('ROUTER_EXPOSE_MODELS', false, 'List backend models in GET /v1/models besides the router models.', routing),
+  signatureEnabled: bool('ROUTER_SIGNATURE_ENABLED', false, 'Append a signature naming the model to each answer.', routing),
+  signatureFormat: str('ROUTER_SIGNATURE_FORMAT', '\\n\\n— answered by {model}', 'Signature text; {model} is replaced by the model id, \\n by a newline.', routing),
+  corsOrigins: list('ROUTER_CORS_ORIGINS', ['*'], 'Origins allowed by CORS on /v1 (never on /admin); * = any.', routing),
+  embedModel: optionalStr('ROUTER_EMBED_MODEL', 'Embedding model for the semantic cache and the embedding classifier (unset = both off).', routing),
+
+  // Profiling and benchmarks
+  pollingInterval: int('ROUTER_POLLING_INTERVAL', 60, 'Seconds between model discovery rounds (0 = only at start-up).', { ...profiling, min: 0, max: 86400 }),
+  profileOnStartup: bool('ROUTER_PROFILE_ON_STARTUP', true, 'Profile new or changed models automatically.', profiling),
+  profileTimeout: num('ROUTER_PROFILE_TIMEOUT', 90, 'Seconds per profiling prompt (scaled up for large models).', { ...profiling, min: 1, max: 3600 }),
+  profilePromptsPerCategory: int('ROUTER_PROFILE_PROMPTS_PER_CATEGORY', 3, 'Profiling prompts per category.', { ...profiling, min: 1, max: 50 }),
+  profileConcurrency: int('ROUTER_PROFILE_CONCURRENCY', 1, 'Models profiled at once (1 keeps a single GPU safe).', { ...profiling, min: 1, max: 16 }),
+  benchmarkSources: list('ROUTER_BENCHMARK_SOURCES', [], 'Extra benchmark files or URLs (Open LLM Leaderboard JSON, LMArena-style CSV).', profiling),
+
+  // Judges
+  judgeEnabled: bool('ROUTER_JUDGE_ENABLED', false, 'Score profiling answers with an LLM judge (else the heuristic judge).', judge),
+  judgeModel: optionalStr('ROUTER_JUDGE_MODEL', 'Judge model id (a backend model, or a model at ROUTER_JUDGE_BASE_URL).', judge),
+  judgeBaseUrl: url('ROUTER_JUDGE_BASE_URL', undefined, 'OpenAI-compatible base URL of the judge (unset = use a configured backend).', judge),
+  judgeApiKey: optionalStr('ROUTER_JUDGE_API_KEY', 'API key for ROUTER_JUDGE_BASE_URL.', { ...judge, secret: true }),
+
+  // Caching
+  cacheEnabled: bool('ROUTER_CACHE_ENABLED', true, 'Routing-decision and response caches.', cache),
+  cacheMaxSize: int('ROUTER_CACHE_MAX_SIZE', 500, 'Entries in the routing-decision cache.', { ...cache, min: 1, max: 10_000_000 }),
+  cacheResponseMaxSize: int('ROUTER_CACHE_RESPONSE_MAX_SIZE', 200, 'Entries in the response cache.', { ...cache, min: 1, max: 10_000_000 }),
+  cacheTtlSeconds: int('ROUTER_CACHE_TTL_SECONDS', 3600, 'Lifetime of a cache entry in seconds.', { ...cache, min: 1, max: 31_536_000 }),
+  cacheNondeterministic: bool('ROUTER_CACHE_NONDETERMINISTIC', false, 'Also serve requests with temperature > 0 from the response cache.', cache),
+  cacheSimilarityThreshold: num('ROUTER_CACHE_SIMILARITY_THRESHOLD', 0.85, 'Cosine similarity for a semantic cache hit.', { ...cache, min: 0, max: 1 }),
+  workerThreads: int('ROUTER_WORKER_THREADS', 0, 'Piscina worker threads for similarity and scoring (0 = cores - 1, at least 1).', { ...cache, min: 0, max: 64 }),
+
+  // GPU memory
+  vramMonitorEnabled: bool('ROUTER_VRAM_MONITOR_ENABLED', true, 'Sample nvidia-smi (disabled with one warning when it is missing).', vram),
+  vramMonitorInterval: num('ROUTER_VRAM_MONITOR_INTERVAL', 30, 'Seconds between VRAM samples.', { ...vram, min: 1, max: 3600 }),
+  vramMaxTotalGb: optionalNum('ROUTER_VRAM_MAX_TOTAL_GB', 'VRAM budget in GB (unset = 90% of the detected total).', { ...vram, min: 0, max: 100_000 }),
+  vramAutoUnloadEnabled: bool('ROUTER_VRAM_AUTO_UNLOAD_ENABLED', true, 'Unload least-recently-used models to make room before dispatch.', vram),
+  vramUnloadThresholdPct: num('ROUTER_VRAM_UNLOAD_THRESHOLD_PCT', 85, 'Utilisation (%) above which idle models are unloaded.', { ...vram, min: 1, max: 100 }),
+  pinnedModel: optionalStr('ROUTER_PINNED_MODEL', 'Model loaded at start-up, kept warm and never unloaded.', vram),
+
+  // Security and limits
+  adminApiKey: optionalStr('ROUTER_ADMIN_API_KEY', 'Bearer key for /admin and the Admin/Profiler services (unset = loopback clients only).', {
+    ...security,
+    secret: true,
+  }),
+  apiKeys: list('ROUTER_API_KEYS', [], 'Client keys accepted on /v1 and RouterService (empty = open).', security),
+  rateLimitEnabled: bool('ROUTER_RATE_LIMIT_ENABLED', false, 'Per-client rate limiting (key, else IP).', security),
+  rateLimitRequestsPerMinute: int('ROUTER_RATE_LIMIT_REQUESTS_PER_MINUTE', 60, 'Requests per minute per client on /v1 and RouterService.', {
+    ...security,
+    min: 1,
+    max: 1_000_000,
+  }),
+  rateLimitAdminRequestsPerMinute: int('ROUTER_RATE_LIMIT_ADMIN_REQUESTS_PER_MINUTE', 10, 'Requests per minute per client on /admin and admin RPCs.', {
+    ...security,
+    min: 1,
+    max: 1_000_000,
+  }),
+  maxMessages: int('ROUTER_MAX_MESSAGES', 1000, 'Most messages in one chat request.', { ...security, min: 1, max: 1_000_000 }),
+  maxPromptChars: int('ROUTER_MAX_PROMPT_CHARS', 1_000_000, 'Most characters in one message.', { ...security, min: 1, max: 100_000_000 }),
+} as const;
+
+export type Variables = typeof VARIABLES;

@@ -1,0 +1,195 @@
+/**
+ * HTTP plumbing shared by the HTTP backends: one place that turns network failures, HTTP statuses,
+ * HTML error pages and malformed bodies into typed PluginErrors, and reads NDJSON / SSE streams
+ * line by line without ever throwing an untyped error.
+ */
+import { PluginError, type PluginErrorCode } from '../../plugin-api/index.js';
+
+export interface HttpTarget {
+  backend: string;
+  model?: string;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE' | 'HEAD';
+  headers?: Record<string, string>;
+  /** Serialised as JSON when given. */
+  json?: unknown;
+  signal: AbortSignal;
+  /** Milliseconds until the response headers must arrive (0 = none). */
+  timeoutMs?: number;
+}
+
+/**
+ * fetch() with every failure mapped to a PluginError. Resolves only for 2xx responses; the body is
+ * left unread for the caller.
+ */
+export async function request(
+  fetchImpl: typeof fetch,
+  url: string,
+  options: RequestOptions,
+  target: HttpTarget,
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const { signal, cleanup, timedOut } = withTimeout(options.signal, options.timeoutMs ?? 0);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, signal });
+  } catch (error) {
+    cleanup();
+    throw networkError(error, url, target, timedOut());
+  }
+  cleanup();
+  if (!response.ok) throw await statusError(response, target);
+  return response;
+}
+
+/** Reads a whole JSON body; HTML or malformed JSON becomes bad_response. */
+export async function readJson<T = unknown>(response: Response, target: HttpTarget): Promise<T> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw PluginError.from(error, { ...target, code: 'bad_response' });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new PluginError({
+      code: 'bad_response',
+      message: `expected JSON, got ${describeBody(text)}`,
+      status: response.status,
+      ...target,
+    });
+  }
+}
+
+/** Maps an HTTP status to a closed code. */
+export function codeForStatus(status: number): PluginErrorCode {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 429 || status === 503) return 'overloaded';
+  if (status === 501) return 'unsupported';
+  if (status >= 400 && status < 500) return 'bad_request';
+  return 'bad_response';
+}
+
+async function statusError(response: Response, target: HttpTarget): Promise<PluginError> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // The body is only used for the message.
+  }
+  const message = errorMessageFrom(text) ?? `HTTP ${response.status} ${describeBody(text)}`;
+  let code = codeForStatus(response.status);
+  // Ollama answers 404 for a missing model, but some servers answer 400/500 "model not found".
+  if (/model .*not found|no such model|unknown model/i.test(message)) code = 'not_found';
+  // Only 5xx is worth trying elsewhere; a 4xx from one backend would fail on the next too,
+  // except not_found (the model is elsewhere), overloaded and unauthorized (another backend may accept).
+  const retryable = code !== 'bad_request';
+  return new PluginError({ code, message, status: response.status, retryable, ...target });
+}
+
+/** Pulls the message out of {"error":"..."} (Ollama) or {"error":{"message":"..."}} (OpenAI). */
+export function errorMessageFrom(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
+    if (typeof body.error === 'string') return body.error;
+    if (body.error && typeof body.error === 'object' && typeof (body.error as { message?: unknown }).message === 'string') {
+      return (body.error as { message: string }).message;
+    }
+    if (typeof body.message === 'string') return body.message;
+    if (typeof body.detail === 'string') return body.detail;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+function describeBody(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return '(empty body)';
+  if (/^<(!doctype|html)/i.test(trimmed)) return '(an HTML page)';
+  return JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}…` : trimmed);
+}
+
+function networkError(error: unknown, url: string, target: HttpTarget, timedOut: boolean): PluginError {
+  if (timedOut) return new PluginError({ code: 'timeout', message: `no response from ${url} in time`, ...target, cause: error });
+  if ((error as { name?: string })?.name === 'AbortError') return PluginError.from(error, target);
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  return new PluginError({ code: 'unreachable', message: `cannot reach ${url}: ${detail}`, ...target, cause: error });
+}
+
+/** Combines a caller's signal with a timeout; `timedOut()` tells which one fired. */
+export function withTimeout(parent: AbortSignal, ms: number): { signal: AbortSignal; cleanup: () => void; timedOut: () => boolean } {
+  if (!ms) return { signal: parent, cleanup: () => {}, timedOut: () => false };
+  const controller = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort(new DOMException('timeout', 'TimeoutError'));
+  }, ms);
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    cleanup: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+    timedOut: () => fired,
+  };
+}
+
+/**
+ * Yields the lines of a streamed body (NDJSON or SSE), decoding UTF-8 across chunk borders.
+ * A network failure mid-stream becomes a bad_response PluginError (the stream was cut).
+ */
+export async function* readLines(response: Response, target: HttpTarget): AsyncGenerator<string> {
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if ((error as { name?: string })?.name === 'AbortError') throw PluginError.from(error, target);
+        throw new PluginError({ code: 'bad_response', message: 'stream cut before it finished', ...target, cause: error });
+      }
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '');
+        buffer = buffer.slice(nl + 1);
+        yield line;
+      }
+    }
+    buffer += decoder.decode();
+    if (buffer) yield buffer;
+  } finally {
+    // Releases the socket when the consumer stops early (client went away, error).
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Parses one JSON line of a stream; malformed JSON becomes bad_response. */
+export function parseStreamJson<T>(line: string, target: HttpTarget): T {
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    throw new PluginError({ code: 'bad_response', message: `malformed stream chunk ${describeBody(line)}`, ...target });
+  }
+}
