@@ -1,0 +1,95 @@
+/**
+ * buildApp(): the fastify instance that serves everything on one port — the OpenAI REST facade,
+ * admin routes, /health, and the Connect/gRPC/gRPC-Web services (through connect-fastify).
+ * Handlers stay thin: they translate wire shapes and call the core.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
+import type { Logger } from './logger.js';
+import { createOnePortServer } from './one-port.js';
+import { sendError, typeForStatus } from './rest/errors.js';
+import { kRequestLogger, kRequestId } from './connect/context.js';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Registers the Connect services (RouterService, AdminService, ProfilerService, reflection). */
+  connectRoutes: (router: ConnectRouter) => void;
+  /** REST routes (health, OpenAI facade, admin), registered as fastify plugins. */
+  restPlugins: Array<(app: FastifyInstance) => Promise<void> | void>;
+  /** How long in-flight RPCs may run on close before they are aborted. */
+  shutdownTimeoutMs: number;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Typed as an HTTP/1.1 server: HTTP/2 requests arrive through the compat API with the same surface.
+    serverFactory: ((handler: Parameters<typeof createOnePortServer>[0]) => createOnePortServer(handler)) as unknown as FastifyServerFactory,
+    bodyLimit: MAX_BODY_BYTES,
+    // X-Request-ID is honoured when it is a sane token, generated otherwise; it tags every log line.
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      const value = Array.isArray(sent) ? sent[0] : sent;
+      return value && REQUEST_ID.test(value) ? value : randomUUID();
+    },
+    // One line per request is logged by our onResponse hook (with timing), not fastify's two.
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
+    // Closing waits for in-flight requests; idle keep-alive sockets are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request completed',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = statusOf(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ err: error }, 'request rejected');
+    const message =
+      (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`
+        : status >= 500
+          ? 'Internal server error.'
+          : error.message;
+    return sendError(reply, status, message, typeForStatus(status), (error as { code?: string }).code ?? null);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const contentType = String(request.headers['content-type'] ?? '');
+    const message = `No route for ${request.method} ${request.url.split('?')[0]}.`;
+    // gRPC clients expect a trailers-only UNIMPLEMENTED answer for an unknown method, not an HTTP 404.
+    if (contentType.startsWith('application/grpc') && !contentType.startsWith('application/grpc-web')) {
+      return reply.code(200).header('content-type', 'application/grpc').header('grpc-status', '12').header('grpc-message', encodeURIComponent(message)).send();
+    }
+    return sendError(reply, 404, message, 'not_found_error', 'unknown_route');
+  });
+
+  for (const plugin of options.restPlugins) await app.register(async (scope) => plugin(scope));
+
+  // Never wrapped in fastify-plugin: connect-fastify replaces the JSON parser inside its own scope.
+  await app.register(fastifyConnectPlugin, {
+    routes: options.connectRoutes,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+    contextValues: (req) => createContextValues().set(kRequestLogger, req.log).set(kRequestId, req.id),
+  });
+
+  return app;
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { statusCode?: number }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}

@@ -1,0 +1,129 @@
+/**
+ * Starts a whole router from a Config: store, plugins and backends, background loops, the server on
+ * one port. Used by `npm start` (src/main.ts) and by tests that need a real router on a real port.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { BackendHealthMonitor } from '../core/backend-health.js';
+import { openDatabase, type Database } from '../db/index.js';
+import { createBackends, loadPlugins, type PluginRegistry } from '../plugins/loader.js';
+import type { BackendPlugin } from '../plugin-api/index.js';
+import { buildApp } from './app.js';
+import { connectRoutes } from './connect/routes.js';
+import { createLogger, type Logger } from './logger.js';
+import { healthRoutes } from './rest/health.js';
+import { VERSION } from './version.js';
+
+export interface RunningRouter {
+  app: FastifyInstance;
+  /** http://host:port actually bound (port 0 resolved). */
+  url: string;
+  config: Config;
+  logger: Logger;
+  db: Database;
+  backends: BackendPlugin[];
+  plugins: PluginRegistry;
+  /** Drains in-flight requests (up to ROUTER_SHUTDOWN_TIMEOUT), then closes everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Working directory for relative paths (database, plugins). */
+  cwd?: string;
+}
+
+export class StartupError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'StartupError';
+  }
+}
+
+export async function startRouter(config: Config, options: StartOptions = {}): Promise<RunningRouter> {
+  const logger = options.logger ?? createLogger(config);
+  const cwd = options.cwd ?? process.cwd();
+  const shutdown = new AbortController();
+
+  const db = await openDatabase(config.databaseUrl, cwd, logger);
+  const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
+  try {
+    const plugins = await loadPlugins({ specs: config.plugins, logger, cwd });
+    const backends = await createBackends(
+      plugins,
+      config.backendSpecs,
+      { logger, fetch: globalThis.fetch, signal: shutdown.signal },
+      { optionsFor: () => ({ keepAlive: config.modelKeepAlive, threads: config.ggufThreads || undefined }) },
+    );
+    cleanups.push(() => Promise.allSettled(backends.map((b) => b.dispose?.())).then(() => {}));
+
+    const health = new BackendHealthMonitor(backends);
+    void health.start();
+    cleanups.push(() => health.stop());
+
+    const startedAt = Date.now();
+    const app = await buildApp({
+      logger,
+      shutdownTimeoutMs: config.shutdownTimeout * 1000,
+      restPlugins: [healthRoutes({ db, health, startedAt, version: VERSION })],
+      connectRoutes: connectRoutes({ router: {}, admin: {}, profiler: {} }),
+    });
+    cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
+
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other process or set ROUTER_PORT`, error);
+      }
+      if (code === 'EACCES') throw new StartupError(`no permission to listen on ${config.host}:${config.port}: choose ROUTER_PORT above 1024`, error);
+      if (code === 'EADDRNOTAVAIL') throw new StartupError(`ROUTER_HOST ${config.host} is not an address of this machine`, error);
+      throw error;
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      config,
+      logger,
+      db,
+      backends,
+      plugins,
+      close: () => (closing ??= runCleanups(cleanups, shutdown)),
+    };
+  } catch (error) {
+    await runCleanups(cleanups, shutdown);
+    throw error;
+  }
+}
+
+/** Closes in reverse order of creation; one failing cleanup does not stop the others. */
+async function runCleanups(cleanups: Array<() => Promise<void> | void>, shutdown: AbortController): Promise<void> {
+  shutdown.abort();
+  for (const cleanup of [...cleanups].reverse()) {
+    try {
+      await cleanup();
+    } catch {
+      // Keep closing the rest: a half-closed router is worse than a noisy one.
+    }
+  }
+}
+
+/** fastify waits for in-flight requests on close; after the drain timeout, open sockets are cut. */
+async function closeApp(app: FastifyInstance, drainMs: number): Promise<void> {
+  const timer = setTimeout(() => {
+    const server = app.server as unknown as { closeAllConnections?: () => void };
+    server.closeAllConnections?.();
+  }, drainMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

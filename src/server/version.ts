@@ -1,0 +1,4 @@
+/** The router's version, read once from package.json (shown by /health and ListPlugins). */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
