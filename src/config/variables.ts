@@ -22,7 +22,7 @@ const security = { group: 'Security and limits' };
 export const VARIABLES = {
   // Server
   host: str('ROUTER_HOST', '0.0.0.0', 'Address to listen on (REST, Connect, gRPC-Web and gRPC share one port).', server),
-  port: int('ROUTER_PORT', 11436, 'TCP port to listen on.', { ...server, min: 1, max: 65535 }),
+  port: int('ROUTER_PORT', 11436, 'TCP port to listen on (0 = any free port, printed at start-up).', { ...server, min: 0, max: 65535 }),
   logLevel: oneOf('ROUTER_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level.', server),
   logFormat: oneOf('ROUTER_LOG_FORMAT', ['text', 'json'] as const, 'text', 'Log format: text (human-readable) or json (one JSON object per line).', server),
   databaseUrl: str(

@@ -51,8 +51,14 @@ export function createOnePortServer(handler: Handler): OnePortServer {
       socket.pause();
       // Put the peeked bytes back so the real server parses them.
       socket.unshift(seen);
-      (isH2Prefix ? h2 : h1).emit('connection', socket);
-      socket.resume();
+      if (isH2Prefix) {
+        // The http2 session drains the socket's JS buffer into its native parser itself; resuming
+        // here would let the stream hand those bytes to nobody.
+        h2.emit('connection', socket);
+      } else {
+        h1.emit('connection', socket);
+        socket.resume();
+      }
     };
     const onClose = () => {
       clearTimeout(timer);

@@ -1,0 +1,62 @@
+/**
+ * Renders ENV_DEFAULT and docs/configuration.md from the variables table, so neither can drift
+ * from the code (`npm run config:docs` writes them; a test fails when they are stale).
+ */
+import type { VariableSpec } from './spec.js';
+import { VARIABLES } from './variables.js';
+
+const SPECS = Object.values(VARIABLES) as VariableSpec<unknown>[];
+
+function groups(): Map<string, VariableSpec<unknown>[]> {
+  const byGroup = new Map<string, VariableSpec<unknown>[]>();
+  for (const spec of SPECS) byGroup.set(spec.group, [...(byGroup.get(spec.group) ?? []), spec]);
+  return byGroup;
+}
+
+export function renderEnvDefault(): string {
+  const lines = [
+    '# SmarterRouter configuration: every variable with its default and meaning.',
+    '# Copy to .env and change what you need; real environment variables win over .env.',
+    '# Generated from src/config/variables.ts by `npm run config:docs`: do not edit by hand.',
+    '',
+  ];
+  for (const [group, specs] of groups()) {
+    lines.push(`# --- ${group} ---`);
+    for (const spec of specs) {
+      lines.push(`# ${spec.description}`);
+      lines.push(`${spec.env}=${spec.defaultText}`);
+    }
+    lines.push('');
+  }
+  lines.push('# Per-backend API keys for ROUTER_BACKENDS entries: ROUTER_BACKEND_<NAME>_API_KEY');
+  lines.push('# (NAME upper-cased, other characters as "_"), e.g. ROUTER_BACKEND_CLOUD_API_KEY=sk-...');
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function renderConfigDocs(): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    'Generated from `src/config/variables.ts` by `npm run config:docs`; do not edit by hand.',
+    'Every variable is read from the environment or from a `.env` file in the working directory',
+    '(the environment wins). A bad value stops start-up with one line naming the variable and what is allowed.',
+    '',
+  ];
+  for (const [group, specs] of groups()) {
+    lines.push(`## ${group}`, '', '| Variable | Default | Meaning |', '|---|---|---|');
+    for (const spec of specs) {
+      const def = spec.defaultText === '' ? '(unset)' : `\`${spec.defaultText.replace(/\|/g, '\\|')}\``;
+      lines.push(`| \`${spec.env}\` | ${def} | ${spec.description.replace(/\|/g, '\\|')} |`);
+    }
+    lines.push('');
+  }
+  lines.push(
+    '## Per-backend API keys',
+    '',
+    'For each entry `name=kind:location` of `ROUTER_BACKENDS`, `ROUTER_BACKEND_<NAME>_API_KEY` holds its API key',
+    '(NAME upper-cased, other characters replaced by `_`), so secrets never sit in the backend list.',
+    '',
+  );
+  return lines.join('\n');
+}

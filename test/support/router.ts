@@ -1,0 +1,39 @@
+/**
+ * Starts a real router for a test: real port on 127.0.0.1 (port 0), real SQLite file in a temp
+ * folder, silent logs unless ROUTER_TEST_LOGS is set.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFrom } from '../../src/config/index.js';
+import { createLogger } from '../../src/server/logger.js';
+import { startRouter, type RunningRouter } from '../../src/server/start.js';
+
+export interface TestRouter extends RunningRouter {
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestRouter(env: Record<string, string> = {}): Promise<TestRouter> {
+  const dir = mkdtempSync(join(tmpdir(), 'smarterrouter-test-'));
+  const config = configFrom({
+    ROUTER_HOST: '127.0.0.1',
+    ROUTER_PORT: '0',
+    ROUTER_DATABASE_URL: join(dir, 'router.db'),
+    // A backend nobody listens on unless the test says otherwise: health shows it down.
+    ROUTER_OLLAMA_URL: 'http://127.0.0.1:9',
+    ROUTER_SHUTDOWN_TIMEOUT: '2',
+    ROUTER_POLLING_INTERVAL: '0',
+    ROUTER_VRAM_MONITOR_ENABLED: 'false',
+    ...env,
+  });
+  const logger = createLogger({ logLevel: process.env.ROUTER_TEST_LOGS ? 'debug' : 'silent', logFormat: 'json' });
+  const router = await startRouter(config, { logger, cwd: dir });
+  return Object.assign(router, {
+    dir,
+    async stop() {
+      await router.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
