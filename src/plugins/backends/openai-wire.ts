@@ -1,0 +1,621 @@
+/**
+ * The OpenAI chat-completions wire format, shared by every backend that speaks it (OpenAI itself,
+ * vLLM, LM Studio, llama-server, llama-swap, ...): our ChatRequest -> request body, and the SSE
+ * stream -> typed ChatStreamParts. Non-streaming answers are not a separate path: the router
+ * collects the stream.
+ */
+import {
+  PluginError,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatStreamPart,
+  type ContentPart,
+  type EmbedRequest,
+  type EmbedResult,
+  type FinishReason,
+  type PluginErrorCode,
+  type ToolChoice,
+} from '../../plugin-api/index.js';
+import { codeForStatus, errorMessageFrom, readJson, readLines, request, type HttpTarget } from './http.js';
+
+// ---------------------------------------------------------------------------------------------
+// Request mapping
+
+export interface OpenAIToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+export interface OpenAIMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | OpenAIContentPart[] | null;
+  name?: string;
+  tool_calls?: OpenAIToolCall[];
+  tool_call_id?: string;
+}
+
+export interface ChatBodyOptions {
+  /**
+   * Field for the answer length. OpenAI's reasoning models reject the deprecated `max_tokens`;
+   * most other servers (llama.cpp, older vLLM) only know `max_tokens`.
+   */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** providerOptions namespaces this plugin honours (e.g. ["openai"]); their keys are merged into the body. */
+  providerNamespaces?: string[];
+}
+
+/** Body fields the router owns: providerOptions may not override them. */
+const RESERVED_FIELDS = new Set(['model', 'messages', 'stream', 'stream_options']);
+
+export function toOpenAIChatBody(req: ChatRequest, options: ChatBodyOptions = {}): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: req.model,
+    messages: req.messages.map(toOpenAIMessage),
+    stream: true,
+    // Without it OpenAI-compatible servers send no token counts in a stream.
+    stream_options: { include_usage: true },
+  };
+  if (req.tools?.length) {
+    body.tools = req.tools.map((tool) => ({
+      type: 'function',
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        // Some servers (vLLM, llama.cpp) reject a function without a parameters schema.
+        parameters: tool.parameters ?? { type: 'object', properties: {} },
+        ...(tool.strict !== undefined && { strict: tool.strict }),
+      },
+    }));
+  }
+  if (req.toolChoice !== undefined) body.tool_choice = toOpenAIToolChoice(req.toolChoice);
+  if (req.responseFormat) {
+    const format = req.responseFormat;
+    body.response_format =
+      format.type === 'json_schema'
+        ? {
+            type: 'json_schema',
+            json_schema: {
+              name: format.name ?? 'response',
+              ...(format.schema && { schema: format.schema }),
+              ...(format.strict !== undefined && { strict: format.strict }),
+            },
+          }
+        : { type: format.type };
+  }
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
+  if (req.maxTokens !== undefined) body[options.maxTokensField ?? 'max_tokens'] = req.maxTokens;
+  if (req.seed !== undefined) body.seed = req.seed;
+  if (req.stop?.length) body.stop = req.stop;
+  if (req.presencePenalty !== undefined) body.presence_penalty = req.presencePenalty;
+  if (req.frequencyPenalty !== undefined) body.frequency_penalty = req.frequencyPenalty;
+  for (const namespace of options.providerNamespaces ?? []) {
+    for (const [key, value] of Object.entries(req.providerOptions?.[namespace] ?? {})) {
+      if (!RESERVED_FIELDS.has(key)) body[key] = value;
+    }
+  }
+  return body;
+}
+
+function toOpenAIToolChoice(choice: ToolChoice): unknown {
+  return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+}
+
+export function toOpenAIMessage(message: ChatMessage): OpenAIMessage {
+  const out: OpenAIMessage = { role: message.role, content: '' };
+  if (message.name !== undefined && message.role !== 'tool') out.name = message.name;
+  if (message.role === 'user') {
+    out.content = typeof message.content === 'string' ? message.content : message.content.map(toOpenAIPart);
+  } else {
+    // OpenAI accepts images only in user messages; elsewhere only the text survives.
+    out.content = textOf(message.content);
+  }
+  if (message.role === 'assistant' && message.toolCalls?.length) {
+    out.tool_calls = message.toolCalls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    }));
+    // OpenAI wants null, not "", next to tool calls.
+    if (out.content === '') out.content = null;
+  }
+  if (message.role === 'tool' && message.toolCallId !== undefined) out.tool_call_id = message.toolCallId;
+  // `reasoning` is deliberately not sent back: DeepSeek-style APIs reject reasoning_content in input
+  // messages and chat templates drop earlier thinking anyway.
+  return out;
+}
+
+function toOpenAIPart(part: ContentPart): OpenAIContentPart {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  if (part.data) {
+    const url = part.data.startsWith('data:') ? part.data : `data:${part.mediaType ?? 'image/png'};base64,${part.data}`;
+    return { type: 'image_url', image_url: { url } };
+  }
+  if (part.url) return { type: 'image_url', image_url: { url: part.url } };
+  throw new PluginError({ code: 'bad_request', message: 'image part has neither data nor url', retryable: false });
+}
+
+function textOf(content: string | ContentPart[]): string {
+  if (typeof content === 'string') return content;
+  return content
+    .filter((part): part is Extract<ContentPart, { type: 'text' }> => part.type === 'text')
+    .map((part) => part.text)
+    .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response parsing
+
+export function mapFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'stop':
+    case 'eos':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+interface WireToolCallDelta {
+  index?: number;
+  id?: string | null;
+  type?: string;
+  function?: { name?: string | null; arguments?: string | null } | null;
+}
+
+interface WireDelta {
+  content?: string | null;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  refusal?: string | null;
+  tool_calls?: WireToolCallDelta[] | null;
+}
+
+interface WireChoice {
+  index?: number;
+  delta?: WireDelta | null;
+  /** Present in non-streaming answers (a server that ignored stream: true). */
+  message?: WireDelta | null;
+  finish_reason?: string | null;
+}
+
+interface WireUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+interface WireChunk {
+  choices?: WireChoice[] | null;
+  usage?: WireUsage | null;
+  /** llama.cpp: token counts of the last chunk, used when no usage chunk comes. */
+  timings?: { prompt_n?: number; predicted_n?: number; cache_n?: number } | null;
+  error?: unknown;
+}
+
+/**
+ * Turns the chunks of one answer into parts. Throws a PluginError for anything that is not a
+ * well-formed answer; the caller decides whether that becomes a throw or an `error` part.
+ */
+class ChunkAssembler {
+  finishReason: FinishReason | undefined;
+  private usage: WireUsage | undefined;
+  private timings: WireChunk['timings'];
+  private counted = 0;
+  private readonly toolCallsSeen = new Map<number, { id: string }>();
+
+  constructor(private readonly target: HttpTarget) {}
+
+  *accept(chunk: WireChunk): Generator<ChatStreamPart> {
+    if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
+      throw new PluginError({ code: 'bad_response', message: 'stream chunk is not a JSON object', ...this.target });
+    }
+    if (chunk.error !== undefined && chunk.error !== null) throw streamError(chunk.error, this.target);
+    if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.timings) this.timings = chunk.timings;
+    for (const choice of chunk.choices ?? []) {
+      // Only one answer is asked for; extra choices (n > 1) are ignored.
+      if ((choice.index ?? 0) !== 0) continue;
+      const delta = choice.delta ?? choice.message;
+      if (delta) yield* this.acceptDelta(delta);
+      if (choice.finish_reason) this.finishReason = mapFinishReason(choice.finish_reason);
+    }
+  }
+
+  private *acceptDelta(delta: WireDelta): Generator<ChatStreamPart> {
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === 'string' && reasoning) {
+      this.counted++;
+      yield { type: 'reasoning-delta', delta: reasoning };
+    }
+    if (typeof delta.content === 'string' && delta.content) {
+      this.counted++;
+      yield { type: 'text-delta', delta: delta.content };
+    }
+    // A refusal is what the user should read instead of an answer.
+    if (typeof delta.refusal === 'string' && delta.refusal) {
+      this.counted++;
+      yield { type: 'text-delta', delta: delta.refusal };
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (let position = 0; position < delta.tool_calls.length; position++) {
+        const call = delta.tool_calls[position];
+        // Some servers leave out `index` when they send whole calls; their position stands in.
+        const index = typeof call.index === 'number' ? call.index : position;
+        const args = call.function?.arguments ?? '';
+        const seen = this.toolCallsSeen.get(index);
+        if (!seen) {
+          // The contract wants id and name on the first part of a call, and only there: some servers
+          // repeat them on every fragment, some send no id at all.
+          const id = call.id || `call_${index}_${Math.random().toString(36).slice(2, 10)}`;
+          this.toolCallsSeen.set(index, { id });
+          this.counted++;
+          yield { type: 'tool-call-delta', index, id, name: call.function?.name ?? '', argumentsDelta: args };
+        } else if (args) {
+          this.counted++;
+          yield { type: 'tool-call-delta', index, argumentsDelta: args };
+        }
+      }
+    }
+  }
+
+  finish(): ChatStreamPart {
+    let reason = this.finishReason ?? 'stop';
+    // Some servers (older vLLM, Ollama's /v1) say "stop" after a tool call; the caller must know to run it.
+    if (reason === 'stop' && this.toolCallsSeen.size > 0) reason = 'tool_calls';
+    const usage = this.usage
+      ? { promptTokens: this.usage.prompt_tokens ?? 0, completionTokens: this.usage.completion_tokens ?? 0 }
+      : this.timings
+        ? {
+            promptTokens: (this.timings.prompt_n ?? 0) + (this.timings.cache_n ?? 0),
+            completionTokens: this.timings.predicted_n ?? this.counted,
+          }
+        : // No counts from the server: each streamed chunk is about one token.
+          { promptTokens: 0, completionTokens: this.counted };
+    return { type: 'finish', finishReason: reason, usage };
+  }
+}
+
+/** Maps an error object found inside a stream or a 200 body to a PluginError. */
+function streamError(error: unknown, target: HttpTarget): PluginError {
+  const message = errorMessageFrom(JSON.stringify({ error })) ?? 'backend reported an error in the stream';
+  const detail = typeof error === 'object' && error !== null ? (error as { code?: unknown; type?: unknown; status?: unknown }) : {};
+  const status = [detail.code, detail.status].find((v): v is number => typeof v === 'number' && v >= 400 && v < 600);
+  let code: PluginErrorCode = status ? codeForStatus(status) : 'bad_response';
+  const kind = `${String(detail.type ?? '')} ${String(detail.code ?? '')}`;
+  if (/rate_limit|overloaded|unavailable|server_busy|insufficient_quota/i.test(kind)) code = 'overloaded';
+  else if (/context_length|invalid_request/i.test(kind) && !status) code = 'bad_request';
+  if (/model .*not found|no such model|unknown model/i.test(message)) code = 'not_found';
+  return new PluginError({ code, message, status, ...target });
+}
+
+const SSE_FIELD = /^(data|event|id|retry)(?::(.*))?$/;
+
+/**
+ * Yields the `data` of each SSE event (data lines joined per the SSE spec), skipping comments
+ * (keep-alives) and ids. The event name comes along so `event: error` can be recognised.
+ */
+async function* sseEvents(lines: AsyncIterable<string>, target: HttpTarget): AsyncGenerator<{ event: string; data: string[] }> {
+  let data: string[] = [];
+  let event = '';
+  for await (const line of lines) {
+    if (line === '') {
+      if (data.length) yield { event, data };
+      data = [];
+      event = '';
+      continue;
+    }
+    if (line.startsWith(':')) continue;
+    const field = SSE_FIELD.exec(line);
+    if (!field) {
+      // Lenient: some servers stream bare JSON lines instead of SSE.
+      if (line.trimStart().startsWith('{')) {
+        yield { event: '', data: [line] };
+        continue;
+      }
+      throw new PluginError({
+        code: 'bad_response',
+        message: `expected an event stream, got ${/^\s*</.test(line) ? 'an HTML page' : JSON.stringify(line.slice(0, 120))}`,
+        ...target,
+      });
+    }
+    // "data:x" and "data: x" are the same field; only one leading space belongs to the syntax.
+    const value = (field[2] ?? '').replace(/^ /, '');
+    if (field[1] === 'data') data.push(value);
+    else if (field[1] === 'event') event = value;
+  }
+  if (data.length) yield { event, data };
+}
+
+function parseEventData(data: string[], target: HttpTarget): WireChunk[] {
+  try {
+    return [JSON.parse(data.join('\n')) as WireChunk];
+  } catch {
+    if (data.length === 1) throw malformed(data[0], target);
+  }
+  // Servers that omit the blank line between events produce several data lines per "event".
+  return data.map((line) => {
+    try {
+      return JSON.parse(line) as WireChunk;
+    } catch {
+      throw malformed(line, target);
+    }
+  });
+}
+
+function malformed(text: string, target: HttpTarget): PluginError {
+  const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  return new PluginError({ code: 'bad_response', message: `malformed stream chunk ${JSON.stringify(shown)}`, ...target });
+}
+
+/**
+ * Parses a chat-completions response body into parts, ending with exactly one `finish`. Throws a
+ * PluginError (bad_response for a malformed or cut stream, the mapped code for an error object).
+ */
+export async function* parseChatResponse(response: Response, target: HttpTarget): AsyncGenerator<ChatStreamPart> {
+  const assembler = new ChunkAssembler(target);
+  const type = response.headers.get('content-type') ?? '';
+  if (/text\/html/i.test(type)) {
+    await response.body?.cancel().catch(() => {});
+    throw new PluginError({ code: 'bad_response', message: 'expected an event stream, got an HTML page', status: response.status, ...target });
+  }
+  if (/application\/json/i.test(type)) {
+    // A server that ignored stream: true answered with one chat.completion object.
+    const body = await readJson<WireChunk>(response, target);
+    yield* assembler.accept(body);
+    if (!assembler.finishReason && !body.choices?.length) {
+      throw new PluginError({ code: 'bad_response', message: 'answer has no choices', ...target });
+    }
+    yield assembler.finish();
+    return;
+  }
+  let done = false;
+  const reading = { cut: undefined as PluginError | undefined };
+  try {
+    for await (const { event, data } of sseEvents(linesNotingCuts(response, target, reading), target)) {
+      if (data.length === 1 && data[0].trim() === '[DONE]') {
+        done = true;
+        break;
+      }
+      for (const chunk of parseEventData(data, target)) {
+        if (event === 'error' && chunk && typeof chunk === 'object' && chunk.error === undefined) {
+          throw streamError(chunk, target);
+        }
+        yield* assembler.accept(chunk);
+      }
+    }
+  } catch (error) {
+    // Cut after the finish_reason: the answer is whole, only the usage chunk and [DONE] were lost.
+    if (error !== reading.cut || !assembler.finishReason) throw error;
+    done = true;
+  }
+  // A body that ends after a finish_reason but without [DONE] is complete (some servers never send
+  // it); ending with neither means the connection was cut mid-answer.
+  if (!done && !assembler.finishReason) {
+    throw new PluginError({ code: 'bad_response', message: 'stream ended before the answer finished', ...target });
+  }
+  yield assembler.finish();
+}
+
+/** readLines, remembering a cut connection (bad_response from the reader, not from parsing). */
+async function* linesNotingCuts(response: Response, target: HttpTarget, reading: { cut: PluginError | undefined }): AsyncGenerator<string> {
+  try {
+    yield* readLines(response, target);
+  } catch (error) {
+    if (PluginError.isInstance(error) && error.code === 'bad_response') reading.cut = error;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The streamed call with the contract's error rules
+
+export interface StreamChatParams {
+  fetch: typeof fetch;
+  url: string;
+  headers?: Record<string, string>;
+  body: unknown;
+  target: HttpTarget;
+  signal: AbortSignal;
+  /** Milliseconds until the first part must arrive (0 = no limit beyond the caller's signal). */
+  firstTokenTimeoutMs?: number;
+}
+
+/**
+ * POSTs a chat-completions request and streams the parts. Failures before the first part reject
+ * (so the router can try another model); failures after it become one `error` part. Aborting
+ * `signal` cancels the upstream fetch, which releases the socket.
+ */
+export async function* streamChatCompletion(params: StreamChatParams): AsyncGenerator<ChatStreamPart> {
+  const call = linkedCall(params.signal, params.firstTokenTimeoutMs ?? 0);
+  let started = false;
+  try {
+    const response = await request(
+      params.fetch,
+      params.url,
+      { method: 'POST', json: params.body, headers: { accept: 'text/event-stream', ...params.headers }, signal: call.signal },
+      params.target,
+    );
+    for await (const part of parseChatResponse(response, params.target)) {
+      if (!started) {
+        started = true;
+        call.stopTimer();
+      }
+      yield part;
+    }
+  } catch (error) {
+    const failure = call.explain(error, params.target);
+    if (!started) throw failure;
+    yield { type: 'error', error: failure };
+  } finally {
+    call.dispose();
+  }
+}
+
+export interface LinkedCall {
+  signal: AbortSignal;
+  stopTimer(): void;
+  dispose(): void;
+  /** Maps whatever was thrown to a PluginError, naming the real cause of an abort. */
+  explain(error: unknown, target: HttpTarget): PluginError;
+}
+
+/**
+ * A signal that follows the caller's signal and also fires after `timeoutMs`. fetch rejects with
+ * the abort *reason*, whatever it is, so the caller's abort and our timeout are told apart here
+ * rather than by the error's name.
+ */
+export function linkedCall(parent: AbortSignal, timeoutMs: number): LinkedCall {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort(new DOMException('first token timeout', 'TimeoutError'));
+        }, timeoutMs)
+      : undefined;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    signal: controller.signal,
+    stopTimer,
+    dispose() {
+      stopTimer();
+      parent.removeEventListener('abort', onAbort);
+    },
+    explain(error, target) {
+      if (timedOut) {
+        return new PluginError({ code: 'timeout', message: `no answer within ${timeoutMs} ms`, ...target, cause: error });
+      }
+      if (parent.aborted) return abortError(parent, target, error);
+      return PluginError.from(error, target);
+    },
+  };
+}
+
+/** An aborted caller signal as a PluginError: AbortSignal.timeout() and deadlines become `timeout`. */
+export function abortError(signal: AbortSignal, target: HttpTarget, cause?: unknown): PluginError {
+  const reason = signal.reason as { name?: string } | undefined;
+  if (reason?.name === 'TimeoutError') {
+    return new PluginError({ code: 'timeout', message: 'deadline passed', ...target, cause: cause ?? signal.reason });
+  }
+  return new PluginError({ code: 'aborted', message: 'request aborted', retryable: false, ...target, cause: cause ?? signal.reason });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings and model lists
+
+export async function embedViaOpenAI(
+  fetchImpl: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  req: EmbedRequest,
+  signal: AbortSignal,
+  target: HttpTarget,
+  timeoutMs = 0,
+): Promise<EmbedResult> {
+  const call = linkedCall(signal, timeoutMs);
+  try {
+    const response = await request(
+      fetchImpl,
+      url,
+      {
+        method: 'POST',
+        headers,
+        json: {
+          model: req.model,
+          input: req.input,
+          encoding_format: 'float',
+          ...(req.dimensions !== undefined && { dimensions: req.dimensions }),
+        },
+        signal: call.signal,
+      },
+      target,
+    );
+    const body = await readJson<{ data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } }>(response, target);
+    if (!Array.isArray(body?.data)) {
+      throw new PluginError({ code: 'bad_response', message: 'embeddings answer has no data array', ...target });
+    }
+    const rows = [...body.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    const embeddings = rows.map((row) => row.embedding);
+    if (embeddings.length !== req.input.length || !embeddings.every(isVector)) {
+      throw new PluginError({
+        code: 'bad_response',
+        message: `expected ${req.input.length} float vectors, got ${embeddings.length} rows`,
+        ...target,
+      });
+    }
+    return { embeddings: embeddings as number[][], usage: { promptTokens: body.usage?.prompt_tokens ?? 0 } };
+  } catch (error) {
+    throw call.explain(error, target);
+  } finally {
+    call.dispose();
+  }
+}
+
+function isVector(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'number');
+}
+
+/** GET a JSON document with the caller's signal and an optional timeout, every failure a PluginError. */
+export async function getJson<T>(
+  fetchImpl: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  target: HttpTarget,
+  timeoutMs = 0,
+): Promise<T> {
+  const call = linkedCall(signal, timeoutMs);
+  try {
+    const response = await request(fetchImpl, url, { method: 'GET', headers, signal: call.signal }, target);
+    return await readJson<T>(response, target);
+  } catch (error) {
+    throw call.explain(error, target);
+  } finally {
+    call.dispose();
+  }
+}
+
+/** POST JSON and read the JSON answer (or nothing, for plain-text "OK" answers). */
+export async function postJson<T>(
+  fetchImpl: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  json: unknown,
+  signal: AbortSignal,
+  target: HttpTarget,
+  timeoutMs = 0,
+): Promise<T | undefined> {
+  const call = linkedCall(signal, timeoutMs);
+  try {
+    const response = await request(fetchImpl, url, { method: 'POST', headers, json, signal: call.signal }, target);
+    const text = await response.text();
+    try {
+      return text.trim() ? (JSON.parse(text) as T) : undefined;
+    } catch {
+      return undefined;
+    }
+  } catch (error) {
+    throw call.explain(error, target);
+  } finally {
+    call.dispose();
+  }
+}

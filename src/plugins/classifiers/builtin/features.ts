@@ -1,0 +1,136 @@
+/**
+ * One sparse feature vector for a whole conversation, shared by the training script and the
+ * classifier (so the two can never drift apart).
+ *
+ * Families, by key prefix:
+ *   w:<stem>         word present (prose), scaled by 1/sqrt(#distinct words) so long texts don't dominate
+ *   b:<stem>_<stem>  adjacent word pair ("how many", "write a", "fix this")
+ *   c:<stem>         word inside a code block, at reduced weight (code is mostly identifiers)
+ *   l:<lexicon>      hand-curated lexicon hit (see lexicons.ts)
+ *   s:<name>         structural feature (see structure.ts)
+ * Each conversation segment is featurised on its own and added with its weight (conversation.ts).
+ */
+import type { Segment } from './conversation.js';
+import { LEXICONS, type LexiconName } from './lexicons.js';
+import { structuralFeatures } from './structure.js';
+import { stem, tokenize } from './tokenize.js';
+
+export type FeatureVector = Map<string, number>;
+
+const FENCED_RE = /```[^\n]*\n?([\s\S]*?)(?:```|$)/g;
+/** Code inside fences counts for less: its words are identifiers, not the user's ask. */
+const CODE_TOKEN_WEIGHT = 0.35;
+const MAX_CODE_TOKENS = 400;
+const MAX_PROSE_TOKENS = 1_500;
+
+// ---- lexicons, compiled once ---------------------------------------------------------------
+
+const WORD_ONLY_RE = /^[\p{L}\p{N}]+$/u;
+const wordLexicons = new Map<string, LexiconName[]>();
+const phraseLexicons: Array<{ name: LexiconName; re: RegExp }> = [];
+
+for (const [name, entries] of Object.entries(LEXICONS) as Array<[LexiconName, readonly string[]]>) {
+  const phrases: string[] = [];
+  for (const entry of entries) {
+    const lower = entry.toLowerCase();
+    if (WORD_ONLY_RE.test(lower)) {
+      const key = stem(lower);
+      const list = wordLexicons.get(key) ?? [];
+      if (!list.includes(name)) list.push(name);
+      wordLexicons.set(key, list);
+    } else {
+      phrases.push(lower.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    }
+  }
+  if (phrases.length) {
+    // Longest first so "short story" wins over a shorter overlapping entry.
+    phrases.sort((a, b) => b.length - a.length);
+    phraseLexicons.push({ name, re: new RegExp(`(?<![\\p{L}\\p{N}_])(?:${phrases.join('|')})(?![\\p{L}\\p{N}_])`, 'gu') });
+  }
+}
+
+function lexiconHits(prose: string, tokens: readonly string[]): Map<LexiconName, number> {
+  const hits = new Map<LexiconName, number>();
+  for (const token of tokens) {
+    const names = wordLexicons.get(token);
+    if (names) for (const name of names) hits.set(name, (hits.get(name) ?? 0) + 1);
+  }
+  const lower = prose.toLowerCase();
+  for (const { name, re } of phraseLexicons) {
+    re.lastIndex = 0;
+    let n = 0;
+    while (n < 4 && re.exec(lower) !== null) n++;
+    if (n) hits.set(name, (hits.get(name) ?? 0) + n);
+  }
+  return hits;
+}
+
+// ---- one segment ----------------------------------------------------------------------------
+
+function splitCode(text: string): { prose: string; code: string } {
+  if (!text.includes('```')) return { prose: text, code: '' };
+  let code = '';
+  FENCED_RE.lastIndex = 0;
+  const prose = text.replace(FENCED_RE, (_m, body: string) => {
+    code += `${body}\n`;
+    return ' ';
+  });
+  return { prose, code };
+}
+
+function add(target: FeatureVector, key: string, value: number): void {
+  target.set(key, (target.get(key) ?? 0) + value);
+}
+
+/** Adds the features of one segment, multiplied by `weight`, into `out`. */
+export function addSegmentFeatures(out: FeatureVector, text: string, weight: number): void {
+  if (!text || weight <= 0) return;
+  const { prose, code } = splitCode(text);
+  const tokens = tokenize(prose);
+  if (tokens.length > MAX_PROSE_TOKENS) tokens.splice(MAX_PROSE_TOKENS / 2, tokens.length - MAX_PROSE_TOKENS);
+
+  const local = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    local.add(`w:${tokens[i]}`);
+    if (i + 1 < tokens.length) local.add(`b:${tokens[i]}_${tokens[i + 1]}`);
+  }
+  if (local.size) {
+    const scale = weight / Math.sqrt(local.size);
+    for (const key of local) add(out, key, scale);
+  }
+
+  if (code) {
+    const codeTokens = new Set(tokenize(code).slice(0, MAX_CODE_TOKENS));
+    if (codeTokens.size) {
+      const scale = (weight * CODE_TOKEN_WEIGHT) / Math.sqrt(codeTokens.size);
+      for (const token of codeTokens) add(out, `c:${token}`, scale);
+    }
+  }
+
+  // A lexicon hit counts fully once; repeats add a little (a poem about poems is still one poem).
+  for (const [name, count] of lexiconHits(prose, tokens)) add(out, `l:${name}`, weight * (1 + 0.25 * (Math.min(count, 4) - 1)));
+
+  const structure = structuralFeatures(text, prose, code);
+  for (const key in structure) add(out, `s:${key}`, weight * structure[key]);
+}
+
+/**
+ * The feature vector of some weighted segments: the last user turn alone, or the context. The two
+ * are scored separately and mixed in classify.ts, so that a clear new ask is never outvoted by a
+ * long earlier discussion, while a vague follow-up inherits that discussion's category.
+ */
+export function featurizeSegments(segments: readonly Segment[]): FeatureVector {
+  const out: FeatureVector = new Map();
+  let total = 0;
+  for (const segment of segments) total += segment.weight;
+  // Normalise the weights so that a long context looks like one message to the model.
+  for (const segment of segments) addSegmentFeatures(out, segment.text, total > 0 ? segment.weight / total : 0);
+  // Always-on feature: lets the model learn a prior for prompts with no other signal.
+  out.set('bias', 1);
+  return out;
+}
+
+/** Features of a single text, as if it were the only user message. */
+export function featurizeText(text: string): FeatureVector {
+  return featurizeSegments([{ text, weight: 1, fullLength: text.length }]);
+}

@@ -1,0 +1,24 @@
+/**
+ * The last user turn and the context are scored separately by the same linear model; mixing.ts
+ * combines them. Shared by classify() and the training script, so what is measured is what runs.
+ */
+import { countWords, type WeightedConversation } from './conversation.js';
+import { featurizeSegments } from './features.js';
+import type { LinearModel } from './model.js';
+
+export interface ConversationScores {
+  /** Probabilities of the last user turn alone (null when there is none). */
+  last: Float64Array | null;
+  /** Probabilities of the context alone (null when there is none). */
+  context: Float64Array | null;
+  lastWords: number;
+}
+
+export function scoreParts(model: LinearModel, conversation: WeightedConversation): ConversationScores {
+  const { last, context } = conversation;
+  return {
+    last: last.text.trim() ? model.predict(featurizeSegments([last])) : null,
+    context: context.length > 0 ? model.predict(featurizeSegments(context)) : null,
+    lastWords: countWords(last.text),
+  };
+}
