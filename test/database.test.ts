@@ -36,7 +36,7 @@ describe('openDatabase', () => {
     expect(existsSync(join(dir, 'nested/deeper/router.db'))).toBe(true);
     const conn = db.em.fork().getConnection();
     expect(await conn.execute('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
-    const tables = (await conn.execute("select name from sqlite_master where type='table'")).map((r: { name: string }) => r.name);
+    const tables = (await conn.execute("select name from sqlite_master where type='table'")).map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['models', 'profiles', 'benchmark_scores', 'routing_decisions', 'feedback']));
     expect(await pingDatabase(db)).toBe(true);
   });

@@ -180,3 +180,32 @@ function checkRange(env: string, raw: string, n: number, min?: number, max?: num
     throw new ConfigError(env, `${raw} is out of range${range(min, max)}`);
   }
 }
+
+/** name=preference pairs, e.g. "fast=0.2,best=0.9" (preference 0..1). */
+export function preferenceAliases(
+  env: string,
+  fallback: Array<{ name: string; qualityPreference: number }>,
+  description: string,
+  o: Common,
+): VariableSpec<Array<{ name: string; qualityPreference: number }>> {
+  return {
+    env,
+    defaultText: fallback.map((a) => `${a.name}=${a.qualityPreference}`).join(','),
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      const out: Array<{ name: string; qualityPreference: number }> = [];
+      for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^([a-z0-9][a-z0-9_.-]*)=([0-9.]+)$/i.exec(item);
+        const pref = m ? Number(m[2]) : NaN;
+        if (!m || !Number.isFinite(pref) || pref < 0 || pref > 1) {
+          throw new ConfigError(env, `"${item}" is not name=preference with a preference from 0 to 1 (e.g. fast=0.2)`);
+        }
+        if (out.some((a) => a.name === m[1])) throw new ConfigError(env, `alias "${m[1]}" is listed twice`);
+        out.push({ name: m[1]!, qualityPreference: pref });
+      }
+      return out;
+    },
+  };
+}

@@ -5,7 +5,7 @@
  * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
-import { bool, int, list, num, oneOf, optionalNum, optionalStr, str, url } from './spec.js';
+import { bool, int, list, num, oneOf, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -64,6 +64,15 @@ export const VARIABLES = {
 
   // Routing
   externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers.', routing),
+  modelAliases: preferenceAliases(
+    'ROUTER_MODEL_ALIASES',
+    [
+      { name: 'fast', qualityPreference: 0.2 },
+      { name: 'best', qualityPreference: 0.9 },
+    ],
+    'Extra router model ids with their own quality preference, listed in /v1/models: name=preference,... (smarterrouter/fast, smarterrouter/best).',
+    routing,
+  ),
   qualityPreference: num('ROUTER_QUALITY_PREFERENCE', 0.5, 'Balance of speed (0.0) against quality (1.0).', { ...routing, min: 0, max: 1 }),
   weightCapability: num('ROUTER_WEIGHT_CAPABILITY', 0.4, 'Score weight of the measured per-category capability.', { ...routing, min: 0, max: 1 }),
   weightBenchmark: num('ROUTER_WEIGHT_BENCHMARK', 0.3, 'Score weight of public benchmark scores.', { ...routing, min: 0, max: 1 }),

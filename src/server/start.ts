@@ -11,7 +11,10 @@ import type { BackendPlugin } from '../plugin-api/index.js';
 import { buildApp } from './app.js';
 import { connectRoutes } from './connect/routes.js';
 import { createLogger, type Logger } from './logger.js';
+import { adminRoutes } from './rest/admin.js';
 import { healthRoutes } from './rest/health.js';
+import { createAdminService } from './connect/admin-service.js';
+import { buildCore, type Core } from './wiring.js';
 import { VERSION } from './version.js';
 
 export interface RunningRouter {
@@ -23,6 +26,7 @@ export interface RunningRouter {
   db: Database;
   backends: BackendPlugin[];
   plugins: PluginRegistry;
+  core: Core;
   /** Drains in-flight requests (up to ROUTER_SHUTDOWN_TIMEOUT), then closes everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -49,13 +53,14 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
   const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
   try {
     const plugins = await loadPlugins({ specs: config.plugins, logger, cwd });
-    const backends = await createBackends(
-      plugins,
-      config.backendSpecs,
-      { logger, fetch: globalThis.fetch, signal: shutdown.signal },
-      { optionsFor: () => ({ keepAlive: config.modelKeepAlive, threads: config.ggufThreads || undefined }) },
-    );
+    const context = { logger, fetch: globalThis.fetch, signal: shutdown.signal };
+    const backends = await createBackends(plugins, config.backendSpecs, context, {
+      optionsFor: () => ({ keepAlive: config.modelKeepAlive, threads: config.ggufThreads || undefined }),
+    });
     cleanups.push(() => Promise.allSettled(backends.map((b) => b.dispose?.())).then(() => {}));
+
+    const core = await buildCore({ config, db, logger, plugins, backends, context });
+    cleanups.push(() => core.close());
 
     const health = new BackendHealthMonitor(backends);
     void health.start();
@@ -65,8 +70,11 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     const app = await buildApp({
       logger,
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
-      restPlugins: [healthRoutes({ db, health, startedAt, version: VERSION })],
-      connectRoutes: connectRoutes({ router: {}, admin: {}, profiler: {} }),
+      restPlugins: [
+        healthRoutes({ db, health, startedAt, version: VERSION }),
+        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs }),
+      ],
+      connectRoutes: connectRoutes({ router: {}, admin: createAdminService({ plugins, backendSpecs: config.backendSpecs }), profiler: {} }),
     });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
 
@@ -94,6 +102,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       db,
       backends,
       plugins,
+      core,
       close: () => (closing ??= runCleanups(cleanups, shutdown)),
     };
   } catch (error) {

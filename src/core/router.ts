@@ -1,0 +1,449 @@
+/**
+ * The routing core: one implementation behind the REST facade and the RouterService RPCs.
+ *
+ *   classify -> candidates (capable, available) -> score -> dispatch with cascade -> record
+ *
+ * chat() resolves only once the chosen model produced its first part, so the adapters know the
+ * model before writing a byte, and a failure before the first token can still move to the next
+ * candidate. After that, failures travel in-band as an `error` part.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  PluginError,
+  type ChatRequest,
+  type ChatStreamPart,
+  type Classification,
+  type ClassifierPlugin,
+} from '../plugin-api/index.js';
+import type { DecisionStore } from './decisions.js';
+import { FeedbackBook, RecentSelections } from './history.js';
+import { detectNeeds } from './needs.js';
+import type { ModelRegistry, RegistryEntry } from './registry.js';
+import { scoreCandidates, type RouteNeeds, type ScoringResult, type ScoringWeights } from './scoring.js';
+import {
+  RouterError,
+  type Attempt,
+  type CandidateExplanation,
+  type Explanation,
+  type FeedbackInput,
+  type ModelListing,
+  type RoutedStream,
+  type RouteInfo,
+  type RouteRequest,
+} from './types.js';
+
+export interface RouterSettings {
+  externalModelName: string;
+  /** Extra router model ids with their own quality preference (e.g. smarterrouter/fast). */
+  aliases: ReadonlyArray<{ id: string; qualityPreference: number }>;
+  qualityPreference: number;
+  weights: ScoringWeights;
+  cascadingEnabled: boolean;
+  cascadingMaxAttempts: number;
+  feedbackEnabled: boolean;
+  firstTokenTimeoutMs: number;
+  generationTimeoutMs: number;
+  signature?: string;
+}
+
+export interface CoreLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface RouterDeps {
+  settings: RouterSettings;
+  registry: ModelRegistry;
+  /** Tried in order; the first non-null answer wins (the built-in classifier goes last). */
+  classifiers: readonly ClassifierPlugin[];
+  store: DecisionStore;
+  logger: CoreLogger;
+}
+
+interface Plan {
+  classification: Classification;
+  classifier: string;
+  needs: RouteNeeds;
+  qualityPreference: number;
+  /** Set when the client named a concrete model. */
+  bypass?: RegistryEntry;
+  scoring?: ScoringResult;
+}
+
+export class Router {
+  readonly recent = new RecentSelections();
+  readonly feedbackBook = new FeedbackBook();
+  private readonly settings: RouterSettings;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.settings = deps.settings;
+  }
+
+  /** Rebuilds the in-memory feedback means from the store (start-up). */
+  async loadFeedback(): Promise<void> {
+    for (const f of await this.deps.store.loadFeedback()) this.feedbackBook.add(f.modelKey, f.category, f.score);
+  }
+
+  async chat(request: RouteRequest, signal: AbortSignal): Promise<RoutedStream> {
+    const startedAt = performance.now();
+    const plan = await this.plan(request, signal);
+    const candidates: RegistryEntry[] = plan.bypass
+      ? [plan.bypass]
+      : plan.scoring!.ranked.slice(0, this.settings.cascadingEnabled ? this.settings.cascadingMaxAttempts : 1).map((c) => this.deps.registry.get(c.key)!);
+    const info: RouteInfo = {
+      responseId: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+      created: Math.floor(Date.now() / 1000),
+      requestedModel: request.model,
+      selectedModel: '',
+      backend: '',
+      category: plan.classification.category,
+      complexity: plan.classification.complexity,
+      complexityScore: plan.classification.complexityScore,
+      qualityPreference: plan.qualityPreference,
+      routed: !plan.bypass,
+      attempts: [],
+      cache: 'miss',
+    };
+    if (candidates.length === 0) {
+      this.record(request, plan, info, 'no_candidates', startedAt);
+      throw new RouterError('no_candidates', noCandidateMessage(plan));
+    }
+
+    for (const entry of candidates) {
+      const attemptStart = performance.now();
+      try {
+        const started = await this.start(entry, request, signal);
+        info.attempts.push({ model: entry.key, backend: entry.backend.name, ok: true, durationMs: elapsed(attemptStart) });
+        info.selectedModel = entry.key;
+        info.backend = entry.backend.name;
+        this.recent.add(entry.key);
+        this.deps.registry.markLoaded(entry.key);
+        this.record(request, plan, info, 'ok', startedAt);
+        return { info, parts: this.relay(started, entry) };
+      } catch (error) {
+        const failure = PluginError.from(error, { backend: entry.backend.name, model: entry.info.id });
+        info.attempts.push({
+          model: entry.key,
+          backend: entry.backend.name,
+          ok: false,
+          durationMs: elapsed(attemptStart),
+          error: { code: failure.code, message: failure.message },
+        });
+        if (signal.aborted) {
+          this.record(request, plan, info, 'aborted', startedAt);
+          throw new RouterError('aborted', 'the client went away', { attempts: info.attempts });
+        }
+        this.deps.logger.warn({ model: entry.key, code: failure.code, err: failure.message }, 'model failed before its first token');
+        if (!failure.retryable) break;
+      }
+    }
+    this.record(request, plan, info, 'all_candidates_failed', startedAt);
+    const tried = info.attempts.map((a) => `${a.model} (${a.error?.code}: ${a.error?.message})`).join('; ');
+    throw new RouterError('all_candidates_failed', `every model tried failed: ${tried}`, { attempts: info.attempts });
+  }
+
+  async explain(request: RouteRequest): Promise<Explanation> {
+    const plan = await this.plan(request, AbortSignal.timeout(10_000));
+    const candidates: CandidateExplanation[] = [];
+    let selected: string | null = null;
+    if (plan.bypass) {
+      selected = plan.bypass.key;
+      candidates.push({ model: plan.bypass.key, backend: plan.bypass.backend.name, excluded: false, reason: 'named by the client: routing bypassed' });
+    } else {
+      const scoring = plan.scoring!;
+      selected = scoring.ranked[0]?.key ?? null;
+      for (const c of scoring.ranked) {
+        candidates.push({ model: c.key, backend: c.backend, total: c.total, factors: c.factors, estimated: c.estimated, excluded: false });
+      }
+      for (const x of scoring.excluded) candidates.push({ model: x.key, backend: x.backend, excluded: true, reason: x.reason });
+    }
+    return {
+      category: plan.classification.category,
+      complexity: plan.classification.complexity,
+      complexityScore: plan.classification.complexityScore,
+      confidence: plan.classification.confidence,
+      classifier: plan.classifier,
+      needs: plan.needs,
+      qualityPreference: plan.qualityPreference,
+      selectedModel: selected,
+      candidates,
+    };
+  }
+
+  listModels(options: { includeUnavailable?: boolean } = {}): ModelListing[] {
+    const routerModels: ModelListing[] = [
+      { id: this.settings.externalModelName, qualityPreference: this.settings.qualityPreference },
+      ...this.settings.aliases.map((a) => ({ id: a.id, qualityPreference: a.qualityPreference })),
+    ].map((m) => ({
+      id: m.id,
+      backend: 'smarterrouter',
+      provider: 'smarterrouter',
+      capabilities: { chat: true, vision: this.anyModel((e) => e.info.capabilities.vision), tools: this.anyModel((e) => e.info.capabilities.tools), embeddings: false },
+      available: this.anyModel((e) => e.available && e.info.capabilities.chat),
+      routerAlias: true,
+      qualityPreference: m.qualityPreference,
+    }));
+    const backendModels: ModelListing[] = [];
+    for (const entry of this.deps.registry.entriesList()) {
+      if (!entry.available && !options.includeUnavailable) continue;
+      backendModels.push({
+        id: entry.key,
+        backend: entry.backend.name,
+        provider: entry.backend.provider,
+        family: entry.info.family,
+        parameterCountB: entry.info.parameterCountB,
+        quantization: entry.info.quantization,
+        contextLength: entry.info.contextLength,
+        capabilities: entry.info.capabilities,
+        available: entry.available,
+        routerAlias: false,
+      });
+    }
+    return [...routerModels, ...backendModels];
+  }
+
+  async submitFeedback(input: FeedbackInput): Promise<{ model: string }> {
+    if (!this.settings.feedbackEnabled) throw new RouterError('disabled', 'feedback is disabled on this router (ROUTER_FEEDBACK_ENABLED=false)');
+    if (typeof input.score !== 'number' || !Number.isFinite(input.score) || input.score < -1 || input.score > 1) {
+      throw new RouterError('invalid_request', 'score must be a number from -1 to 1', { param: 'score' });
+    }
+    if (!input.responseId) throw new RouterError('invalid_request', 'response_id is required', { param: 'response_id' });
+    const decision = await this.deps.store.find(input.responseId);
+    if (!decision || !decision.selectedModel) {
+      throw new RouterError('not_found', `no routed answer with response id "${input.responseId}"`, { param: 'response_id' });
+    }
+    await this.deps.store.saveFeedback({
+      responseId: input.responseId,
+      modelKey: decision.selectedModel,
+      category: decision.category,
+      score: input.score,
+      comment: input.comment,
+      createdAt: new Date(),
+    });
+    this.feedbackBook.add(decision.selectedModel, decision.category, input.score);
+    this.deps.registry.invalidate();
+    return { model: decision.selectedModel };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async plan(request: RouteRequest, signal: AbortSignal): Promise<Plan> {
+    if (!request.messages.length) throw new RouterError('invalid_request', 'messages must not be empty', { param: 'messages' });
+    const alias = this.aliasPreference(request.model);
+    let bypass: RegistryEntry | undefined;
+    if (alias === undefined) {
+      bypass = this.deps.registry.resolve(request.model);
+      if (!bypass) {
+        throw new RouterError(
+          'model_not_found',
+          `The model "${request.model}" does not exist. Use "${this.settings.externalModelName}" to let the router choose, or one of GET /v1/models.`,
+          { param: 'model' },
+        );
+      }
+      if (!bypass.info.capabilities.chat) {
+        throw new RouterError('invalid_request', `The model "${bypass.key}" cannot chat (it is an embedding model).`, { param: 'model' });
+      }
+    }
+    const qualityPreference = request.qualityPreference ?? alias ?? this.settings.qualityPreference;
+    const { classification, classifier } = await this.classify(request, signal);
+    const needs = detectNeeds(request);
+    if (bypass) return { classification, classifier, needs, qualityPreference, bypass };
+    const scoring = scoreCandidates({
+      models: this.deps.registry.snapshot(),
+      category: classification.category,
+      complexity: classification.complexity,
+      complexityScore: classification.complexityScore,
+      needs,
+      qualityPreference,
+      weights: this.settings.weights,
+      recentShare: this.recent.share,
+      feedback: this.feedbackBook.mean,
+    });
+    return { classification, classifier, needs, qualityPreference, scoring };
+  }
+
+  /** The alias's own preference, the configured one for the main name, undefined for other names. */
+  private aliasPreference(model: string): number | undefined {
+    if (!model || model === this.settings.externalModelName) return this.settings.qualityPreference;
+    return this.settings.aliases.find((a) => a.id === model)?.qualityPreference;
+  }
+
+  private async classify(request: RouteRequest, signal: AbortSignal): Promise<{ classification: Classification; classifier: string }> {
+    for (const classifier of this.deps.classifiers) {
+      try {
+        const result = await classifier.classify({ messages: request.messages, tools: request.tools }, { signal });
+        if (result) return { classification: result, classifier: classifier.name };
+      } catch (error) {
+        // A broken classifier plugin costs its opinion, never the request.
+        this.deps.logger.warn({ classifier: classifier.name, err: (error as Error)?.message }, 'classifier failed; trying the next');
+      }
+    }
+    return { classification: { category: 'general', complexity: 'medium', complexityScore: 0.5, confidence: 0 }, classifier: 'none' };
+  }
+
+  /** Starts one model and waits for its first part, under the first-token deadline. */
+  private async start(entry: RegistryEntry, request: RouteRequest, signal: AbortSignal): Promise<Started> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const firstTokenTimer = setTimeout(
+      () => controller.abort(new DOMException(`no first token within ${this.settings.firstTokenTimeoutMs} ms`, 'TimeoutError')),
+      this.settings.firstTokenTimeoutMs,
+    );
+    const release = () => {
+      clearTimeout(firstTokenTimer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    let iterator: AsyncIterator<ChatStreamPart> | undefined;
+    try {
+      iterator = entry.backend.chat(toBackendRequest(request, entry.info.id), { signal: controller.signal })[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      clearTimeout(firstTokenTimer);
+      if (first.done) throw new PluginError({ code: 'bad_response', message: 'the stream ended without any output', backend: entry.backend.name, model: entry.info.id });
+      if (first.value.type === 'error') throw first.value.error;
+      const generationTimer = setTimeout(
+        () => controller.abort(new DOMException(`generation exceeded ${this.settings.generationTimeoutMs} ms`, 'TimeoutError')),
+        this.settings.generationTimeoutMs,
+      );
+      return {
+        first: first.value,
+        iterator,
+        controller,
+        release: () => {
+          release();
+          clearTimeout(generationTimer);
+        },
+      };
+    } catch (error) {
+      release();
+      controller.abort();
+      void iterator?.return?.().catch(() => {});
+      if (controller.signal.reason instanceof DOMException && controller.signal.reason.name === 'TimeoutError' && !signal.aborted) {
+        throw new PluginError({ code: 'timeout', message: controller.signal.reason.message, backend: entry.backend.name, model: entry.info.id, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Yields the first part and the rest; guarantees one final finish or error part. */
+  private async *relay(started: Started, entry: RegistryEntry): AsyncGenerator<ChatStreamPart> {
+    const { iterator, controller } = started;
+    let ended = false;
+    try {
+      let part: ChatStreamPart | undefined = started.first;
+      while (part) {
+        if (part.type === 'finish') {
+          if (this.settings.signature && part.finishReason !== 'tool_calls') {
+            yield { type: 'text-delta', delta: this.settings.signature.replaceAll('{model}', entry.key) };
+          }
+          ended = true;
+          yield part;
+          return;
+        }
+        if (part.type === 'error') {
+          ended = true;
+          yield part;
+          return;
+        }
+        yield part;
+        let next: IteratorResult<ChatStreamPart>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          ended = true;
+          yield { type: 'error', error: PluginError.from(error, { backend: entry.backend.name, model: entry.info.id, code: 'bad_response' }) };
+          return;
+        }
+        part = next.done ? undefined : next.value;
+      }
+      ended = true;
+      yield {
+        type: 'error',
+        error: new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: entry.backend.name, model: entry.info.id }),
+      };
+    } finally {
+      started.release();
+      // The consumer stopped early (client gone): stop the upstream generation too.
+      if (!ended) {
+        controller.abort();
+        void iterator.return?.().catch(() => {});
+      }
+    }
+  }
+
+  private record(request: RouteRequest, plan: Plan, info: RouteInfo, status: string, startedAt: number): void {
+    const candidates: CandidateExplanation[] = plan.scoring
+      ? [
+          ...plan.scoring.ranked.map((c) => ({ model: c.key, backend: c.backend, total: round(c.total), factors: c.factors, excluded: false })),
+          ...plan.scoring.excluded.map((x) => ({ model: x.key, backend: x.backend, excluded: true, reason: x.reason })),
+        ]
+      : plan.bypass
+        ? [{ model: plan.bypass.key, backend: plan.bypass.backend.name, excluded: false, reason: 'named by the client' }]
+        : [];
+    this.deps.store.record({
+      responseId: info.responseId,
+      requestId: request.requestId,
+      createdAt: new Date(),
+      protocol: request.protocol,
+      category: info.category,
+      complexity: info.complexity,
+      complexityScore: info.complexityScore,
+      selectedModel: info.selectedModel || null,
+      qualityPreference: info.qualityPreference,
+      routed: info.routed,
+      candidates,
+      attempts: info.attempts,
+      cache: info.cache,
+      status,
+      latencyMs: elapsed(startedAt),
+    });
+  }
+
+  private anyModel(test: (entry: RegistryEntry) => boolean): boolean {
+    return this.deps.registry.entriesList().some(test);
+  }
+}
+
+interface Started {
+  first: ChatStreamPart;
+  iterator: AsyncIterator<ChatStreamPart>;
+  controller: AbortController;
+  release: () => void;
+}
+
+function toBackendRequest(request: RouteRequest, modelId: string): ChatRequest {
+  return {
+    model: modelId,
+    messages: request.messages,
+    tools: request.tools,
+    toolChoice: request.toolChoice,
+    responseFormat: request.responseFormat,
+    temperature: request.temperature,
+    topP: request.topP,
+    maxTokens: request.maxTokens,
+    seed: request.seed,
+    stop: request.stop,
+    presencePenalty: request.presencePenalty,
+    frequencyPenalty: request.frequencyPenalty,
+    providerOptions: request.providerOptions,
+  };
+}
+
+function noCandidateMessage(plan: Plan): string {
+  const excluded = plan.scoring?.excluded ?? [];
+  if (excluded.length === 0) return 'no model is available: no backend has listed a chat model yet (check GET /health)';
+  const reasons = [...new Set(excluded.map((x) => x.reason))].slice(0, 5).join('; ');
+  return `no available model can answer this request (${reasons})`;
+}
+
+function elapsed(since: number): number {
+  return Math.round((performance.now() - since) * 100) / 100;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10_000) / 10_000;
+}
+
+export type { Attempt };

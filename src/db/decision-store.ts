@@ -1,0 +1,129 @@
+/**
+ * DecisionStore on MikroORM: routing decisions are queued in memory and written in batches off the
+ * request path (one transaction per batch); feedback is written at once, because the client is
+ * told it was accepted. Recent decisions stay findable in memory before their batch lands.
+ */
+import type { DecisionData, DecisionStore, FeedbackData } from '../core/decisions.js';
+import type { Database } from './index.js';
+import { DecisionEntity, FeedbackEntity, type DecisionRecord } from './entities.js';
+
+export interface DecisionStoreOptions {
+  /** Milliseconds between batch writes. */
+  flushIntervalMs?: number;
+  /** Write at once when this many decisions are queued. */
+  maxBatch?: number;
+  /** Recent decisions kept in memory for feedback lookups. */
+  recentSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+export class SqlDecisionStore implements DecisionStore {
+  private queue: DecisionData[] = [];
+  private readonly recent = new Map<string, DecisionData>();
+  private readonly timer: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly maxBatch: number;
+  private readonly recentSize: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: DecisionStoreOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.recentSize = options.recentSize ?? 5000;
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  record(decision: DecisionData): void {
+    this.queue.push(decision);
+    this.recent.set(decision.responseId, decision);
+    if (this.recent.size > this.recentSize) this.recent.delete(this.recent.keys().next().value as string);
+    if (this.queue.length >= this.maxBatch) void this.flush();
+  }
+
+  async find(responseId: string): Promise<DecisionData | undefined> {
+    const recent = this.recent.get(responseId);
+    if (recent) return recent;
+    const row = await this.db.em.fork().findOne(DecisionEntity, { responseId });
+    return row ? fromRecord(row) : undefined;
+  }
+
+  async saveFeedback(feedback: FeedbackData): Promise<void> {
+    const em = this.db.em.fork();
+    em.create(FeedbackEntity, { ...feedback, comment: feedback.comment ?? null });
+    await em.flush();
+  }
+
+  async loadFeedback(): Promise<FeedbackData[]> {
+    const rows = await this.db.em.fork().find(FeedbackEntity, {}, { orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ responseId: r.responseId, modelKey: r.modelKey, category: r.category, score: r.score, comment: r.comment ?? undefined, createdAt: r.createdAt }));
+  }
+
+  /** Writes everything queued so far; serialised so batches never interleave. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.writeBatch());
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async writeBatch(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const em = this.db.em.fork();
+        for (const d of batch) em.create(DecisionEntity, toRecord(d));
+        await em.flush();
+      } catch (error) {
+        // Keep the rows for the next attempt rather than losing them (e.g. the database was busy).
+        this.queue.unshift(...batch);
+        this.options.onError?.(error);
+        return;
+      }
+    }
+  }
+}
+
+function toRecord(d: DecisionData): Omit<DecisionRecord, 'id'> {
+  return {
+    responseId: d.responseId,
+    requestId: d.requestId ?? null,
+    createdAt: d.createdAt,
+    protocol: d.protocol,
+    category: d.category,
+    complexity: d.complexity,
+    complexityScore: d.complexityScore,
+    selectedModel: d.selectedModel,
+    qualityPreference: d.qualityPreference,
+    candidates: JSON.stringify({ routed: d.routed, candidates: d.candidates }),
+    attempts: JSON.stringify(d.attempts),
+    cache: d.cache,
+    status: d.status,
+    latencyMs: d.latencyMs,
+  };
+}
+
+function fromRecord(r: DecisionRecord): DecisionData {
+  const parsed = JSON.parse(r.candidates) as { routed: boolean; candidates: DecisionData['candidates'] };
+  return {
+    responseId: r.responseId,
+    requestId: r.requestId ?? undefined,
+    createdAt: r.createdAt,
+    protocol: r.protocol as DecisionData['protocol'],
+    category: r.category,
+    complexity: r.complexity,
+    complexityScore: r.complexityScore,
+    selectedModel: r.selectedModel ?? null,
+    qualityPreference: r.qualityPreference,
+    routed: parsed.routed,
+    candidates: parsed.candidates,
+    attempts: JSON.parse(r.attempts) as DecisionData['attempts'],
+    cache: r.cache as DecisionData['cache'],
+    status: r.status,
+    latencyMs: r.latencyMs ?? 0,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The list of loaded plugins with the instances made from each: one implementation for
+ * GET /admin/plugins and AdminService.ListPlugins.
+ */
+import type { BackendSpec } from '../config/index.js';
+import type { LoadedPluginInfo, PluginRegistry } from '../plugins/loader.js';
+
+export interface PluginDescription extends LoadedPluginInfo {
+  /** Backend instance names (ROUTER_BACKENDS) created from this plugin. */
+  instances: string[];
+}
+
+export function describePlugins(plugins: PluginRegistry, specs: readonly BackendSpec[]): PluginDescription[] {
+  const kindOrder = { backend: 0, classifier: 1, judge: 2 } as const;
+  return plugins
+    .list()
+    .map((info) => ({
+      ...info,
+      instances:
+        info.kind === 'backend'
+          ? specs.filter((s) => plugins.backendDefinition(s.kind)?.manifest.name === info.name || s.kind === info.name).map((s) => s.name)
+          : [],
+    }))
+    .sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name));
+}

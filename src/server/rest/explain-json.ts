@@ -1,0 +1,34 @@
+/** The JSON shape of an explanation (snake_case like the rest of the REST API). */
+import type { Explanation } from '../../core/types.js';
+
+export function explanationJson(e: Explanation) {
+  return {
+    category: e.category,
+    complexity: e.complexity,
+    complexity_score: e.complexityScore,
+    confidence: e.confidence,
+    classifier: e.classifier,
+    needs: { vision: e.needs.vision, tools: e.needs.tools, json: e.needs.json, min_context_tokens: e.needs.minContextTokens ?? null },
+    quality_preference: e.qualityPreference,
+    selected_model: e.selectedModel,
+    candidates: e.candidates.map((c) => ({
+      model: c.model,
+      backend: c.backend,
+      total_score: c.total ?? null,
+      factors: c.factors
+        ? {
+            capability: c.factors.capability,
+            benchmark: c.factors.benchmark,
+            speed: c.factors.speed,
+            recency: c.factors.recency,
+            feedback: c.factors.feedback,
+            size_penalty: c.factors.sizePenalty,
+            vram: c.factors.vram,
+          }
+        : null,
+      estimated: c.estimated ?? [],
+      excluded: c.excluded,
+      reason: c.reason ?? null,
+    })),
+  };
+}
