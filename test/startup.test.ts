@@ -1,0 +1,149 @@
+/**
+ * `npm start` as a user runs it: a real process, real port, real signals. Start-up problems end the
+ * process with one clear line and a non-zero exit; SIGTERM drains in-flight requests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const MAIN = join(ROOT, 'src/main.ts');
+// An absolute loader URL: the child runs in a temp folder where a bare 'tsx' would not resolve.
+const TSX = import.meta.resolve('tsx');
+const children: ChildProcess[] = [];
+const sims: RunningSimulator[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const sim of sims.splice(0)) await sim.close();
+});
+
+function launch(env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ROUTER_LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForHealth(url: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`router at ${url} not healthy within ${ms} ms`);
+}
+
+function workdir(): string {
+  return mkdtempSync(join(tmpdir(), 'sr-start-'));
+}
+
+describe('npm start', () => {
+  it('serves /health and creates data/router.db with the defaults', async () => {
+    const cwd = workdir();
+    const port = await freePort();
+    const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', ROUTER_OLLAMA_URL: 'http://127.0.0.1:9' }, cwd);
+    await waitForHealth(`http://127.0.0.1:${port}`);
+    expect(existsSync(join(cwd, 'data/router.db'))).toBe(true);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it.each([
+    [{ ROUTER_PORT: 'abc' }, /ROUTER_PORT: "abc" is not an integer/],
+    [{ ROUTER_QUALITY_PREFERENCE: '1.7' }, /ROUTER_QUALITY_PREFERENCE: 1.7 is out of range \(allowed: 0 to 1\)/],
+    [{ ROUTER_PROVIDER: 'bogus' }, /ROUTER_PROVIDER: "bogus" is not allowed \(allowed: ollama, llama.cpp, openai, gguf\)/],
+  ])('refuses bad configuration %o with one clear line', async (env, message) => {
+    const run = launch(env, workdir());
+    expect(await run.exited).toBe(1);
+    const lines = run.err().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^smarterrouter: configuration error: /);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('reads .env from the working directory', async () => {
+    const cwd = workdir();
+    writeFileSync(join(cwd, '.env'), 'ROUTER_MAX_MESSAGES=zero\n');
+    const run = launch({}, cwd);
+    expect(await run.exited).toBe(1);
+    expect(run.err()).toMatch(/ROUTER_MAX_MESSAGES: "zero" is not an integer/);
+  });
+
+  it('stops with a CRITICAL message when the database path is a directory', async () => {
+    const cwd = workdir();
+    mkdirSync(join(cwd, 'data/router.db'), { recursive: true });
+    const run = launch({ ROUTER_PORT: String(await freePort()) }, cwd);
+    expect(await run.exited).toBe(1);
+    expect(run.err()).toMatch(/CRITICAL: database path .* is a directory/);
+  });
+
+  it('stops with a clear message when the port is in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1' }, workdir());
+      expect(await run.exited).toBe(1);
+      expect(run.err()).toMatch(new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with a message naming a plugin that cannot load', async () => {
+    const cwd = workdir();
+    writeFileSync(join(cwd, 'bad-plugin.mjs'), 'export default { manifest: { name: "bad", version: "1.0.0", kind: "backend", specificationVersion: "v9" }, create() {} };\n');
+    const run = launch({ ROUTER_PLUGINS: './bad-plugin.mjs', ROUTER_PORT: String(await freePort()) }, cwd);
+    expect(await run.exited).toBe(1);
+    expect(run.err()).toMatch(/plugin .*bad/);
+  });
+
+  it('drains an in-flight request on SIGTERM, then exits 0', async () => {
+    const sim = await startOllamaSimulator({ models: [{ id: 'slow:1b', parameterSizeB: 1, tokensPerSecond: 40 }] });
+    sims.push(sim);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', ROUTER_OLLAMA_URL: sim.url }, workdir());
+    await waitForHealth(url);
+    // ~30 tokens at 40/s: still streaming when the signal arrives.
+    const chat = (async () => {
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'tell me a long story about a fox' }], max_tokens: 30 }),
+      });
+      return { status: res.status, body: await res.text() };
+    })();
+    await new Promise((r) => setTimeout(r, 150));
+    run.child.kill('SIGTERM');
+    const result = await chat;
+    expect(await run.exited).toBe(0);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).choices[0].message.content.length).toBeGreaterThan(0);
+  });
+});
