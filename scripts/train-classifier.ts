@@ -10,11 +10,12 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATEGORIES, type Category } from '../src/plugin-api/index.js';
-import { featurizeText } from '../src/plugins/classifiers/builtin/features.js';
+import { featurizeLastTurn } from '../src/plugins/classifiers/builtin/features.js';
 import { LinearModel } from '../src/plugins/classifiers/builtin/model.js';
 import { buildDatasets, type LabelledExample } from '../src/plugins/classifiers/builtin/training/dataset.js';
 import { train, type TrainOptions } from '../src/plugins/classifiers/builtin/training/logistic.js';
 import { DEV_SET } from '../src/plugins/classifiers/builtin/training/dev-set.js';
+import { DEV_SET_BORDERS } from '../src/plugins/classifiers/builtin/training/dev-set-borders.js';
 import { COMPLEXITY_EXAMPLES } from '../src/plugins/classifiers/builtin/training/complexity-examples.js';
 import { scoreComplexity } from '../src/plugins/classifiers/builtin/complexity.js';
 import { messageText, weightConversation } from '../src/plugins/classifiers/builtin/conversation.js';
@@ -90,21 +91,26 @@ function report(name: string, result: ReturnType<typeof evaluate>, showErrors: b
 
 function featurizeAll(examples: readonly LabelledExample[]) {
   return examples.map((ex) => ({
-    features: featurizeText(messageText(ex.input.messages[ex.input.messages.length - 1].content)),
+    features: featurizeLastTurn(weightConversation(ex.input.messages)),
     label: CATEGORIES.indexOf(ex.category),
     weight: ex.weight,
   }));
 }
 
 const dryRun = process.argv.includes('--dry-run');
-const { train: trainSet, conversations, heldOut, heldOutMultiTurn } = buildDatasets();
+const { train: trainSet, conversations, systemTrain, heldOut, heldOutMultiTurn } = buildDatasets();
 console.log(
   `training texts: ${trainSet.length}; training conversations: ${conversations.length}; held-out: ${heldOut.length} single-turn, ${heldOutMultiTurn.length} multi-turn`,
 );
 
-const weights = train(featurizeAll(trainSet), OPTIONS);
+const weights = train(featurizeAll([...trainSet, ...systemTrain]), OPTIONS);
 const model = new LinearModel(weights);
-const mixing = fitMixing(model, conversations);
+const mixing =
+  process.env.ALPHA !== undefined && process.env.BETA !== undefined
+    ? { alpha: Number(process.env.ALPHA), beta: Number(process.env.BETA) }
+    : // Fitted on the multi-turn conversations: a single turn under a system prompt is read by the
+      // last-turn model itself (its y: features), so those conversations say little about mixing.
+      fitMixing(model, conversations.filter((ex) => ex.input.messages.filter((m) => m.role === 'user').length > 1));
 console.log(`mixing: alpha ${mixing.alpha}, beta ${mixing.beta}`);
 const trainResult = evaluate(model, mixing, trainSet);
 const conversationResult = evaluate(model, mixing, conversations);
@@ -120,6 +126,19 @@ const devResult = evaluate(
   DEV_SET.map(({ text, category }) => ({ input: { messages: [{ role: 'user', content: text }] }, category, weight: 1, source: 'dev' })),
 );
 report('dev set (different voice, never trained on)', devResult, true);
+
+const bordersResult = evaluate(
+  model,
+  mixing,
+  DEV_SET_BORDERS.map(({ messages, category }) => ({ input: { messages }, category, weight: 1, source: 'dev-borders' })),
+);
+report('border dev set (weak borders, casual, multi-turn and system prompts; never trained on)', bordersResult, true);
+let bordersComplexity = 0;
+for (const item of DEV_SET_BORDERS) {
+  const { last, context } = weightConversation(item.messages);
+  if (scoreComplexity(last, context).complexity === item.complexity) bordersComplexity++;
+}
+console.log(`border dev set complexity: ${((bordersComplexity / DEV_SET_BORDERS.length) * 100).toFixed(1)}% (${bordersComplexity}/${DEV_SET_BORDERS.length})`);
 
 // Complexity: the formula is hand-set; report its agreement with the labelled examples.
 let complexityCorrect = 0;
@@ -142,6 +161,8 @@ const meta = {
   heldOutMultiTurnAccuracy: Math.round(heldMultiResult.accuracy * 1000) / 1000,
   devAccuracy: Math.round(devResult.accuracy * 1000) / 1000,
   devSize: DEV_SET.length,
+  devBordersAccuracy: Math.round(bordersResult.accuracy * 1000) / 1000,
+  devBordersSize: DEV_SET_BORDERS.length,
   options: { ...OPTIONS, classes: undefined },
 };
 if (!dryRun) {

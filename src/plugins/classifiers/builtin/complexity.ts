@@ -26,7 +26,10 @@ const MEDIUM_RE = /\b(?:explain|describe|summari[sz]e|compare|estimate|story|ess
 const HARD_RE =
   /\b(?:design (?:a|an|the)|architect\w*|scal(?:able|ability|e to)|distributed|concurren\w*|thread[- ]safe|lock[- ]free|optimi[sz]\w*|production(?:-ready| grade)?|fault[- ]toleran\w*|high[- ]availability|consensus|compiler|interpreter|from scratch|end[- ]to[- ]end|comprehensive|in[- ]depth|detailed|rigorous(?:ly)?|formal(?:ly)?|theorem|asymptotic\w*|trade[- ]?offs?|multi[- ]?(?:step|part|region|tenant)|microservices?|kubernetes|benchmark\w*|security|threat model|migration strategy|novel|chapter|screenplay|research|thesis|dissertation|white ?paper|complete|entire|full[- ]featured|\d{3,}[- ]words?|several|multiple|compare and contrast|analy[sz]e|evaluate|critique|implications|edge cases|invariants?|complexity analysis|big[- ]o|np[- ]hard|dynamic programming|recurrence|eigen\w*|stochastic|bayesian|differential equations?|integral|induction|worldbuilding|magic system|multiple chapters|extensive|thorough(?:ly)?)\b/gi;
 const SIMPLE_RE =
-  /^\s*(?:hi|hello|hey|thanks|thank you|ok(?:ay)?|yes|no|cool|great|good (?:morning|night))\b|\b(?:quick(?:ly)?|briefly|in short|keep it short|one[- ]liner|one word|in one sentence|in a sentence|simple|tl;?dr|define|stand for|how do you spell|what time|capital of|synonym|antonym|spell|translate (?:this|the word)|what year|how old is|who (?:is|was) the)\b/gi;
+  /^\s*(?:hi|hello|hey|thanks|thank you|ok(?:ay)?|yes|no|cool|great|good (?:morning|night))\b|\b(?:quick(?:ly)?|briefly|in short|keep it short|one[- ]liner|one word|in one sentence|in a sentence|simple|tl;?dr|define|stand for|how do you spell|what time|capital of|synonym|antonym|spell|translate (?:this|the word)|what year|how old is|who (?:is|was) the|translate|(?:tell me|give me) a joke|when (?:did|was)|do i need (?:a|an)|what(?:'s| is) the (?:difference between \w+ and \w+|capital|population|boiling|normal|average|tallest|largest)|how (?:much|many) \w+ (?:is|are|in|does|do)|command (?:to|for)|how do (?:i|you) (?:check|say|exit|undo)|como se dice|wie sagt man|comment dit-on)\b/gi;
+/** Asks that transform a pasted text (summarise it, explain it, turn it into an email): the paste is input, not work. */
+const TRANSFORM_RE =
+  /\b(?:summari[sz]e|summary|tl;?dr|recap|gist|explain (?:this|these|it|what)|what does (?:this|that) mean|rewrite|rephrase|proofread|turn (?:this|these|them)|make (?:this|it) (?:shorter|friendlier|more)|translate|zusammen|résume|resume|reply to)\b/i;
 
 function count(re: RegExp, text: string, cap: number): number {
   re.lastIndex = 0;
@@ -56,7 +59,10 @@ export function scoreComplexity(last: Segment, context: readonly Segment[]): Com
   const capped = countWords(text);
   const words = last.fullLength > text.length ? Math.round((capped * last.fullLength) / Math.max(1, text.length)) : capped;
   const code = codeChars(text);
-  const proseWords = Math.max(1, words - Math.round(code / 6));
+  let proseWords = Math.max(1, words - Math.round(code / 6));
+  // A pasted text to summarise or rewrite counts much less than a text of instructions of the same length.
+  const transform = TRANSFORM_RE.test(text);
+  if (transform && proseWords > 25) proseWords = 25 + (proseWords - 25) * 0.35;
 
   const questions = count(QUESTION_RE, text, 6);
   const items = count(LIST_ITEM_RE, text, 12);
@@ -68,18 +74,19 @@ export function scoreComplexity(last: Segment, context: readonly Segment[]): Com
   const medium = count(MEDIUM_RE, text, 2);
   const userTurns = context.filter((s) => s.weight > 0).length;
 
-  let raw = -1.75;
+  let raw = -1.85;
   raw += 1.2 * Math.log1p(proseWords / 6);
-  raw += 0.45 * Math.log1p(code / 250);
+  raw += (transform ? 0.2 : 0.45) * Math.log1p(code / 250);
   raw += 0.25 * Math.max(0, Math.min(questions, 5) - 1);
-  raw += 0.15 * Math.min(items, 10);
+  raw += (transform ? 0.04 : 0.12) * Math.min(items, 10);
   raw += 0.12 * Math.min(connectors, 5);
   raw += 0.15 * Math.min(constraints, 10);
   raw += 0.7 * Math.min(hard, 5);
   raw -= 0.9 * Math.min(simple, 2);
   raw += 1.1 * Math.min(proof, 1);
   raw += 0.55 * Math.min(medium, 1);
-  raw += 0.05 * Math.min(userTurns, 6);
+  // A follow-up continues a task already under way: it is rarely a one-step question on its own.
+  raw += userTurns > 0 ? 0.3 + 0.05 * Math.min(userTurns, 6) : 0;
 
   const complexityScore = round(1 / (1 + Math.exp(-raw)));
   const complexity: Complexity = complexityScore < SIMPLE_BELOW ? 'simple' : complexityScore < HARD_FROM ? 'medium' : 'hard';

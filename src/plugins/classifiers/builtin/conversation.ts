@@ -21,6 +21,8 @@ export interface WeightedConversation {
   last: Segment;
   /** Earlier turns and the system prompt, most recent first. */
   context: Segment[];
+  /** The (capped) system prompt alone, or '' when there is none: it also colours the last turn (features.ts). */
+  systemText: string;
 }
 
 /** The last user turn keeps its head (where the ask usually is) and its tail (where the question often is). */
@@ -104,10 +106,9 @@ export function weightConversation(messages: readonly ChatMessage[] | undefined 
     .map((m) => messageText(m.content))
     .join('\n')
     .trim();
-  if (system) {
-    context.push({ text: capText(system, SYSTEM_CHARS / 2, SYSTEM_CHARS / 2), weight: SYSTEM_WEIGHT, fullLength: system.length });
-  }
-  return { last, context };
+  const systemText = system ? capText(system, SYSTEM_CHARS / 2, SYSTEM_CHARS / 2) : '';
+  if (system) context.push({ text: systemText, weight: SYSTEM_WEIGHT, fullLength: system.length });
+  return { last, context, systemText };
 }
 
 const WORD_COUNT_RE = /\S+/g;

@@ -8,11 +8,13 @@
  *   c:<stem>         word inside a code block, at reduced weight (code is mostly identifiers)
  *   l:<lexicon>      hand-curated lexicon hit (see lexicons.ts)
  *   s:<name>         structural feature (see structure.ts)
+ *   y:<name>         what the system prompt sets up (a persona, a domain), added to the last turn's vector so
+ *                    that "what do you deduce?" under "You are Sherlock Holmes" is read as role-play
  * Each conversation segment is featurised on its own and added with its weight (conversation.ts).
  */
-import type { Segment } from './conversation.js';
+import type { Segment, WeightedConversation } from './conversation.js';
 import { LEXICONS, type LexiconName } from './lexicons.js';
-import { structuralFeatures } from './structure.js';
+import { structuralFeatures, systemPromptFeatures } from './structure.js';
 import { stem, tokenize } from './tokenize.js';
 
 export type FeatureVector = Map<string, number>;
@@ -133,4 +135,27 @@ export function featurizeSegments(segments: readonly Segment[]): FeatureVector {
 /** Features of a single text, as if it were the only user message. */
 export function featurizeText(text: string): FeatureVector {
   return featurizeSegments([{ text, weight: 1, fullLength: text.length }]);
+}
+
+/**
+ * The vector of the last user turn, plus a few features of the system prompt (its lexicon families and
+ * whether it sets up a character to play). The system prompt is also part of the context (mixing.ts),
+ * but there it only speaks when the last turn is unsure; a persona should colour even a clear-looking
+ * in-character question, which needs the model to see both at once.
+ */
+const SYSTEM_LEXICON_SKIP: ReadonlySet<LexiconName> = new Set<LexiconName>(['roleplay', 'question', 'advice']);
+
+export function featurizeLastTurn(conversation: Pick<WeightedConversation, 'last' | 'systemText'>): FeatureVector {
+  const out = featurizeSegments([conversation.last]);
+  const system = conversation.systemText;
+  if (system) {
+    const tokens = tokenize(system);
+    for (const [name, count] of lexiconHits(system, tokens)) {
+      // "You are a …" and "what is" say nothing about the domain here; the persona flag decides role-play.
+      if (!SYSTEM_LEXICON_SKIP.has(name)) add(out, `y:l:${name}`, Math.min(1, 0.5 + 0.25 * count));
+    }
+    const flags = systemPromptFeatures(system);
+    for (const key in flags) add(out, `y:s:${key}`, flags[key]);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * combines them. Shared by classify() and the training script, so what is measured is what runs.
  */
 import { countWords, type WeightedConversation } from './conversation.js';
-import { featurizeSegments } from './features.js';
+import { featurizeLastTurn, featurizeSegments } from './features.js';
 import type { LinearModel } from './model.js';
 
 export interface ConversationScores {
@@ -17,7 +17,7 @@ export interface ConversationScores {
 export function scoreParts(model: LinearModel, conversation: WeightedConversation): ConversationScores {
   const { last, context } = conversation;
   return {
-    last: last.text.trim() ? model.predict(featurizeSegments([last])) : null,
+    last: last.text.trim() ? model.predict(featurizeLastTurn(conversation)) : null,
     context: context.length > 0 ? model.predict(featurizeSegments(context)) : null,
     lastWords: countWords(last.text),
   };

@@ -113,3 +113,24 @@ export function structuralFeatures(text: string, prose: string, code: string): S
   if (nonAscii) f.nonAscii = Math.min(1, (nonAscii / Math.max(20, prose.length)) * 4);
   return f;
 }
+
+// ---- the system prompt ------------------------------------------------------------------------
+
+/** A character to play, as opposed to a job to do ("You are a senior Python developer"). */
+const PERSONA_RE =
+  /\b(?:stay(?:s|ing)? in character|never break character|(?:don't|do not|never) break (?:the )?character|in character|role-?play|you are playing|play the (?:role|part) of|talk(?:s)? like|speak(?:s)? like|answer(?:s)? (?:only )?(?:as|like)|respond(?:s)? (?:only )?(?:as|like)|in pirate speak|narrator|dungeon master|game master|storyteller|comedian|poet|novelist|songwriter|screenwriter|fictional|fantasy|adventure)\b/i;
+/** "You are Yoda", "You are Captain Redbeard": a named character. */
+const NAMED_PERSONA_RE = /\byou are (?:now )?(?!(?:a|an|the|my|our|your|ChatGPT|Claude|GPT|Gemini|Copilot|Assistant|AI|an AI)\b)[A-Z][\w'-]+/;
+const TASK_ROLE_RE =
+  /\b(?:assistant|engineer|developer|programmer|tutor|teacher|analyst|expert|consultant|advisor|adviser|agent|support|reviewer|translator|planner|doctor|nurse|lawyer|accountant|editor|coach)\b/i;
+
+export function systemPromptFeatures(system: string): StructuralFeatures {
+  const f: StructuralFeatures = {};
+  const persona = PERSONA_RE.test(system) || ((NAMED_PERSONA_RE.test(system) || ROLEPLAY_RE.test(system)) && !TASK_ROLE_RE.test(system));
+  if (persona) f.persona = 1;
+  if (TASK_ROLE_RE.test(system)) f.taskRole = 1;
+  if (CODE_ASK_RE.test(system) || FENCE_RE.test(system)) f.codeAsk = 1;
+  if (MATH_ASK_RE.test(system)) f.mathAsk = 1;
+  if (CREATIVE_ASK_RE.test(system)) f.creativeAsk = 1;
+  return f;
+}

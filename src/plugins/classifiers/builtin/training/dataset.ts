@@ -12,13 +12,17 @@ import { CREATIVITY } from './corpus/creativity.js';
 import { GENERAL } from './corpus/general.js';
 import { GENERATORS } from './corpus/templates.js';
 import { BOUNDARY } from './corpus/boundary.js';
+import { GENERALIZATION } from './corpus/generalization.js';
 import {
   AMBIGUOUS_TURNS,
   ASSISTANT_REPLIES,
   DOMAIN_SYSTEM_PROMPTS,
   FOLLOW_UPS,
   GENERIC_FOLLOW_UPS,
+  IN_CHARACTER_TURNS,
   NEUTRAL_SYSTEM_PROMPTS,
+  PERSONA_SYSTEM_PROMPTS,
+  SERVICE_SYSTEM_PROMPTS,
 } from './corpus/conversations.js';
 import { rng } from './logistic.js';
 
@@ -31,10 +35,10 @@ export interface LabelledExample {
 }
 
 export const HAND_WRITTEN: Record<Category, readonly string[]> = {
-  coding: [...CODING, ...BOUNDARY.coding],
-  reasoning: [...REASONING, ...BOUNDARY.reasoning],
-  creativity: [...CREATIVITY, ...BOUNDARY.creativity],
-  general: [...GENERAL, ...BOUNDARY.general],
+  coding: [...CODING, ...BOUNDARY.coding, ...GENERALIZATION.coding],
+  reasoning: [...REASONING, ...BOUNDARY.reasoning, ...GENERALIZATION.reasoning],
+  creativity: [...CREATIVITY, ...BOUNDARY.creativity, ...GENERALIZATION.creativity],
+  general: [...GENERAL, ...BOUNDARY.general, ...GENERALIZATION.general],
 };
 
 /** FNV-1a, for a split that depends only on the prompt text. */
@@ -56,11 +60,22 @@ const user = (content: string): ChatMessage => ({ role: 'user', content });
 const assistant = (content: string): ChatMessage => ({ role: 'assistant', content });
 const system = (content: string): ChatMessage => ({ role: 'system', content });
 
+/**
+ * Template prompts per category. General and creativity get more: their generators cover the most
+ * varied shapes (reports and logs to summarise, number-bearing facts and emails, poems about code).
+ */
+const TEMPLATES_PER_CATEGORY: Record<Category, number> = { coding: 260, reasoning: 260, creativity: 320, general: 420 };
+
 export interface Datasets {
   /** Single texts that train the linear model. */
   train: LabelledExample[];
   /** Conversations (follow-ups, topic switches, system prompts) that fit the mixing parameters. */
   conversations: LabelledExample[];
+  /**
+   * The single-turn conversations with a system prompt (a subset of `conversations`): they also train
+   * the linear model, whose last-turn vector carries features of the system prompt (features.ts).
+   */
+  systemTrain: LabelledExample[];
   heldOut: LabelledExample[];
   heldOutMultiTurn: LabelledExample[];
 }
@@ -92,7 +107,7 @@ export function buildDatasets(seed = 7): Datasets {
 
   for (const category of CATEGORIES) {
     const seen = new Set<string>();
-    for (let i = 0; i < 400 && seen.size < 260; i++) {
+    for (let i = 0; i < 4 * TEMPLATES_PER_CATEGORY[category] && seen.size < TEMPLATES_PER_CATEGORY[category]; i++) {
       const text = GENERATORS[category](pick);
       if (seen.has(text)) continue;
       seen.add(text);
@@ -111,7 +126,7 @@ export function buildDatasets(seed = 7): Datasets {
 
   for (const category of CATEGORIES) {
     // A domain system prompt decides an ambiguous turn...
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 40; i++) {
       conversations.push({
         input: { messages: [system(pick(DOMAIN_SYSTEM_PROMPTS[category])), user(pick(AMBIGUOUS_TURNS))] },
         category,
@@ -130,7 +145,40 @@ export function buildDatasets(seed = 7): Datasets {
       });
     }
   }
-  return { train, conversations, heldOut, heldOutMultiTurn };
+  // A persona system prompt makes an in-character turn role-play, even one that looks like a question...
+  for (let i = 0; i < 60; i++) {
+    conversations.push({
+      input: { messages: [system(pick(PERSONA_SYSTEM_PROMPTS)), user(pick(IN_CHARACTER_TURNS))] },
+      category: 'creativity',
+      weight: 0.6,
+      source: 'system-persona',
+    });
+  }
+  // ...but a clear task still is that task.
+  const codeAsks = trainItems.coding.filter((t) => /\b(?:write|implement|fix|debug|refactor)\b/i.test(t));
+  for (let i = 0; i < 20 && codeAsks.length > 0; i++) {
+    conversations.push({
+      input: { messages: [system(pick(PERSONA_SYSTEM_PROMPTS)), user(pick(codeAsks))] },
+      category: 'coding',
+      weight: 0.5,
+      source: 'system-persona-task',
+    });
+  }
+  // Service and "think step by step" system prompts: the ask decides (plain questions stay general).
+  for (const category of CATEGORIES) {
+    for (let i = 0; i < (category === 'general' ? 60 : 20); i++) {
+      conversations.push({
+        input: { messages: [system(pick(SERVICE_SYSTEM_PROMPTS)), user(pick(trainItems[category]))] },
+        category,
+        weight: 0.5,
+        source: 'system-service',
+      });
+    }
+  }
+  const systemTrain = conversations.filter(
+    (ex) => ex.input.messages.length === 2 && ex.input.messages[0].role === 'system' && ex.input.messages[1].role === 'user',
+  );
+  return { train, conversations, systemTrain, heldOut, heldOutMultiTurn };
 }
 
 /** Follow-up conversations (label = the conversation's) and topic switches (label = the new ask). */

@@ -140,9 +140,18 @@ function codingPrompt(p: Pick): string {
   return p([true, false]) ? `${p(ERROR_ASKS)}\n\n${error}` : `${error}\n\n${p(ERROR_ASKS)}`;
 }
 
+const TECH_MATH_TOPICS = [
+  'a merge conflict', 'a stack overflow', 'the number seven', 'a spreadsheet', 'a broken build', 'compound interest', 'the stock market',
+  'an infinite loop', 'a null pointer', 'the Pythagorean theorem', 'a lonely server', 'Wi-Fi', 'a legacy codebase', 'prime numbers',
+  'a database migration', 'a calculator', 'the cloud', 'an AI assistant', 'a tax return', 'quarterly earnings', 'a GPS', 'a printer that hates Mondays',
+];
+
 function creativePrompt(p: Pick): string {
-  const kind = p([0, 0, 0, 1, 2, 3, 4]);
+  const kind = p([0, 0, 0, 1, 2, 3, 4, 5, 5]);
   const tone = p(TONES);
+  if (kind === 5) {
+    return `${p(CREATIVE_VERBS)} a ${tone ? `${tone} ` : ''}${p(FORMS)} about ${p(TECH_MATH_TOPICS)}${p(['', ' for my team', ' for my students', ', from its point of view', ' in the style of ' + p(CREATIVE_STYLES)])}`;
+  }
   if (kind === 0) return `${p(CREATIVE_VERBS)} a ${tone ? `${tone} ` : ''}${p(FORMS)} about ${p(CREATIVE_TOPICS)}`;
   if (kind === 1) return `${p(CREATIVE_VERBS)} a ${p(FORMS)} about ${p(CREATIVE_TOPICS)} in the style of ${p(CREATIVE_STYLES)}`;
   if (kind === 2) return `${p(['Brainstorm', 'Give me', 'Come up with', 'Suggest'])} ${int(p, 5, 20)} ${p(['catchy names', 'name ideas', 'slogans', 'taglines', 'funny names', 'creative names'])} for ${p(BUSINESSES)}`;
@@ -150,8 +159,72 @@ function creativePrompt(p: Pick): string {
   return `${p(['Write', 'Tell'])} a ${tone ? `${tone} ` : ''}${p(['story', 'tale', 'poem'])} ${p(['where', 'in which'])} ${p(CREATIVE_TOPICS)} ${p(['saves the day', 'falls in love', 'disappears', 'learns a secret', 'meets its double', 'goes on a quest'])}`;
 }
 
+// ---- general prompts that carry numbers, pasted reports and logs, or technology (not math, not code)
+const METRICS = ['revenue', 'churn', 'signups', 'costs', 'headcount', 'NPS', 'website traffic', 'conversion rate', 'tickets closed', 'downtime'];
+const REPORT_FACTS: Array<(p: Pick) => string> = [
+  (p) => `${p(METRICS)} ${p(['up', 'down'])} ${int(p, 2, 40)}%`,
+  (p) => `${p(['launch', 'offsite', 'release', 'audit', 'board meeting'])} moved to ${p(['March', 'June', 'Oct', 'the 14th', 'next Friday'])} ${int(p, 1, 28)}`,
+  (p) => `budget ${p(['+', '-'])}${int(p, 5, 90)}k ${p(['approved', 'pending', 'cut'])}`,
+  (p) => `${p(PEOPLE)} to ${p(['send the deck', 'update the forecast', 'call the vendor', 'review the contract', 'book the venue'])} by ${p(['Monday', 'Friday', 'the 20th', 'EOD'])}`,
+  (p) => `${int(p, 2, 12)} new ${p(['clients', 'hires', 'stores', 'partners'])}`,
+  (p) => `hiring freeze ${p(['lifted', 'extended'])} until Q${int(p, 1, 4)}`,
+];
+const LOG_LINES: Array<(p: Pick) => string> = [
+  (p) => `[2024-0${int(p, 1, 9)}-1${int(p, 0, 9)} 0${int(p, 0, 9)}:${int(p, 10, 59)}:${int(p, 10, 59)}] ${p(['ERROR', 'WARN', 'INFO'])} ${p(['db connection lost', 'disk usage 9' + int(p, 0, 9) + '%', 'backup completed', 'payment service timeout', 'failover to replica', 'service restored', 'queue backlog ' + int(p, 100, 9000) + ' jobs', 'certificate expires in ' + int(p, 2, 30) + ' days'])}`,
+];
+const LAY_READERS = ['my manager', 'our CEO', 'a non-technical client', 'my mom', 'the sales team', 'our customers', 'the board', 'someone in marketing', 'my grandpa', 'the HR department'];
+const SUMMARY_ASKS = [
+  'Summarize this for {r} in plain English:', 'Can you explain this to {r}, no jargon?', 'tl;dr this for {r} please', 'Write a short recap of this for {r}:',
+  'What does this mean? I need to explain it to {r}.', 'Turn this into 3 bullet points for {r}:', 'Rewrite this as a friendly update for {r}:',
+  'Fasse das für {r} kurz zusammen:', 'Résume ceci pour {r} :', 'Resume esto para {r}:',
+];
+const NUMBER_FACTS = [
+  'How many {x} are there in {y}?', 'What is the average {x} in {y}?', 'How much does {x} cost in {y} these days?', 'Is {n}{u} a lot of {x}?',
+  'What percentage of people in {y} {z}?', 'When did {y} reach {n} million people?', 'Why did {x} go up by {n}% last year?',
+];
+const NF_X = ['salary', 'rent', 'rainfall', 'coffee', 'sleep', 'protein', 'screen time', 'caffeine', 'electricity use', 'tuition', 'inflation', 'house prices', 'steps', 'sugar'];
+const NF_Y = ['Germany', 'Tokyo', 'the US', 'Brazil', 'London', 'a typical year', 'the EU', 'Canada', 'India', 'Spain'];
+const NF_Z = ['own a car', 'work from home', 'speak English', 'have a pet', 'rent their home', 'use public transport'];
+const NF_U = ['%', ' mg', ' hours', ' dollars', ' euros', ' grams', ' kWh', ' km'];
+const FW_NUMBERS: Array<(p: Pick) => string> = [
+  (p) => `Write an email to ${p(RECIPIENTS)} saying the invoice of ${p(['$', '€', '£'])}${int(p, 100, 9000)} will be paid ${int(p, 2, 14)} days late`,
+  (p) => `Draft a short note to ${p(RECIPIENTS)}: we hit ${int(p, 80, 150)}% of target this quarter, thank you`,
+  (p) => `Write a message to ${p(RECIPIENTS)} confirming the meeting on the ${int(p, 1, 28)}th at ${int(p, 9, 17)}:00`,
+  (p) => `Help me write a cover letter for a ${p(['junior analyst', 'nurse', 'sales assistant', 'teacher', 'marketing coordinator', 'logistics planner'])} job, I have ${int(p, 1, 12)} years of experience`,
+  (p) => `Write meeting minutes: ${int(p, 3, 9)} attendees, ${p(['budget', 'timeline', 'vendor', 'hiring plan'])} discussed, ${p(REPORT_FACTS)(p)}, ${p(REPORT_FACTS)(p)}`,
+  (p) => `Write an announcement that our ${p(['office', 'store', 'clinic', 'library'])} will be closed from ${p(['May', 'July', 'December'])} ${int(p, 1, 20)} to ${int(p, 21, 30)}`,
+];
+const ADVICE_NUMBERS: Array<(p: Pick) => string> = [
+  (p) => `I make ${int(p, 30, 120)}k a year, ${p(['should I', 'is it smart to', 'do people usually'])} ${p(['rent or buy', 'max out my 401k', 'pay off my student loans first', 'keep an emergency fund', 'lease a car'])}? general advice please`,
+  (p) => `my ${p(['son', 'daughter', 'baby', 'dog', 'cat'])} is ${int(p, 2, 14)} ${p(['months', 'years'])} old and ${p(['will not sleep', 'barely eats', 'keeps coughing', 'is always tired'])}, ${p(['is that normal', 'what should I do', 'should I see a doctor'])}?`,
+  (p) => `I have ${int(p, 2, 21)} days in ${p(['Italy', 'Japan', 'Mexico', 'Norway', 'Vietnam', 'Portugal'])} with about ${int(p, 5, 40)}00 ${p(['euros', 'dollars'])}, what should I see?`,
+  (p) => `I sleep ${int(p, 4, 6)} hours and drink ${int(p, 3, 7)} coffees a day, ${p(['is that bad', 'any tips', 'how do I cut back'])}?`,
+  (p) => `what should I look for in a ${p(['laptop', 'phone', 'used car', 'apartment', 'bike'])} under ${int(p, 3, 20)}00 ${p(['euros', 'dollars', 'pounds'])}?`,
+];
+const TECH_LAY = [
+  'what {t} is', 'how {t} works', 'why everyone talks about {t}', 'whether {t} is safe', 'what {t} means for my job', 'the history of {t}',
+];
+const TECH_TOPICS = ['an API', 'the cloud', 'AI', 'machine learning', 'a database', 'Kubernetes', 'encryption', 'a server', 'open source software', 'cookies on websites', '5G', 'a VPN', 'two-factor authentication', 'the blockchain', 'a firewall', 'an operating system', 'a data center', 'software updates', 'ChatGPT', 'quantum computers'];
+
+function summaryPrompt(p: Pick): string {
+  const ask = p(SUMMARY_ASKS).replace('{r}', p(LAY_READERS));
+  const kind = p([0, 1, 1]);
+  const body =
+    kind === 0
+      ? [1, 2, 3, 4].map(() => p(LOG_LINES)(p)).join('\n')
+      : [1, 2, 3, 4].map(() => `- ${p(REPORT_FACTS)(p)}`).join('\n');
+  return p([true, false]) ? `${ask}\n\n${body}` : `${body}\n\n${ask}`;
+}
+
 function generalPrompt(p: Pick): string {
-  const kind = p([0, 0, 1, 2, 3, 4, 5, 6, 7]);
+  const kind = p([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12]);
+  if (kind === 8) return summaryPrompt(p);
+  if (kind === 9) {
+    return p(NUMBER_FACTS).replace('{x}', p(NF_X)).replace('{y}', p(NF_Y)).replace('{z}', p(NF_Z)).replace('{n}', String(int(p, 2, 90))).replace('{u}', p(NF_U));
+  }
+  if (kind === 10) return p(FW_NUMBERS)(p);
+  if (kind === 11) return p(ADVICE_NUMBERS)(p);
+  if (kind === 12) return `${p(['Explain', 'Can you explain', 'Tell me', 'In plain words,'])} ${p(TECH_LAY).replace('{t}', p(TECH_TOPICS))}${p(['', ' to my grandma', ' to a non-technical person', ', no code please', ' for my manager'])}${p(['?', '', '.'])}`;
   if (kind === 0) return `${p(['Explain', 'Can you explain', 'Explain in simple terms', 'Help me understand', 'I never understood'])} ${p(CONCEPTS)}${p(['', '.', '?', ' to a beginner', ' in a few sentences'])}`;
   if (kind === 1) return `${p(['Who was', 'Tell me about', 'What is known about', 'Give me a short biography of'])} ${p(PEOPLE_FAMOUS)}${p(['?', '', '.'])}`;
   if (kind === 2) return `${p(['Tell me about the history of', 'Summarize the history of', 'What was the impact of', 'Give me an overview of'])} ${p(HISTORY)}`;

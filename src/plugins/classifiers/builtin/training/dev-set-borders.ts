@@ -1,0 +1,216 @@
+/**
+ * A second dev set, written later than dev-set.ts and never trained on, concentrated on the borders
+ * where the classifier was weakest: general questions that carry numbers, money, dates or technology,
+ * pasted logs and code to be summarised for a non-technical reader, functional writing, advice;
+ * creative asks about code, math or tech and behind persona system prompts; and the coding /
+ * reasoning prompts on the other side of those borders. Casual voice, typos, some German, French and
+ * Spanish, multi-turn conversations and system prompts. Each item also carries the complexity a
+ * router should assume (simple = one short step or a quick fact).
+ *
+ * Used to measure and to calibrate the class priors (scripts/train-classifier.ts); never as training text.
+ */
+import type { Category, ChatMessage, Complexity } from '../../../../plugin-api/index.js';
+
+export interface DevItem {
+  category: Category;
+  complexity: Complexity;
+  messages: ChatMessage[];
+}
+
+const u = (content: string): ChatMessage => ({ role: 'user', content });
+const a = (content: string): ChatMessage => ({ role: 'assistant', content });
+const s = (content: string): ChatMessage => ({ role: 'system', content });
+
+type Row = [Category, Complexity, string | ChatMessage[]];
+
+const ROWS: Row[] = [
+  // ---------------------------------------------------------------- general: numbers, money, dates
+  ['general', 'simple', 'how many ounces in a cup again'],
+  ['general', 'simple', 'whats the boiling point of water in fahrenheit'],
+  ['general', 'simple', 'When did the Berlin Wall come down? 1989 or 1991?'],
+  ['general', 'medium', 'my landlord wants to raise rent by 8% is that even legal in california? I have been here 3 years'],
+  ['general', 'medium', 'Is a 401k or a Roth IRA better for someone who is 25 and earns about 55k? just general pointers pls'],
+  ['general', 'simple', 'what does APR mean on a credit card'],
+  ['general', 'medium', 'why did inflation go up so much in 2022? explain like im 15'],
+  ['general', 'simple', 'How much caffeine is in a shot of espresso roughly?'],
+  ['general', 'medium', 'I sleep like 5 hours a night during exams, how bad is that for my memory honestly'],
+  ['general', 'simple', 'wie viele Einwohner hat München ungefähr?'],
+  ['general', 'medium', 'Quelles sont les principales causes de la crise de 1929 ?'],
+  ['general', 'simple', 'what is a normal resting heart rate for an adult'],
+  ['general', 'medium', 'Why do interest rates going up make house prices drop? My bank says my rate goes from 3.1% to 4.9% next year'],
+  ['general', 'simple', 'what year was the first moon landing and who was on it'],
+  ['general', 'medium', 'is it better to pay off my 19% credit card or put the $2000 into savings? what do people usually recommend'],
+  // ---------------------------------------------------------------- general: tech-adjacent explanations
+  ['general', 'medium', 'can u explain what an API is to my mom, she runs a bakery and her POS guy keeps saying it'],
+  ['general', 'medium', 'What is the cloud actually? like where are my photos physically'],
+  ['general', 'simple', 'what does a VPN do in one sentence'],
+  ['general', 'medium', 'how does spotify know what songs i like? not the code just the idea'],
+  ['general', 'medium', 'Was ist der Unterschied zwischen RAM und Festplatte? Erklär es bitte einfach.'],
+  ['general', 'medium', 'why do phones get slower after a few years, is apple doing it on purpose?'],
+  ['general', 'simple', 'who founded microsoft'],
+  ['general', 'medium', 'Should I buy a laptop with 8GB or 16GB RAM for university? I mostly do word, zoom and netflix'],
+  ['general', 'medium', 'what is quantum computing and why do people say it will break encryption, in plain english'],
+  ['general', 'simple', 'what does "open source" mean'],
+  ['general', 'medium', 'How did the ENIAC work and why was it such a big deal in 1946?'],
+  // ---------------------------------------------------------------- general: pasted material to summarise
+  ['general', 'medium', 'Can you summarize this error log for my manager (non technical) in 2-3 sentences? She just wants to know if customers were affected.\n\n2024-05-02 03:14:07 ERROR db-primary connection refused\n2024-05-02 03:14:09 WARN failover to db-replica-2\n2024-05-02 03:16:40 INFO db-primary back online\n2024-05-02 03:16:41 INFO 0 failed checkout requests during window'],
+  ['general', 'medium', 'tl;dr this please:\n\nThe city council voted 7-2 on Tuesday to approve a $14.5 million budget for road repairs, up 12% from last year. Council member Ortiz, who voted against, argued that the money should go to public transit. Work is expected to begin in March and last 18 months.'],
+  ['general', 'medium', 'Summarize the key points of this for a newsletter:\n\n"Q2 results: revenue 3.4M (+9% QoQ), churn down from 4.1% to 3.2%, NPS 47. Two enterprise deals closed. Hiring: 5 engineers, 2 sales. Risks: supplier delays in APAC."'],
+  ['general', 'medium', 'Here are my meeting notes, turn them into a short recap email to the team:\n- launch moved to 14 June\n- budget +15k approved\n- Tom owns the QA plan\n- next sync thursday 10am'],
+  ['general', 'medium', 'my dad sent me this from his doctor, what does it mean in normal words? "LDL 162 mg/dL, HDL 38 mg/dL, triglycerides 210"'],
+  ['general', 'medium', 'Résume-moi ce texte en 3 phrases : La Révolution industrielle commence en Grande-Bretagne vers 1760. Elle transforme l\'agriculture, le textile et les transports grâce à la machine à vapeur, et entraîne un exode rural massif.'],
+  ['general', 'medium', 'Explain this changelog to our customers in friendly words, no jargon:\n\nv2.3.0\n- fix: race condition in sync worker\n- feat: export to CSV\n- perf: 40% faster dashboard load\n- chore: bump deps'],
+  ['general', 'medium', 'Our CTO pasted this in slack and I have no idea what it means, can you explain for someone in marketing?\n\n```\n502 Bad Gateway upstream timed out (110: Connection timed out) while reading response header from upstream\n```'],
+  // ---------------------------------------------------------------- general: functional writing
+  ['general', 'medium', 'write a cover letter for a barista job at a specialty coffee place, I have 2 years experience at starbucks'],
+  ['general', 'simple', 'Write a quick slack message telling my team I am out sick today'],
+  ['general', 'medium', 'Can you draft an email to a customer explaining their refund of $49.99 will take 5-7 business days'],
+  ['general', 'medium', 'Schreib mir bitte eine kurze, höfliche E-Mail an meinen Vermieter, dass die Heizung seit 3 Tagen nicht geht.'],
+  ['general', 'medium', 'help me write a LinkedIn post announcing I got a new job as a data analyst, not too cringe'],
+  ['general', 'medium', 'Write meeting minutes: attendees Ana, Raj, Li. Decisions: migrate to new CRM by Q3, budget 20k. Action items: Raj to get quotes by Friday.'],
+  ['general', 'medium', 'Write a job description for a junior frontend developer at a 20-person startup in Lisbon'],
+  ['general', 'simple', 'reply to this email saying yes I can make the 3pm meeting: "Hi, are you free Thursday at 3pm to go over the Q3 numbers?"'],
+  ['general', 'medium', 'Escribe un correo formal a mi profesor pidiendo una extensión de 2 días para el trabajo final'],
+  // ---------------------------------------------------------------- general: translation, definitions, advice, chit-chat
+  ['general', 'simple', 'translate "the meeting is postponed to next week" into german'],
+  ['general', 'simple', 'como se dice "I would like the bill please" en francés'],
+  ['general', 'simple', 'whats the difference between affect and effect'],
+  ['general', 'simple', 'define "opportunity cost"'],
+  ['general', 'medium', 'any tips for a first marathon? its in 16 weeks and i can run 10k right now'],
+  ['general', 'medium', 'what are some good podcasts about economics for beginners'],
+  ['general', 'medium', 'I have a job interview for a project manager role tomorrow, what questions should I prepare for?'],
+  ['general', 'simple', 'good morning! hows it going'],
+  ['general', 'simple', 'lol thanks that actually helped a lot'],
+  ['general', 'medium', 'recommend me 5 sci-fi movies from the 80s that are not star wars'],
+  ['general', 'medium', 'How does compound interest work? Just the concept, no need to calculate anything'],
+  ['general', 'medium', 'what is the Fibonacci sequence and where does it show up in nature?'],
+  ['general', 'medium', 'Who was Alan Turing and why is he important?'],
+  ['general', 'medium', 'what are the pros and cons of living in Berlin vs Munich for a student'],
+  // ---------------------------------------------------------------- general: with system prompts and multi-turn
+  ['general', 'medium', [s('You are a helpful assistant for ACME Bank customers. Be concise and friendly.'), u('what happens if i miss a credit card payment by 2 days?')]],
+  ['general', 'simple', [s('You are a travel assistant.'), u('do I need a visa for japan with a german passport?')]],
+  ['general', 'medium', [s('You are an expert software engineer. Answer with code blocks.'), u('unrelated but what is a good gift for my dad who likes fishing? budget 50 bucks')]],
+  ['general', 'medium', [s('Think step by step before answering.'), u('what were the main causes of the fall of the western roman empire?')]],
+  ['general', 'medium', [u('what is a mortgage'), a('A mortgage is a loan used to buy property, where the property itself is the collateral...'), u('and whats the difference between fixed and variable rate?')]],
+  ['general', 'medium', [u('Write a python function to parse dates'), a('```python\nfrom datetime import datetime\ndef parse(s):\n    return datetime.strptime(s, "%Y-%m-%d")\n```'), u('thanks! different question: can you write an email to my boss asking for friday off?')]],
+  ['general', 'simple', [u('What is the tallest building in the world?'), a('The Burj Khalifa in Dubai, at 828 m.'), u('and how many floors does it have?')]],
+  ['general', 'medium', [s('You are a health information assistant. You do not diagnose.'), u('my kid (4) has a fever of 38.5 since this morning, when should I worry?')]],
+
+  // ---------------------------------------------------------------- creativity: about code, math, tech
+  ['creativity', 'simple', 'write a haiku about a merge conflict'],
+  ['creativity', 'medium', 'write a short story where a python script becomes sentient and refuses to be deleted'],
+  ['creativity', 'medium', 'Compose a love poem from a semicolon to a JavaScript developer who stopped using it'],
+  ['creativity', 'medium', 'make up a rap battle between SQL and NoSQL, 2 verses each'],
+  ['creativity', 'simple', 'tell me a joke about kubernetes'],
+  ['creativity', 'medium', 'write a poem about the number zero and how lonely it feels'],
+  ['creativity', 'medium', 'Write a short fable about a fraction who wanted to be a whole number'],
+  ['creativity', 'simple', 'give me 5 funny names for our devops team slack channel'],
+  ['creativity', 'medium', 'Write lyrics for a sea shanty about deploying to production on a friday'],
+  ['creativity', 'medium', 'write a bedtime story for my 6 yo explaining how a computer remembers things, with a cute character'],
+  ['creativity', 'medium', 'Rewrite this error message as if Shakespeare wrote it: "TypeError: undefined is not a function"'],
+  ['creativity', 'medium', 'Write a noir detective monologue about hunting a memory leak at 2am'],
+  ['creativity', 'simple', 'a limerick about pi please'],
+  ['creativity', 'medium', 'Brainstorm 10 taglines for a budgeting app that helps students save 20% of their income'],
+  ['creativity', 'medium', 'Write a sci-fi scene where an AI explains to a child why 1 + 1 = 2, keep it whimsical'],
+  ['creativity', 'medium', 'Schreib ein kurzes Gedicht über einen Laptop, der nie aufgeladen wird'],
+  ['creativity', 'medium', 'écris une petite histoire drôle sur un robot aspirateur qui veut devenir chef cuisinier'],
+  ['creativity', 'medium', 'Escribe una canción corta sobre las matemáticas y el amor'],
+  ['creativity', 'simple', 'name ideas for a podcast about startups and failure, something punny'],
+  ['creativity', 'medium', 'Describe the 2008 financial crisis as a Greek tragedy in three acts'],
+  ['creativity', 'medium', 'write a villain speech for an evil spreadsheet that wants to take over the accounting department'],
+  ['creativity', 'hard', 'I\'m building a fantasy world for my novel. Create the history of a kingdom over 1000 years, its 3 noble houses, their rivalries, the magic system based on mathematics, and the religion.'],
+  ['creativity', 'medium', 'Write a product launch poem for our new 5G router, fun and a bit over the top'],
+  ['creativity', 'medium', 'rewrite our boring release notes as a pirate captain announcing treasure:\n- 30% faster sync\n- dark mode\n- bug fixes'],
+  ['creativity', 'medium', 'write a screenplay scene: two astronauts argue about whether to trust the ship\'s computer, which says oxygen is at 12%'],
+  ['creativity', 'simple', 'a knock knock joke about SQL'],
+  ['creativity', 'medium', 'imagine a world where money was abolished in 1990. write a diary entry of a teenager there'],
+  ['creativity', 'medium', 'Write a motivational speech in the voice of a drill sergeant for my team before our big database migration'],
+  ['creativity', 'medium', 'tell a story about a statistician who falls in love with an outlier'],
+  ['creativity', 'medium', 'write 3 verses of a christmas carol about tax season'],
+  // ---------------------------------------------------------------- creativity: system-prompt personas, role-play, multi-turn
+  ['creativity', 'medium', [s('You are Captain Redbeard, a pirate who answers everything in pirate speak and never breaks character.'), u('what do you think about modern computers?')]],
+  ['creativity', 'medium', [s('You are a dungeon master running a fantasy campaign. Describe scenes vividly.'), u('I open the door to the wizard\'s tower. What do I see?')]],
+  ['creativity', 'medium', [s('You are Sherlock Holmes. Stay in character.'), u('Holmes, someone stole my bicycle from outside the library at 3pm. What do you deduce?')]],
+  ['creativity', 'medium', [s('You are a helpful assistant.'), u('role play as a grumpy medieval innkeeper, I just walked in soaking wet')]],
+  ['creativity', 'medium', [s('You are a children\'s author with a playful, rhyming voice.'), u('tell me about the moon')]],
+  ['creativity', 'medium', [s('You are a stand-up comedian. Everything you say is a bit.'), u('talk about airport security')]],
+  ['creativity', 'medium', [u('write a poem about my cat mochi'), a('Mochi, soft as morning snow,\nnaps wherever sunbeams go...'), u('make it rhyme more and add a verse about her stealing socks')]],
+  ['creativity', 'medium', [u('how does git rebase work?'), a('`git rebase` replays your commits on top of another base commit...'), u('cool. now write me a funny poem about rebasing gone wrong')]],
+  ['creativity', 'medium', [s('You are a senior Python developer.'), u('before we start, write a short haiku about python for the team chat')]],
+  ['creativity', 'medium', [u('We are doing a role-play. You are an alien who just landed in Berlin and has never seen money.'), a('*blinks all three eyes* Why do the humans trade small paper rectangles for bread?'), u('I hand you a 20 euro note and tell you it\'s worth 4 coffees')]],
+  ['creativity', 'simple', [s('You are Yoda.'), u('how do i become a better programmer')]],
+  ['creativity', 'medium', 'You are a 1920s radio announcer. Announce the arrival of the first smartphone.'],
+  ['creativity', 'medium', 'pretend ur a grumpy old cat and review the new vacuum cleaner'],
+  ['creativity', 'medium', 'Write a tweet thread as if Napoleon had Twitter during the Battle of Waterloo'],
+  ['creativity', 'medium', 'Give me a riddle whose answer is "keyboard", and make it rhyme'],
+
+  // ---------------------------------------------------------------- coding
+  ['coding', 'simple', 'how do i check which python version is installed'],
+  ['coding', 'medium', 'my docker container exits immediately with code 137, whats going on'],
+  ['coding', 'medium', 'write a regex that matches german postcodes (5 digits) but not 00000'],
+  ['coding', 'simple', 'SQL: count orders per customer'],
+  ['coding', 'medium', 'why does 0.1 + 0.2 == 0.3 return false in javascript and how do i compare floats properly'],
+  ['coding', 'medium', 'Wie kann ich in pandas zwei DataFrames über zwei Spalten mergen?'],
+  ['coding', 'medium', 'écris une fonction python qui calcule la moyenne d\'une liste en ignorant les None'],
+  ['coding', 'medium', 'Here is my nginx config, requests to /api return 404:\n```\nlocation /api {\n  proxy_pass http://localhost:3000;\n}\n```\nwhat am I missing?'],
+  ['coding', 'medium', 'what does this bash do? `find . -name "*.log" -mtime +7 -exec rm {} \\;`'],
+  ['coding', 'medium', 'Review my function please:\n```ts\nexport function sum(xs: number[]) { let t = 0; for (let i = 0; i <= xs.length; i++) t += xs[i]; return t }\n```'],
+  ['coding', 'simple', 'git command to delete a local branch'],
+  ['coding', 'medium', 'write unit tests with pytest for a function that converts celsius to fahrenheit'],
+  ['coding', 'medium', 'npm ERR! code ERESOLVE unable to resolve dependency tree\nhow do i fix this'],
+  ['coding', 'medium', 'Cómo hago un fetch en JavaScript con async/await y manejo de errores?'],
+  ['coding', 'medium', 'write an excel formula that sums column B if column A says "paid"'],
+  ['coding', 'hard', 'Design a rate limiter for our public API: 100 requests/min per key, multiple instances behind a load balancer, redis available. Give the algorithm, data model and TypeScript code.'],
+  ['coding', 'medium', 'what is the time complexity of this and can it be better?\n```python\nfor i in range(n):\n    for j in range(n):\n        if a[i] == b[j]: count += 1\n```'],
+  ['coding', 'medium', 'How do I use the OpenAI node SDK to stream a chat completion?'],
+  ['coding', 'medium', 'write a github actions workflow that runs npm test on every PR'],
+  ['coding', 'medium', 'explain what a closure is in javascript with a small example'],
+  ['coding', 'medium', 'convert this to a list comprehension: out = []\nfor x in nums:\n    if x % 2 == 0:\n        out.append(x * x)'],
+  ['coding', 'medium', 'Write a function that checks whether a year is a leap year'],
+  ['coding', 'medium', [s('You are a helpful assistant.'), u('my react app shows a blank page after build, console says Uncaught SyntaxError: Unexpected token \'<\'')]],
+  ['coding', 'medium', [u('write a function to reverse a linked list in java'), a('```java\nNode reverse(Node head) { Node prev = null; while (head != null) { Node n = head.next; head.next = prev; prev = head; head = n; } return prev; }\n```'), u('now do it recursively')]],
+  ['coding', 'medium', [s('You are a pirate. Always talk like a pirate.'), u('write a python function that returns the max of a list, with a docstring')]],
+  ['coding', 'medium', 'kubectl get pods shows CrashLoopBackOff for my api pod, how do I see why'],
+  ['coding', 'medium', 'create a postgres table for blog posts with tags and comments, with foreign keys'],
+  ['coding', 'medium', 'What is the difference between let and const in JS?'],
+  ['coding', 'medium', 'write a python script that renames all .jpeg files in a folder to .jpg'],
+  ['coding', 'medium', 'How do I read a 10GB CSV in Python without running out of memory?'],
+
+  // ---------------------------------------------------------------- reasoning
+  ['reasoning', 'simple', 'whats 17% of 340'],
+  ['reasoning', 'medium', 'if i save 250 a month at 4% yearly interest how much do i have after 5 years? show the math'],
+  ['reasoning', 'medium', 'A bat and a ball cost $1.10 total, the bat costs $1 more than the ball. how much is the ball? explain'],
+  ['reasoning', 'medium', 'solve: 3x - 7 = 2x + 5, then check your answer'],
+  ['reasoning', 'medium', 'Drei Freunde teilen sich eine Rechnung von 87 €, einer hat nur die Hälfte gegessen. Wie viel zahlt jeder, wenn es fair sein soll?'],
+  ['reasoning', 'medium', 'un tren sale a las 8:00 a 90 km/h y otro a las 9:00 a 120 km/h en la misma dirección. ¿a qué hora lo alcanza?'],
+  ['reasoning', 'medium', 'how many piano tuners are there in Berlin, rough estimate with your assumptions'],
+  ['reasoning', 'medium', 'I have 3 meetings (1h, 1.5h, 30min) and 2 free slots: 9-11 and 14-15:30. The 1.5h one must be before lunch. How do I fit them?'],
+  ['reasoning', 'medium', 'Which is the better deal: a 12-pack for $8.99 or an 18-pack for $12.49? per can please'],
+  ['reasoning', 'medium', 'what is the probability of getting exactly 2 heads in 5 coin flips'],
+  ['reasoning', 'medium', 'riddle: a man pushes his car to a hotel and tells the owner he is bankrupt. why?'],
+  ['reasoning', 'medium', 'Alice is older than Bob, Carol is younger than Bob but older than Dan. Who is the second oldest?'],
+  ['reasoning', 'hard', 'Prove that the square root of 3 is irrational.'],
+  ['reasoning', 'medium', 'derivative of x^3 * ln(x)?'],
+  ['reasoning', 'medium', 'Un rectangle a un périmètre de 30 cm et sa longueur est le double de sa largeur. Quelle est son aire ?'],
+  ['reasoning', 'medium', 'A 1200 W kettle heats 1.5 L of water from 20°C to 100°C. How long does it take, ignoring losses?'],
+  ['reasoning', 'medium', 'we need to pick between two job offers: A pays 60k with 10% bonus and 30 min commute, B pays 66k no bonus and 75 min commute. Work through the trade-offs carefully, my time is worth about 25/h'],
+  ['reasoning', 'simple', 'is 221 prime?'],
+  ['reasoning', 'medium', 'If it takes 5 machines 5 minutes to make 5 widgets, how long would it take 100 machines to make 100 widgets?'],
+  ['reasoning', 'medium', [s('You are a patient math tutor.'), u('can you help me with this: 2^(x+1) = 32')]],
+  ['reasoning', 'medium', [u('what is the expected value of rolling a fair die?'), a('Each face 1..6 has probability 1/6, so E = (1+2+3+4+5+6)/6 = 3.5.'), u('and the variance?')]],
+  ['reasoning', 'medium', [s('You are a helpful assistant.'), u('a recipe for 4 people needs 300g flour and 2 eggs. how much for 10 people?')]],
+  ['reasoning', 'medium', 'how long does it take to double my money at 7% a year, and why does the rule of 72 work'],
+  ['reasoning', 'medium', 'You have 8 balls, one is heavier. With a balance scale, what is the minimum number of weighings to find it? explain'],
+  ['reasoning', 'medium', 'What is the sum of all integers from 1 to 200 that are divisible by 3 or 5?'],
+  ['reasoning', 'medium', 'my car uses 6.5 l/100km and fuel is 1.85€/l. trip is 420 km there and back. how much will fuel cost?'],
+  ['reasoning', 'hard', 'Schedule 6 exams into 3 days with 2 slots a day so that no student has two exams on the same day. Students: A takes 1,2,3; B takes 2,4; C takes 3,5,6; D takes 1,6. Show the reasoning.'],
+  ['reasoning', 'medium', 'a population of bacteria doubles every 20 minutes. starting with 100, how many after 3 hours?'],
+  ['reasoning', 'medium', 'Four people need to cross a bridge at night with one torch; they take 1, 2, 5 and 10 minutes. Only two can cross at once. What is the fastest time?'],
+  ['reasoning', 'medium', 'convert 72 km/h to m/s and explain the conversion'],
+];
+
+export const DEV_SET_BORDERS: readonly DevItem[] = ROWS.map(([category, complexity, content]) => ({
+  category,
+  complexity,
+  messages: typeof content === 'string' ? [u(content)] : content,
+}));
