@@ -118,9 +118,9 @@ describe('routing decisions on a simulated fleet', () => {
   it('rejects a bad quality preference and a missing prompt with OpenAI error JSON', async () => {
     const bad = await fetch(`${router.url}/admin/explain?prompt=hi&quality_preference=1.5`);
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatchObject({ type: 'invalid_request_error', param: 'quality_preference' });
+    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', param: 'quality_preference' });
     const missing = await fetch(`${router.url}/admin/explain`);
     expect(missing.status).toBe(400);
-    expect((await missing.json()).error.type).toBe('invalid_request_error');
+    expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 });

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { adminRoutes } from './rest/admin.js';
 import { healthRoutes } from './rest/health.js';
 import { plannedRoutes } from './rest/planned.js';
+import { openaiRoutes } from './rest/openai/plugin.js';
 import { createAdminService } from './connect/admin-service.js';
 import { buildCore, type Core } from './wiring.js';
 import { VERSION } from './version.js';
@@ -74,6 +75,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs }),
+        openaiRoutes({ router: core.router, config }),
         plannedRoutes(),
       ],
       connectRoutes: connectRoutes({ router: {}, admin: createAdminService({ plugins, backendSpecs: config.backendSpecs }), profiler: {} }),

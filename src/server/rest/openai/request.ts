@@ -68,10 +68,8 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (maxTokens != null) route.maxTokens = maxTokens;
   if (body.seed != null) route.seed = body.seed;
-  if (body.stop != null) {
-    const stop = (typeof body.stop === 'string' ? [body.stop] : body.stop).filter((s) => s.length > 0);
-    if (stop.length) route.stop = stop;
-  }
+  const stop = stopOf(body.stop);
+  if (stop?.length) route.stop = stop;
   if (body.presence_penalty != null) route.presencePenalty = body.presence_penalty;
   if (body.frequency_penalty != null) route.frequencyPenalty = body.frequency_penalty;
   const quality = qualityPreferenceOf(options.qualityHeader);
@@ -140,20 +138,36 @@ function translateMessages(messages: WireMessage[], maxChars: number): ChatMessa
   });
 }
 
-function translateContent(content: string | WireContentPart[], role: WireMessage['role'], where: string): string | ContentPart[] {
+const PART_TYPES = ['text', 'image_url', 'input_audio', 'file', 'refusal'];
+
+function translateContent(content: unknown, role: WireMessage['role'], where: string): string | ContentPart[] {
   if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) {
+    throw new InvalidRequest(`Invalid type for '${where}.content': expected a string or an array of content parts, but got ${describeValue(content)} instead.`, `${where}.content`, 'invalid_type');
+  }
   const parts: ContentPart[] = [];
-  content.forEach((part, j) => {
+  (content as unknown[]).forEach((raw, j) => {
     const at = `${where}.content[${j}]`;
+    if (!isObject(raw)) throw new InvalidRequest(`Invalid type for '${at}': expected a content part object, but got ${describeValue(raw)} instead.`, at, 'invalid_type');
+    const part = raw as WireContentPart;
+    if (typeof part.type !== 'string' || !PART_TYPES.includes(part.type)) {
+      throw new InvalidRequest(
+        `Invalid value for '${at}.type': expected one of ${PART_TYPES.map((t) => `'${t}'`).join(', ')}, but got ${JSON.stringify(part.type ?? null)}.`,
+        `${at}.type`,
+        'invalid_value',
+      );
+    }
     switch (part.type) {
       case 'text':
         if (typeof part.text !== 'string') throw new InvalidRequest(`Missing text: a 'text' content part needs a 'text' string (${at}.text).`, `${at}.text`, 'missing_required_parameter');
         parts.push({ type: 'text', text: part.text });
         return;
-      case 'refusal':
+      case 'refusal': {
         // An assistant refusal sent back as history: plain text to the model.
-        parts.push({ type: 'text', text: part.refusal ?? part.text ?? '' });
+        const text = typeof part.refusal === 'string' ? part.refusal : typeof part.text === 'string' ? part.text : '';
+        parts.push({ type: 'text', text });
         return;
+      }
       case 'image_url':
         if (role !== 'user') throw new InvalidRequest(`Image content parts are only allowed in 'user' messages (${at}).`, at);
         parts.push(imagePart(part.image_url, at));
@@ -169,8 +183,8 @@ function translateContent(content: string | WireContentPart[], role: WireMessage
 
 const DATA_URL = /^data:(image\/[\w.+-]+)?(;[\w=.+-]+)*;base64,/i;
 
-function imagePart(imageUrl: WireContentPart['image_url'], at: string): ContentPart {
-  const url = typeof imageUrl === 'string' ? imageUrl : imageUrl?.url;
+function imagePart(imageUrl: unknown, at: string): ContentPart {
+  const url = typeof imageUrl === 'string' ? imageUrl : isObject(imageUrl) ? imageUrl.url : undefined;
   if (typeof url !== 'string' || url === '') throw new InvalidRequest(`Missing image URL: an 'image_url' part needs image_url.url (${at}.image_url.url).`, `${at}.image_url.url`, 'missing_required_parameter');
   const data = DATA_URL.exec(url);
   if (data) {
@@ -202,18 +216,54 @@ function toolDefinition(f: WireFunction): ToolDefinition {
   return tool;
 }
 
-function toolChoiceOf(choice: NonNullable<ChatCompletionBody['tool_choice'] | ChatCompletionBody['function_call']>, param: string): ToolChoice {
+function toolChoiceOf(choice: unknown, param: string): ToolChoice {
   if (typeof choice === 'string') {
     if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
     throw new InvalidRequest(`Invalid value for '${param}': expected 'none', 'auto', 'required' or {"type": "function", "function": {"name": ...}}, got '${choice.slice(0, 40)}'.`, param);
   }
+  if (!isObject(choice)) {
+    throw new InvalidRequest(`Invalid type for '${param}': expected a string or an object, but got ${describeValue(choice)} instead.`, param, 'invalid_type');
+  }
   // tool_choice: {type: 'function', function: {name}}; legacy function_call: {name}.
-  const name = 'function' in choice && choice.function ? choice.function.name : 'name' in choice ? choice.name : undefined;
+  const name = isObject(choice.function) ? choice.function.name : choice.name;
   if (typeof name !== 'string' || name === '') {
     const expected = param === 'tool_choice' ? `{"type": "function", "function": {"name": ...}}` : `{"name": ...}`;
     throw new InvalidRequest(`Invalid value for '${param}': expected ${expected} naming a function.`, param);
   }
   return { name };
+}
+
+function stopOf(stop: unknown): string[] | undefined {
+  if (stop == null) return undefined;
+  if (typeof stop === 'string') return stop ? [stop] : [];
+  if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
+    throw new InvalidRequest(`Invalid type for 'stop': expected a string or an array of strings, but got ${describeValue(stop)} instead.`, 'stop', 'invalid_type');
+  }
+  if (stop.length > 4) throw new InvalidRequest(`Invalid 'stop': expected at most 4 stop sequences, but got ${stop.length}.`, 'stop', 'array_above_max_length');
+  return (stop as string[]).filter((s) => s.length > 0);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** "a string", "an array", "null"...: for messages that say what was sent instead. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (Number.isInteger(value)) return 'an integer';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
 }
 
 function responseFormatOf(format: ChatCompletionBody['response_format']): ResponseFormat | undefined {

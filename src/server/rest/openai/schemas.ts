@@ -7,21 +7,19 @@
  *   metadata, reasoning_effort...); they are accepted and ignored.
  * - Optional fields also accept `null`: several client libraries send `"max_tokens": null` for
  *   "unset", and fastify's Ajv would otherwise coerce null to 0 and reject it.
- * - No `anyOf`/`oneOf`: Ajv reports a failed union as a list of errors from every branch, which
- *   makes a poor message. Unions use `type: [...]` and the finer checks live in request.ts.
+ * - Fields that take several non-null types (message content, image_url, stop, tool_choice,
+ *   function_call) have no schema here and are checked in request.ts: `type: [a, b]` next to
+ *   type-specific keywords trips Ajv's strict mode, and `anyOf` misbehaves with fastify's type
+ *   coercion (a failed branch may already have rewritten the value, e.g. unwrapped a one-element array).
  */
 
-export interface WireImageUrl {
-  url: string;
-  detail?: string;
-}
-
+/** Unchecked by the schema: request.ts validates every field it reads. */
 export interface WireContentPart {
-  type: 'text' | 'image_url' | 'input_audio' | 'file' | 'refusal';
-  text?: string;
-  refusal?: string;
+  type?: unknown;
+  text?: unknown;
+  refusal?: unknown;
   /** OpenAI sends an object; a few clients send the URL string itself. */
-  image_url?: WireImageUrl | string;
+  image_url?: unknown;
 }
 
 export interface WireToolCall {
@@ -32,7 +30,8 @@ export interface WireToolCall {
 
 export interface WireMessage {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
-  content?: string | WireContentPart[] | null;
+  /** Unchecked by the schema (see above). */
+  content?: unknown;
   name?: string | null;
   tool_calls?: WireToolCall[] | null;
   tool_call_id?: string | null;
@@ -65,11 +64,11 @@ export interface ChatCompletionBody {
   presence_penalty?: number | null;
   frequency_penalty?: number | null;
   seed?: number | null;
-  stop?: string | string[] | null;
+  stop?: unknown;
   tools?: WireTool[] | null;
-  tool_choice?: string | { type?: string; function?: { name?: unknown } } | null;
+  tool_choice?: unknown;
   functions?: WireFunction[] | null;
-  function_call?: string | { name?: unknown } | null;
+  function_call?: unknown;
   response_format?: {
     type: 'text' | 'json_object' | 'json_schema';
     json_schema?: { name?: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null };
@@ -96,23 +95,13 @@ const functionSchema = {
   },
 } as const;
 
-const contentPartSchema = {
-  type: 'object',
-  required: ['type'],
-  properties: {
-    type: { type: 'string', enum: ['text', 'image_url', 'input_audio', 'file', 'refusal'] },
-    text: { type: 'string' },
-    refusal: { type: 'string' },
-    image_url: { type: ['object', 'string'], properties: { url: { type: 'string' }, detail: { type: 'string' } } },
-  },
-} as const;
-
 const messageSchema = {
   type: 'object',
   required: ['role'],
   properties: {
     role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] },
-    content: { type: ['string', 'array', 'null'], items: contentPartSchema },
+    // string | content part[] | null: checked in request.ts.
+    content: {},
     name: nullable('string'),
     tool_calls: {
       type: ['array', 'null'],
@@ -159,7 +148,8 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
         presence_penalty: { type: ['number', 'null'], minimum: -2, maximum: 2 },
         frequency_penalty: { type: ['number', 'null'], minimum: -2, maximum: 2 },
         seed: nullable('integer'),
-        stop: { type: ['string', 'array', 'null'], maxItems: 4, items: { type: 'string' } },
+        // string | string[] (at most 4): checked in request.ts.
+        stop: {},
         tools: {
           type: ['array', 'null'],
           items: {
@@ -168,9 +158,9 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
             properties: { type: { type: 'string', enum: ['function'] }, function: functionSchema },
           },
         },
-        tool_choice: { type: ['string', 'object', 'null'] },
+        tool_choice: {},
         functions: { type: ['array', 'null'], items: functionSchema },
-        function_call: { type: ['string', 'object', 'null'] },
+        function_call: {},
         response_format: {
           type: ['object', 'null'],
           required: ['type'],

@@ -1,0 +1,186 @@
+/**
+ * Benchmark scores in the benchmark_scores table (unique entry + benchmark + source: a re-import
+ * updates the figure in place), and the start-up sync that fills it: the bundled dataset first,
+ * then each configured source. A source that fails is reported and logged, never thrown, because
+ * the bundled figures always serve.
+ */
+import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import { BenchmarkSourceError, type BenchmarkRow } from '../core/benchmarks/types.js';
+import { bundledRows, bundledSources, BUNDLED_VERSION } from '../core/benchmarks/dataset.js';
+import { loadSource, type LoadOptions } from '../core/benchmarks/importers.js';
+import { matchModel } from '../core/benchmarks/match.js';
+import { canonicalBenchmark } from '../core/benchmarks/normalize.js';
+import type { Database } from './index.js';
+import { BenchmarkEntity, type BenchmarkRecord } from './entities.js';
+
+export type BenchmarkSortField = 'entry' | 'benchmark' | 'score' | 'source' | 'fetched_at';
+
+export interface BenchmarkQuery {
+  /** A backend model name ("qwen2.5-coder:7b") or part of an entry id ("qwen2.5"). */
+  model?: string;
+  /** A benchmark id or alias ("MMLU-Pro", "gsm-8k"). */
+  benchmark?: string;
+  sortBy: BenchmarkSortField;
+  descending: boolean;
+  limit: number;
+  offset: number;
+}
+
+export interface StoredBenchmarkRow extends BenchmarkRow {
+  id: number;
+  fetchedAt: Date;
+}
+
+const SORT_PROPERTY: Record<BenchmarkSortField, keyof BenchmarkRecord> = {
+  entry: 'entry',
+  benchmark: 'benchmark',
+  score: 'score',
+  source: 'source',
+  fetched_at: 'fetchedAt',
+};
+const UPSERT_BATCH = 200;
+const MAX_PAGE = 1000;
+/** A model filter that reads as a full backend name ("qwen2.5-coder:7b", not "qwen2.5") is resolved to its entry. */
+const MODEL_FILTER_MIN_CONFIDENCE = 0.9;
+
+export class BenchmarkStore {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts new rows and updates existing ones (same entry, benchmark and source). Returns the rows written. */
+  async upsert(rows: readonly BenchmarkRow[]): Promise<number> {
+    // The last figure for a key wins, and a batch never carries the same key twice.
+    const unique = new Map<string, Omit<BenchmarkRecord, 'id'>>();
+    const now = new Date();
+    for (const row of rows) {
+      if (!Number.isFinite(row.score) || !Number.isFinite(row.normalized)) continue;
+      unique.set(`${row.entry}\u0000${row.benchmark}\u0000${row.source}`, {
+        entry: row.entry,
+        benchmark: row.benchmark,
+        score: row.score,
+        normalized: row.normalized,
+        source: row.source,
+        sourceUrl: row.sourceUrl ?? null,
+        fetchedAt: row.fetchedAt ?? now,
+      });
+    }
+    const data = [...unique.values()];
+    if (data.length === 0) return 0;
+    await this.db.em.fork().transactional(async (em) => {
+      for (let i = 0; i < data.length; i += UPSERT_BATCH) {
+        await em.upsertMany(BenchmarkEntity, data.slice(i, i + UPSERT_BATCH), {
+          onConflictFields: ['entry', 'benchmark', 'source'],
+          onConflictAction: 'merge',
+          onConflictMergeFields: ['score', 'normalized', 'sourceUrl', 'fetchedAt'],
+        });
+      }
+    });
+    return data.length;
+  }
+
+  /** One page of rows with the total count, filtered, sorted (ties by id). */
+  async list(query: BenchmarkQuery): Promise<{ rows: StoredBenchmarkRow[]; total: number }> {
+    const em = this.db.em.fork();
+    const where: FilterQuery<BenchmarkRecord> = {};
+    if (query.benchmark !== undefined && query.benchmark.trim() !== '') {
+      where.benchmark = canonicalBenchmark(query.benchmark) ?? query.benchmark.trim();
+    }
+    if (query.model !== undefined && query.model.trim() !== '') {
+      const model = query.model.trim();
+      const entries = (await em.getConnection().execute<{ entry: string }[]>('select distinct entry from benchmark_scores')).map((r) => r.entry);
+      const match = matchModel(model, entries);
+      if (match !== undefined && match.confidence >= MODEL_FILTER_MIN_CONFIDENCE) where.entry = match.entry;
+      else where.entry = { $like: `%${model.toLowerCase().replace(/%/g, '')}%` };
+    }
+    const direction = query.descending ? 'desc' : 'asc';
+    const orderBy = { [SORT_PROPERTY[query.sortBy] ?? 'entry']: direction, id: 'asc' } as QueryOrderMap<BenchmarkRecord>;
+    const limit = Math.min(Math.max(Math.trunc(query.limit) || 0, 1), MAX_PAGE);
+    const offset = Math.max(Math.trunc(query.offset) || 0, 0);
+    const [records, total] = await em.findAndCount(BenchmarkEntity, where, { orderBy, limit, offset });
+    return { rows: records.map(toRow), total };
+  }
+
+  /** Every stored row (for building BenchmarkKnowledge). */
+  async all(): Promise<StoredBenchmarkRow[]> {
+    const records = await this.db.em.fork().find(BenchmarkEntity, {}, { orderBy: { id: 'asc' } });
+    return records.map(toRow);
+  }
+
+  /**
+   * Deletes rows of the given sources whose key is not in `keep` (figures a newer bundled dataset
+   * no longer carries). Returns the number deleted.
+   */
+  async prune(sources: readonly string[], keep: readonly BenchmarkRow[]): Promise<number> {
+    if (sources.length === 0) return 0;
+    const em = this.db.em.fork();
+    const kept = new Set(keep.map((r) => `${r.entry}\u0000${r.benchmark}\u0000${r.source}`));
+    const stored = await em.find(BenchmarkEntity, { source: { $in: [...sources] } }, { fields: ['id', 'entry', 'benchmark', 'source'] });
+    const stale = stored.filter((r) => !kept.has(`${r.entry}\u0000${r.benchmark}\u0000${r.source}`)).map((r) => r.id);
+    if (stale.length === 0) return 0;
+    return em.nativeDelete(BenchmarkEntity, { id: { $in: stale } });
+  }
+}
+
+function toRow(r: BenchmarkRecord): StoredBenchmarkRow {
+  const row: StoredBenchmarkRow = { id: r.id, entry: r.entry, benchmark: r.benchmark, score: r.score, normalized: r.normalized, source: r.source, fetchedAt: r.fetchedAt };
+  if (r.sourceUrl) row.sourceUrl = r.sourceUrl;
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync
+
+export interface SyncLogger {
+  warn(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
+}
+
+export interface SyncResult {
+  /** "bundled@<version>" or the configured path / URL. */
+  source: string;
+  ok: boolean;
+  /** Rows written. */
+  rows: number;
+  error?: string;
+}
+
+/**
+ * Loads the bundled dataset, then each source in order, into the store. Never throws: a failed
+ * source is a result with ok false and a logged warning (the bundled figures still serve).
+ */
+export async function syncBenchmarks(
+  store: BenchmarkStore,
+  sources: readonly string[],
+  fetchImpl: typeof fetch,
+  logger: SyncLogger,
+  options: LoadOptions = {},
+): Promise<SyncResult[]> {
+  const results: SyncResult[] = [];
+  const bundledLabel = `bundled@${BUNDLED_VERSION}`;
+  try {
+    const rows = bundledRows();
+    const written = await store.upsert(rows);
+    await store.prune(bundledSources().map((s) => s.id), rows);
+    results.push({ source: bundledLabel, ok: true, rows: written });
+    logger.info?.({ source: bundledLabel, rows: written }, 'bundled benchmark scores loaded');
+  } catch (error) {
+    const message = (error as Error).message;
+    logger.warn({ source: bundledLabel, err: message }, 'could not store the bundled benchmark scores');
+    results.push({ source: bundledLabel, ok: false, rows: 0, error: message });
+  }
+  for (const raw of sources) {
+    const source = raw.trim();
+    if (source === '') continue;
+    try {
+      const rows = await loadSource(source, fetchImpl, options);
+      const written = await store.upsert(rows);
+      results.push({ source, ok: true, rows: written });
+      logger.info?.({ source, rows: written }, 'benchmark source imported');
+    } catch (error) {
+      const message = (error as Error).message;
+      const code = BenchmarkSourceError.is(error) ? error.code : 'store';
+      logger.warn({ source, code, err: message }, 'benchmark source skipped; bundled and previously imported scores still serve');
+      results.push({ source, ok: false, rows: 0, error: message });
+    }
+  }
+  return results;
+}

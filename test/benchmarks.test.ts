@@ -1,0 +1,370 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ARENA_ELO_RANGE,
+  BenchmarkKnowledge,
+  BenchmarkSourceError,
+  BUNDLED_VERSION,
+  bundledCatalogue,
+  bundledRows,
+  bundledSources,
+  canonicalBenchmark,
+  categoryScores,
+  loadSource,
+  matchModel,
+  normalizeScore,
+  parseArenaCsv,
+  parseCsv,
+  parseOpenLlmLeaderboard,
+  type BenchmarkRow,
+} from '../src/core/benchmarks/index.js';
+import { BenchmarkStore, syncBenchmarks } from '../src/db/benchmark-store.js';
+import { openDatabase, type Database } from '../src/db/index.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/benchmarks/', import.meta.url));
+const fixture = (name: string): string => join(FIXTURES, name);
+const readFixture = (name: string): string => readFileSync(fixture(name), 'utf8');
+
+function row(entry: string, benchmark: string, score: number, source = 'test'): BenchmarkRow {
+  return { entry, benchmark, score, normalized: normalizeScore(benchmark, score)!, source };
+}
+
+describe('normalisation', () => {
+  it('divides percentages by 100 and maps arena ratings linearly over the documented Elo range', () => {
+    expect(normalizeScore('MMLU', 69.4)).toBeCloseTo(0.694, 6);
+    expect(normalizeScore('HumanEval', 100)).toBe(1);
+    expect(normalizeScore('Arena', ARENA_ELO_RANGE.min)).toBe(0);
+    expect(normalizeScore('Arena', 1200)).toBeCloseTo(0.5, 6);
+    expect(normalizeScore('Arena', ARENA_ELO_RANGE.max)).toBe(1);
+    expect(normalizeScore('Arena', 1500)).toBe(1);
+    expect(normalizeScore('Arena', 900)).toBe(0);
+    expect(normalizeScore('GSM8K', Number.NaN)).toBeUndefined();
+  });
+
+  it('reads benchmark names as spelled by cards, leaderboards and CSV headers', () => {
+    expect(canonicalBenchmark('GSM-8K (CoT)')).toBe('GSM8K');
+    expect(canonicalBenchmark('MMLU-PRO')).toBe('MMLU-Pro');
+    expect(canonicalBenchmark('mmlu_pro')).toBe('MMLU-Pro');
+    expect(canonicalBenchmark('arena_score')).toBe('Arena');
+    expect(canonicalBenchmark('MATH Lvl 5')).toBe('MATH-Lvl-5');
+    expect(canonicalBenchmark('Human Eval')).toBe('HumanEval');
+    expect(canonicalBenchmark('TruthfulQA')).toBeUndefined();
+  });
+});
+
+describe('categoryScores', () => {
+  it('maps coding to HumanEval/MBPP, reasoning to GSM8K/MATH/MMLU-Pro, general to MMLU/MMLU-Pro/arena, creativity to arena', () => {
+    const scores = categoryScores([
+      row('m', 'HumanEval', 80),
+      row('m', 'MBPP', 70),
+      row('m', 'GSM8K', 90),
+      row('m', 'MATH', 50),
+      row('m', 'MMLU-Pro', 40),
+      row('m', 'MMLU', 70),
+      row('m', 'Arena', 1200),
+    ]);
+    expect(scores.byCategory.coding).toBeCloseTo(0.75, 4);
+    // (0.9 + 0.5 + 0.5 * 0.4) / 2.5
+    expect(scores.byCategory.reasoning).toBeCloseTo(0.64, 4);
+    // (0.7 + 0.4 + 0.5) / 3
+    expect(scores.byCategory.general).toBeCloseTo(0.5333, 4);
+    expect(scores.byCategory.creativity).toBeCloseTo(0.5, 4);
+    expect(scores.overall).toBeCloseTo((0.75 + 0.64 + 0.5333 + 0.5) / 4, 3);
+  });
+
+  it('averages one benchmark across sources before weighting, and ignores stored-only benchmarks', () => {
+    const scores = categoryScores([row('m', 'HumanEval', 80, 'a'), row('m', 'HumanEval', 60, 'b'), row('m', 'MBPP', 70), row('m', 'LiveCodeBench', 10), row('m', 'GPQA', 20)]);
+    expect(scores.byCategory.coding).toBeCloseTo(0.7, 4);
+    expect(scores.byCategory.reasoning).toBeUndefined();
+  });
+
+  it('leaves creativity and overall out when nothing supports them', () => {
+    const reasoningOnly = categoryScores([row('m', 'MATH-500', 92.8), row('m', 'AIME-2024', 55.5)]);
+    expect(reasoningOnly).toEqual({ byCategory: { reasoning: 0.928 } });
+    expect(categoryScores([])).toEqual({ byCategory: {} });
+    const general = categoryScores([row('m', 'MMLU', 60)]);
+    expect(general.byCategory.creativity).toBeUndefined();
+    expect(general.overall).toBeCloseTo(0.6, 4);
+  });
+});
+
+describe('bundled dataset', () => {
+  const rows = bundledRows();
+
+  it('has a version, named sources with URLs, and normalised figures for the listed families', () => {
+    expect(BUNDLED_VERSION).toMatch(/^\d{4}\.\d{2}-\d+$/);
+    const sources = new Map(bundledSources().map((s) => [s.id, s]));
+    for (const r of rows) {
+      expect(sources.has(r.source), r.source).toBe(true);
+      expect(r.sourceUrl).toMatch(/^https:\/\//);
+      expect(r.normalized).toBeGreaterThanOrEqual(0);
+      expect(r.normalized).toBeLessThanOrEqual(1);
+      expect(canonicalBenchmark(r.benchmark), r.benchmark).toBe(r.benchmark);
+    }
+    const entries = new Set(rows.map((r) => r.entry));
+    for (const entry of [
+      'llama-3.2-1b-instruct', 'llama-3.2-3b-instruct', 'llama-3.1-8b-instruct', 'llama-3.1-70b-instruct', 'llama-3.2-11b-vision-instruct',
+      'qwen2.5-0.5b-instruct', 'qwen2.5-72b-instruct', 'qwen2.5-coder-1.5b-instruct', 'qwen2.5-coder-32b-instruct',
+      'qwen3-0.6b-base', 'qwen3-32b-base', 'qwen3-30b-a3b-base', 'gemma-2-2b-it', 'gemma-3-27b-it', 'mistral-7b-base-v0.1',
+      'mistral-nemo-12b-base-2407', 'mistral-small-24b-instruct-2501', 'mixtral-8x7b-instruct-v0.1', 'phi-3-mini-4k-instruct',
+      'phi-3.5-mini-instruct', 'phi-4', 'phi-3-medium-4k-instruct', 'deepseek-r1-distill-qwen-1.5b', 'deepseek-r1-distill-llama-70b',
+      'deepseek-coder-v2-lite-instruct', 'codellama-7b-instruct', 'starcoder2-15b', 'llava-v1.6-34b', 'gpt-4o-mini', 'gpt-4o',
+    ]) {
+      expect(entries.has(entry), entry).toBe(true);
+    }
+    const benchmarks = new Set(rows.map((r) => r.benchmark));
+    for (const b of ['MMLU', 'MMLU-Pro', 'GSM8K', 'MATH', 'HumanEval', 'MBPP', 'Arena']) expect(benchmarks.has(b), b).toBe(true);
+  });
+
+  it('has one figure per entry, benchmark and source', () => {
+    const keys = rows.map((r) => `${r.entry}|${r.benchmark}|${r.source}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('names every bundled entry in a way the matcher reads back to itself', () => {
+    const catalogue = bundledCatalogue();
+    for (const entry of new Set(rows.map((r) => r.entry))) {
+      expect(catalogue.get(entry)?.parsed.family, entry).not.toBe('');
+      expect(matchModel(entry, catalogue)?.entry, entry).toBe(entry);
+    }
+  });
+});
+
+describe('matchModel', () => {
+  const table = JSON.parse(readFixture('names.json')) as { name: string; entry: string | null; min?: number; max?: number }[];
+  const catalogue = bundledCatalogue();
+
+  it('has at least 30 tricky names', () => {
+    expect(table.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(table)('$name -> $entry', ({ name, entry, min, max }) => {
+    const match = matchModel(name, catalogue);
+    if (entry === null) {
+      expect(match).toBeUndefined();
+      return;
+    }
+    expect(match?.entry).toBe(entry);
+    expect(match!.reason.length).toBeGreaterThan(0);
+    if (min !== undefined) expect(match!.confidence).toBeGreaterThanOrEqual(min);
+    if (max !== undefined) expect(match!.confidence).toBeLessThanOrEqual(max);
+  });
+
+  it('never gives a base model the instruct figures at full confidence, nor a coder the general model', () => {
+    const onlyInstruct = ['qwen2.5-7b-instruct', 'qwen2.5-coder-7b-instruct'];
+    const base = matchModel('Qwen/Qwen2.5-7B', onlyInstruct);
+    expect(base?.entry).toBe('qwen2.5-7b-instruct');
+    expect(base!.confidence).toBeLessThan(0.5);
+    expect(base!.reason).toMatch(/base model/);
+    expect(matchModel('qwen2.5-coder:7b', ['qwen2.5-7b-instruct'])).toBeUndefined();
+    expect(matchModel('qwen2.5:7b', ['qwen2.5-coder-7b-instruct', 'qwen2.5-72b-instruct'])).toBeUndefined();
+  });
+
+  it('accepts a plain list of entry ids as the catalogue', () => {
+    expect(matchModel('llama3.1:70b', ['llama-3.1-8b-instruct', 'llama-3.1-70b-instruct'])?.entry).toBe('llama-3.1-70b-instruct');
+  });
+});
+
+describe('BenchmarkKnowledge', () => {
+  it('scores a backend model from its entry, filling gaps from the base model of the same size', () => {
+    const knowledge = BenchmarkKnowledge.bundled();
+    const gemma = knowledge.forModel('gemma2:9b')!;
+    expect(gemma.entry).toBe('gemma-2-9b-it');
+    expect(gemma.entries).toEqual(['gemma-2-9b-it', 'gemma-2-9b-base']);
+    expect(gemma.sources).toEqual(['gemma-2-model-card', 'gemma-2-report']);
+    expect(gemma.byCategory.coding).toBeCloseTo((0.402 + 0.524) / 2, 4);
+    expect(gemma.byCategory.creativity).toBeCloseTo((1187 - 1000) / 400, 4);
+    expect(gemma.overall).toBeGreaterThan(0);
+    const coder = knowledge.forModel('qwen2.5-coder:32b')!;
+    expect(coder.byCategory.coding).toBeCloseTo((0.927 + 0.902) / 2, 4);
+    expect(coder.overall).toBeUndefined();
+  });
+
+  it('caches per name, ignores weak matches and unknown names', () => {
+    const knowledge = BenchmarkKnowledge.bundled();
+    expect(knowledge.forModel('llama3.1:8b')).toBe(knowledge.forModel('llama3.1:8b'));
+    expect(knowledge.forModel('dolphin-mistral:7b')).toBeUndefined();
+    expect(knowledge.forModel('not-a-model')).toBeUndefined();
+    expect(BenchmarkKnowledge.bundled({ minConfidence: 0.3 }).forModel('dolphin-mistral:7b')?.entry).toBe('mistral-7b-base-v0.1');
+  });
+
+  it('merges imported rows with the bundled ones', () => {
+    const imported = parseArenaCsv('model,rating\nqwen2.5-7b-instruct,1200\n');
+    const knowledge = new BenchmarkKnowledge([...bundledRows(), ...imported]);
+    const qwen = knowledge.forModel('qwen2.5:7b')!;
+    expect(qwen.sources).toEqual(['lmarena', 'qwen2.5-report']);
+    expect(qwen.byCategory.creativity).toBeCloseTo(0.5, 4);
+  });
+});
+
+describe('parseOpenLlmLeaderboard', () => {
+  it('reads raw accuracies, maps names to catalogue entries and prefers the official upload', () => {
+    const rows = parseOpenLlmLeaderboard(JSON.parse(readFixture('open-llm-leaderboard.json')), { fetchedAt: new Date('2026-01-01') });
+    const get = (entry: string, benchmark: string) => rows.find((r) => r.entry === entry && r.benchmark === benchmark);
+    expect(get('qwen2.5-7b-instruct', 'MMLU-Pro')).toMatchObject({ score: 42.55, source: 'open-llm-leaderboard' });
+    expect(get('qwen2.5-7b-instruct', 'MMLU-Pro')!.normalized).toBeCloseTo(0.4255, 6);
+    expect(get('qwen2.5-7b-instruct', 'IFEval')!.score).toBe(75.85);
+    expect(get('qwen2.5-7b-instruct', 'MATH-Lvl-5')!.score).toBe(50);
+    expect(get('qwen2.5-7b-instruct', 'MuSR')!.score).toBe(40.2);
+    expect(get('qwen2.5-7b-base', 'BBH')!.score).toBe(54.16);
+    // No raw column: the leaderboard's own 0..100 score; unknown family keeps a name-derived entry.
+    expect(get('yi-1.5-9b-chat', 'IFEval')!.score).toBe(60.46);
+    expect(rows.filter((r) => r.entry === 'qwen2.5-7b-instruct')).toHaveLength(6);
+    expect(rows.every((r) => r.fetchedAt?.toISOString() === '2026-01-01T00:00:00.000Z')).toBe(true);
+  });
+
+  it('accepts the datasets-server page shape and JSON Lines', async () => {
+    const page = parseOpenLlmLeaderboard(JSON.parse(readFixture('open-llm-leaderboard-api.json')));
+    expect(page.find((r) => r.benchmark === 'IFEval')).toMatchObject({ entry: 'qwen2.5-7b-instruct', score: 75.85 });
+    const lines = await loadSource(fixture('open-llm-leaderboard.jsonl'));
+    expect(lines.some((r) => r.entry === 'qwen2.5-7b-base')).toBe(true);
+  });
+
+  it('rejects other shapes with a typed error', () => {
+    expect(() => parseOpenLlmLeaderboard({ data: [] })).toThrow(BenchmarkSourceError);
+    try {
+      parseOpenLlmLeaderboard([{ hello: 'world' }]);
+      expect.unreachable();
+    } catch (error) {
+      expect(BenchmarkSourceError.is(error)).toBe(true);
+      expect((error as BenchmarkSourceError).code).toBe('malformed');
+    }
+  });
+});
+
+describe('parseArenaCsv', () => {
+  it('reads a BOM, CRLF and quoted fields with commas; keeps the best-named snapshot per entry', () => {
+    const rows = parseArenaCsv(readFixture('arena.csv'));
+    const byEntry = new Map(rows.map((r) => [r.entry, r]));
+    expect(byEntry.get('gemma-2-27b-it')).toMatchObject({ benchmark: 'Arena', score: 1218.3, source: 'lmarena' });
+    expect(byEntry.get('gemma-2-27b-it')!.normalized).toBeCloseTo((1218.3 - 1000) / 400, 6);
+    expect(byEntry.get('llama-3.1-8b-instruct')!.score).toBe(1175.9);
+    expect(byEntry.get('mixtral-8x7b-instruct-v0.1')!.score).toBe(1114);
+    // Two dated gpt-4o snapshots: the one with more votes wins.
+    expect(byEntry.get('gpt-4o')!.score).toBe(1285.7);
+    expect(byEntry.get('claude-3-5-sonnet-20241022')!.score).toBe(1283.4);
+    expect(byEntry.get('some-"quoted"-model')!.score).toBe(1050);
+    expect(rows).toHaveLength(6);
+  });
+
+  it('applies a vote threshold and skips rows without a numeric rating', () => {
+    expect(parseArenaCsv(readFixture('arena.csv'), { minVotes: 1000 }).some((r) => r.score === 1050)).toBe(false);
+    expect(parseArenaCsv(readFixture('arena-minimal.csv'))).toEqual([expect.objectContaining({ entry: 'qwen2.5-72b-instruct', score: 1257 })]);
+  });
+
+  it('parses RFC 4180 quoting', () => {
+    expect(parseCsv('a,"b,c","d ""e"""\r\n"multi\nline",2,3\n\n')).toEqual([
+      ['a', 'b,c', 'd "e"'],
+      ['multi\nline', '2', '3'],
+    ]);
+  });
+
+  it('rejects a CSV without a rating column', () => {
+    expect(() => parseArenaCsv(readFixture('malformed-arena.csv'))).toThrow(/rating column/);
+  });
+});
+
+describe('loadSource', () => {
+  it('chooses the parser by extension or content', async () => {
+    expect((await loadSource(fixture('arena.csv'))).every((r) => r.benchmark === 'Arena' && r.sourceUrl === fixture('arena.csv'))).toBe(true);
+    expect((await loadSource(fixture('open-llm-leaderboard.json'))).some((r) => r.benchmark === 'MMLU-Pro')).toBe(true);
+    const csvByContent = await loadSource('https://example.test/export', async () => new Response('model,elo\ngemma-2-9b-it,1190\n'));
+    expect(csvByContent).toEqual([expect.objectContaining({ entry: 'gemma-2-9b-it', score: 1190, sourceUrl: 'https://example.test/export' })]);
+  });
+
+  it('throws typed errors: missing file, malformed file, unreachable URL, HTTP error', async () => {
+    const expectCode = async (promise: Promise<unknown>, code: string) => {
+      const error = await promise.then(() => undefined, (e: unknown) => e);
+      expect(BenchmarkSourceError.is(error), String(error)).toBe(true);
+      expect((error as BenchmarkSourceError).code).toBe(code);
+      return error as BenchmarkSourceError;
+    };
+    await expectCode(loadSource(fixture('does-not-exist.csv')), 'not_found');
+    const malformed = await expectCode(loadSource(fixture('malformed.json')), 'malformed');
+    expect(malformed.source).toBe(fixture('malformed.json'));
+    await expectCode(loadSource(fixture('malformed-arena.csv')), 'malformed');
+    // Nothing listens on port 1: the real fetch fails fast without any network.
+    await expectCode(loadSource('http://127.0.0.1:1/leaderboard.json', fetch, { timeoutMs: 5000 }), 'unreachable');
+    await expectCode(loadSource('https://example.test/x.json', async () => { throw new TypeError('fetch failed'); }), 'unreachable');
+    await expectCode(loadSource('https://example.test/x.json', async () => new Response('nope', { status: 503 })), 'unreachable');
+    await expectCode(loadSource('https://example.test/x.json', (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason))), { timeoutMs: 50 }), 'unreachable');
+  });
+});
+
+describe('BenchmarkStore (SQLite)', () => {
+  const opened: Database[] = [];
+  afterEach(async () => {
+    for (const db of opened.splice(0)) await db.close();
+  });
+  async function store(): Promise<BenchmarkStore> {
+    const db = await openDatabase('sqlite:///bench.db', mkdtempSync(join(tmpdir(), 'sr-bench-')));
+    opened.push(db);
+    return new BenchmarkStore(db);
+  }
+
+  it('upserts without duplicates: a second import updates the figure in place', async () => {
+    const s = await store();
+    const rows = [row('a-7b-instruct', 'MMLU', 60), row('a-7b-instruct', 'GSM8K', 70), row('b-7b-instruct', 'MMLU', 50)];
+    expect(await s.upsert(rows)).toBe(3);
+    expect(await s.upsert([...rows.slice(0, 2), { ...row('b-7b-instruct', 'MMLU', 55), sourceUrl: 'https://x.test' }])).toBe(3);
+    const all = await s.all();
+    expect(all).toHaveLength(3);
+    expect(all.find((r) => r.entry === 'b-7b-instruct')).toMatchObject({ score: 55, normalized: 0.55, sourceUrl: 'https://x.test' });
+    expect(all.every((r) => r.fetchedAt instanceof Date)).toBe(true);
+    // Same entry and benchmark from another source is another row.
+    await s.upsert([row('a-7b-instruct', 'MMLU', 61, 'other')]);
+    expect(await s.all()).toHaveLength(4);
+  });
+
+  it('paginates, sorts and filters', async () => {
+    const s = await store();
+    await s.upsert([row('qwen2.5-7b-instruct', 'MMLU-Pro', 56.3), row('qwen2.5-coder-7b-instruct', 'HumanEval', 88.4), row('llama-3.1-8b-instruct', 'HumanEval', 72.6), row('llama-3.1-8b-instruct', 'MMLU', 69.4), row('gemma-2-9b-it', 'Arena', 1187)]);
+    const page1 = await s.list({ sortBy: 'score', descending: true, limit: 2, offset: 0 });
+    expect(page1.total).toBe(5);
+    expect(page1.rows.map((r) => r.score)).toEqual([1187, 88.4]);
+    const page3 = await s.list({ sortBy: 'score', descending: true, limit: 2, offset: 4 });
+    expect(page3.rows.map((r) => r.score)).toEqual([56.3]);
+    const byEntry = await s.list({ sortBy: 'entry', descending: false, limit: 10, offset: 0 });
+    expect(byEntry.rows.map((r) => r.entry)).toEqual(['gemma-2-9b-it', 'llama-3.1-8b-instruct', 'llama-3.1-8b-instruct', 'qwen2.5-7b-instruct', 'qwen2.5-coder-7b-instruct']);
+    expect((await s.list({ benchmark: 'humaneval', sortBy: 'entry', descending: true, limit: 10, offset: 0 })).rows.map((r) => r.entry)).toEqual(['qwen2.5-coder-7b-instruct', 'llama-3.1-8b-instruct']);
+    // A backend name resolves to its entry; a fragment matches entries containing it.
+    expect((await s.list({ model: 'qwen2.5-coder:7b', sortBy: 'benchmark', descending: false, limit: 10, offset: 0 })).rows.map((r) => r.entry)).toEqual(['qwen2.5-coder-7b-instruct']);
+    expect((await s.list({ model: 'qwen2.5', sortBy: 'fetched_at', descending: false, limit: 10, offset: 0 })).total).toBe(2);
+    expect((await s.list({ model: 'llama', benchmark: 'MMLU', sortBy: 'source', descending: false, limit: 10, offset: 0 })).total).toBe(1);
+  });
+
+  it('sync loads the bundled dataset first and reports a missing source without throwing', async () => {
+    const s = await store();
+    const warnings: object[] = [];
+    const logger = { warn: (obj: object) => warnings.push(obj) };
+    const results = await syncBenchmarks(s, [fixture('missing.csv'), fixture('arena.csv'), 'http://127.0.0.1:1/x.json'], fetch, logger);
+    expect(results.map((r) => [r.ok, r.source])).toEqual([
+      [true, `bundled@${BUNDLED_VERSION}`],
+      [false, fixture('missing.csv')],
+      [true, fixture('arena.csv')],
+      [false, 'http://127.0.0.1:1/x.json'],
+    ]);
+    expect(results[0]!.rows).toBe(bundledRows().length);
+    expect(results[1]!.error).toMatch(/missing\.csv/);
+    expect(warnings).toHaveLength(2);
+    const all = await s.all();
+    expect(all).toHaveLength(bundledRows().length + 6);
+    // Knowledge from the store sees bundled and imported figures together.
+    const knowledge = new BenchmarkKnowledge(all);
+    expect(knowledge.forModel('gemma2:27b')!.sources).toContain('lmarena');
+    // A second sync is idempotent.
+    await syncBenchmarks(s, [fixture('arena.csv')], fetch, logger);
+    expect(await s.all()).toHaveLength(all.length);
+  });
+
+  it('prunes bundled rows a newer dataset no longer carries', async () => {
+    const s = await store();
+    const source = bundledSources()[0]!.id;
+    await s.upsert([row('retired-1b-instruct', 'MMLU', 10, source), row('kept-1b-instruct', 'MMLU', 20, source), row('imported-1b', 'MMLU', 30, 'lmarena')]);
+    expect(await s.prune([source], [row('kept-1b-instruct', 'MMLU', 20, source)])).toBe(1);
+    expect((await s.all()).map((r) => r.entry).sort()).toEqual(['imported-1b', 'kept-1b-instruct']);
+  });
+});
