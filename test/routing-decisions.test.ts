@@ -124,3 +124,38 @@ describe('routing decisions on a simulated fleet', () => {
     expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 });
+
+describe('POST /admin/explain', () => {
+  it('explains a whole OpenAI chat request without generating anything', async () => {
+    const before = sim.requests.filter((r) => r.path === '/api/chat').length;
+    const res = await fetch(`${router.url}/admin/explain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'smarterrouter/main',
+        messages: [
+          { role: 'system', content: 'You are a senior Rust engineer.' },
+          { role: 'user', content: 'Why does this borrow checker error happen?\n```rust\nlet r = &mut v; v.push(1); r.len();\n```' },
+        ],
+        tools: [{ type: 'function', function: { name: 'run_cargo', parameters: { type: 'object', properties: {} } } }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const e = (await res.json()) as ExplainJson & { complexity_score: number };
+    expect(e.category).toBe('coding');
+    expect(e.needs.tools).toBe(true);
+    expect(typeof e.complexity_score).toBe('number');
+    expect(e.candidates.find((c) => c.model === e.selected_model)?.total_score).toEqual(expect.any(Number));
+    expect(sim.requests.filter((r) => r.path === '/api/chat').length).toBe(before);
+  });
+
+  it('rejects a bad request with OpenAI error JSON naming the field', async () => {
+    const res = await fetch(`${router.url}/admin/explain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], temperature: 9 }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('temperature');
+  });
+});

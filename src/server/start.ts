@@ -74,7 +74,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
-        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs }),
+        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config }),
         openaiRoutes({ router: core.router, config }),
         plannedRoutes(),
       ],

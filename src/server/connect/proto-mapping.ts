@@ -130,13 +130,10 @@ export function toRouteRequest(proto: ProtoChatRequest, limits: MappingLimits, m
     }
     request.seed = Number(proto.seed);
   }
-  if (proto.stop.length > 0) {
-    if (proto.stop.length > MAX_STOP_SEQUENCES) throw invalid(field('stop'), `at most ${MAX_STOP_SEQUENCES} stop sequences are allowed`);
-    proto.stop.forEach((s, i) => {
-      if (s === '') throw invalid(`${field('stop')}[${i}]`, 'a stop sequence must not be empty');
-    });
-    request.stop = [...proto.stop];
-  }
+  if (proto.stop.length > MAX_STOP_SEQUENCES) throw invalid(field('stop'), `at most ${MAX_STOP_SEQUENCES} stop sequences are allowed`);
+  // An empty sequence would stop before the first token; the REST facade drops them too.
+  const stop = proto.stop.filter((s) => s !== '');
+  if (stop.length > 0) request.stop = stop;
   if (proto.qualityPreference !== undefined) {
     request.qualityPreference = inRange(proto.qualityPreference, 0, 1, field('quality_preference'));
   }
@@ -222,6 +219,8 @@ function toChatMessage(proto: ProtoMessage, path: string, limits: MappingLimits)
     const parts: ContentPart[] = proto.content === '' ? [] : [{ type: 'text', text: proto.content }];
     proto.parts.forEach((part, i) => {
       const mapped = toContentPart(part, `${path}.parts[${i}]`);
+      // As on the REST facade: backends only accept images from the user.
+      if (mapped.type === 'image' && role !== 'user') throw invalid(`${path}.parts[${i}].image`, 'images are only allowed in USER messages');
       if (mapped.type === 'text') chars += mapped.text.length;
       parts.push(mapped);
     });

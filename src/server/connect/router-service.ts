@@ -34,7 +34,10 @@ import {
   type RequestMeta,
 } from './proto-mapping.js';
 
-export function createRouterService(router: Router, config: Config): Partial<ServiceImpl<typeof RouterService>> {
+/** The part of the core the RPCs use (a Pick, so a test can hand in a fake core). */
+export type RoutingCore = Pick<Router, 'chat' | 'explain' | 'listModels' | 'submitFeedback'>;
+
+export function createRouterService(router: RoutingCore, config: Config): Partial<ServiceImpl<typeof RouterService>> {
   const limits: MappingLimits = {
     maxMessages: config.maxMessages,
     maxPromptChars: config.maxPromptChars,

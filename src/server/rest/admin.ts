@@ -11,9 +11,33 @@ import type { PluginRegistry } from '../../plugins/loader.js';
 import { describePlugins } from '../plugins-info.js';
 import { sendError } from './errors.js';
 import { explanationJson } from './explain-json.js';
+import { errorReplyOf, sendErrorReply } from './openai/errors.js';
+import { QUALITY_HEADER, translateChatRequest } from './openai/request.js';
+import { chatCompletionSchema, type ChatCompletionBody } from './openai/schemas.js';
 
-export function adminRoutes(deps: { router: Router; plugins: PluginRegistry; backendSpecs: readonly BackendSpec[] }) {
+export interface AdminRoutesDeps {
+  router: Router;
+  plugins: PluginRegistry;
+  backendSpecs: readonly BackendSpec[];
+  limits: { maxMessages: number; maxPromptChars: number; externalModelName: string };
+}
+
+export function adminRoutes(deps: AdminRoutesDeps) {
   return async (app: FastifyInstance): Promise<void> => {
+    // Same error JSON (with `param`) as the OpenAI facade, whose request mapping POST /admin/explain reuses.
+    app.setErrorHandler((error, request, reply) => sendErrorReply(reply, errorReplyOf(error, request)));
+
+    /** POST /admin/explain: an OpenAI chat request in, the routing decision out; nothing is generated. */
+    app.post('/admin/explain', { schema: chatCompletionSchema(deps.limits) }, async (request) => {
+      const chat = translateChatRequest(request.body as ChatCompletionBody, {
+        defaultModel: deps.limits.externalModelName,
+        maxPromptChars: deps.limits.maxPromptChars,
+        qualityHeader: request.headers[QUALITY_HEADER],
+        requestId: request.id,
+      });
+      return explanationJson(await deps.router.explain(chat.route));
+    });
+
     app.get('/admin/plugins', async () => ({
       plugins: describePlugins(deps.plugins, deps.backendSpecs).map((p) => ({
         name: p.name,
