@@ -307,7 +307,7 @@ export class Router {
         () => controller.abort(new DOMException(`generation exceeded ${this.settings.generationTimeoutMs} ms`, 'TimeoutError')),
         this.settings.generationTimeoutMs,
       );
-      return {
+      const started: Started = {
         first: first.value,
         iterator,
         controller,
@@ -316,6 +316,8 @@ export class Router {
           clearTimeout(generationTimer);
         },
       };
+      if (request.stream === false) return await this.buffer(started, entry);
+      return started;
     } catch (error) {
       release();
       controller.abort();
@@ -325,6 +327,36 @@ export class Router {
       }
       throw error;
     }
+  }
+
+  /**
+   * For a client that waits for the whole answer: reads the stream to its end before anything is
+   * sent, so a failure mid-generation throws here and the caller can still try the next model.
+   */
+  private async buffer(started: Started, entry: RegistryEntry): Promise<Started> {
+    const parts: ChatStreamPart[] = [started.first];
+    try {
+      for (;;) {
+        const last = parts[parts.length - 1]!;
+        if (last.type === 'error') throw last.error;
+        if (last.type === 'finish') break;
+        const next = await started.iterator.next();
+        if (next.done) throw new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: entry.backend.name, model: entry.info.id });
+        parts.push(next.value);
+      }
+    } catch (error) {
+      started.release();
+      started.controller.abort();
+      void started.iterator.return?.().catch(() => {});
+      throw error;
+    }
+    const rest = parts.slice(1)[Symbol.iterator]();
+    return {
+      first: started.first,
+      controller: started.controller,
+      release: started.release,
+      iterator: { next: async () => rest.next() },
+    };
   }
 
   /** Yields the first part and the rest; guarantees one final finish or error part. */

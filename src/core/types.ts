@@ -37,6 +37,12 @@ export interface RouteRequest {
   /** Per-request override of ROUTER_QUALITY_PREFERENCE (0 speed .. 1 quality). */
   qualityPreference?: number;
   providerOptions?: Record<string, Record<string, unknown>>;
+  /**
+   * False when the client waits for the whole answer (non-streaming): nothing reaches the client
+   * before the end, so a failure anywhere in the generation can still move to the next model.
+   * Undefined or true: only failures before the first token cascade.
+   */
+  stream?: boolean;
   /** Which door the request came through (stored with the decision). */
   protocol: Protocol;
   requestId?: string;

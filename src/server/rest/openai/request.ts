@@ -51,6 +51,7 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   const route: RouteRequest = {
     model: body.model || options.defaultModel,
     messages: translateMessages(body.messages, options.maxPromptChars),
+    stream: body.stream === true,
     protocol: 'rest',
     requestId: options.requestId,
   };
