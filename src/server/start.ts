@@ -16,6 +16,7 @@ import { healthRoutes } from './rest/health.js';
 import { plannedRoutes } from './rest/planned.js';
 import { openaiRoutes } from './rest/openai/plugin.js';
 import { createAdminService } from './connect/admin-service.js';
+import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
 import { VERSION } from './version.js';
 
@@ -78,7 +79,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         openaiRoutes({ router: core.router, config }),
         plannedRoutes(),
       ],
-      connectRoutes: connectRoutes({ router: {}, admin: createAdminService({ plugins, backendSpecs: config.backendSpecs }), profiler: {} }),
+      connectRoutes: connectRoutes({ router: createRouterService(core.router, config), admin: createAdminService({ plugins, backendSpecs: config.backendSpecs }), profiler: {} }),
     });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
 

@@ -1264,7 +1264,7 @@ export const SubmitFeedbackRequestSchema: GenMessage<SubmitFeedbackRequest> = /*
  */
 export type SubmitFeedbackResponse = Message$1<"smarterrouter.v1.SubmitFeedbackResponse"> & {
   /**
-   * The feedback was recorded. False when the response id is unknown or expired.
+   * The feedback was recorded (always true: failures are reported as errors).
    *
    * @generated from field: bool accepted = 1;
    */
@@ -1431,8 +1431,8 @@ export const RouterService: GenService<{
   /**
    * Answers a chat request with the model the router selects, and returns the whole answer.
    * Errors: INVALID_ARGUMENT for a malformed request, NOT_FOUND for an unknown model,
-   * FAILED_PRECONDITION when no available model can serve the request (e.g. images sent but no
-   * vision model), UNAVAILABLE when every candidate model failed, DEADLINE_EXCEEDED, CANCELLED.
+   * UNAVAILABLE when no available model can serve the request (e.g. images sent but no vision
+   * model) or when every candidate model failed, DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc smarterrouter.v1.RouterService.Chat
    */
@@ -1486,7 +1486,8 @@ export const RouterService: GenService<{
   },
   /**
    * Records a user's judgement of an answer; feedback shifts future routing towards models that
-   * users rate well.
+   * users rate well. Errors: NOT_FOUND for an unknown response id, INVALID_ARGUMENT for a score
+   * outside -1..1, FAILED_PRECONDITION when feedback is disabled (ROUTER_FEEDBACK_ENABLED=false).
    *
    * @generated from rpc smarterrouter.v1.RouterService.SubmitFeedback
    */

@@ -51,7 +51,8 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
         const routeRequest = toRouteRequest(request, limits, requestMeta(ctx));
         // ctx.signal carries the deadline, the client going away and server shutdown: the core
         // hands it to the backend call, so any of them stops the generation upstream.
-        const routed = await router.chat(routeRequest, ctx.signal);
+        // Unary: the client waits for the whole answer, so the core may cascade on a failure anywhere.
+        const routed = await router.chat({ ...routeRequest, stream: false }, ctx.signal);
         const answer = await collectAnswer(routed.parts);
         return toChatResponse(routed.info, answer);
       } catch (error) {
@@ -62,7 +63,7 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
     async *chatStream(request, ctx) {
       try {
         const routeRequest = streamRouteRequest(request, limits, requestMeta(ctx));
-        const routed = await router.chat(routeRequest, ctx.signal);
+        const routed = await router.chat({ ...routeRequest, stream: true }, ctx.signal);
         yield routeStreamResponse(routed.info);
         // for-await calls return() on the parts when this generator is closed early (client
         // cancelled), which lets the core release the backend stream at once.
