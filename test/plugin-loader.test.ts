@@ -116,6 +116,8 @@ describe('loadPlugins', () => {
       'backend:openai',
       'backend:gguf',
       'classifier:builtin',
+      'judge:heuristic',
+      'judge:llm',
     ]);
   });
 
@@ -134,7 +136,7 @@ describe('loadPlugins', () => {
       location: join(ECHO_DIR, 'src/index.js'),
       description: expect.any(String),
     });
-    expect(registry.list().filter((p) => p.source === 'builtin')).toHaveLength(5);
+    expect(registry.list().filter((p) => p.source === 'builtin')).toHaveLength(7);
     expect(logger.lines.some((l) => l.msg === 'plugin loaded' && (l.obj as { plugin?: string }).plugin === ECHO_NAME)).toBe(true);
   });
 
@@ -190,7 +192,7 @@ describe('loadPlugins', () => {
     const registry = await loadPlugins({ specs: [path], logger: memoryLogger() });
     // Third-party classifiers come first: the built-in always decides, so it must be asked last.
     expect(registry.classifiers().map((d) => d.manifest.name)).toEqual(['acme-classifier', 'smarterrouter-classifier-builtin']);
-    expect(registry.judges().map((d) => d.manifest.name)).toEqual(['acme-judge']);
+    expect(registry.judges().map((d) => d.manifest.name)).toEqual(['heuristic', 'llm', 'acme-judge']);
   });
 
   it('rejects a definition without create', async () => {

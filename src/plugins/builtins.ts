@@ -9,6 +9,7 @@ import { llamaCppBackendDefinition } from './backends/llamacpp/index.js';
 import { ollamaBackendDefinition } from './backends/ollama/index.js';
 import { openaiBackendDefinition } from './backends/openai/index.js';
 import { builtinClassifierDefinition } from './classifiers/builtin/index.js';
+import { heuristicJudgeDefinition, llmJudgeDefinition } from './judges/index.js';
 
 export type BuiltinPlugins = { readonly [K in PluginKind]: Readonly<Record<string, PluginDefinition<K>>> };
 
@@ -22,8 +23,10 @@ export const BUILTIN_PLUGINS: BuiltinPlugins = Object.freeze({
   classifier: Object.freeze({
     builtin: builtinClassifierDefinition,
   }),
-  // No judge ships as a plugin definition yet; third-party judges from ROUTER_PLUGINS are added by the loader.
-  judge: Object.freeze({}),
+  judge: Object.freeze({
+    heuristic: heuristicJudgeDefinition,
+    llm: llmJudgeDefinition,
+  }),
 });
 
 /** Built-in backend kinds, in the order docs and error messages list them. */

@@ -14,7 +14,10 @@ export interface TestRouter extends RunningRouter {
   stop(): Promise<void>;
 }
 
-export async function startTestRouter(env: Record<string, string> = {}): Promise<TestRouter> {
+export async function startTestRouter(
+  env: Record<string, string> = {},
+  options: { logDestination?: NodeJS.WritableStream } = {},
+): Promise<TestRouter> {
   const dir = mkdtempSync(join(tmpdir(), 'smarterrouter-test-'));
   const config = configFrom({
     ROUTER_HOST: '127.0.0.1',
@@ -27,7 +30,9 @@ export async function startTestRouter(env: Record<string, string> = {}): Promise
     ROUTER_VRAM_MONITOR_ENABLED: 'false',
     ...env,
   });
-  const logger = createLogger({ logLevel: process.env.ROUTER_TEST_LOGS ? 'debug' : 'silent', logFormat: 'json' });
+  const logger = options.logDestination
+    ? createLogger({ logLevel: config.logLevel, logFormat: config.logFormat }, options.logDestination)
+    : createLogger({ logLevel: process.env.ROUTER_TEST_LOGS ? 'debug' : 'silent', logFormat: 'json' });
   const router = await startRouter(config, { logger, cwd: dir });
   return Object.assign(router, {
     dir,
