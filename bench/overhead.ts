@@ -29,6 +29,10 @@ export interface OverheadRow {
   added_p99_ms: number;
   direct_ttft_p50_ms?: number;
   router_ttft_p50_ms?: number;
+  /** A bare fastify pass-through proxy on the same backend: the cost of one extra hop, nothing else. */
+  passthrough_rps: number;
+  passthrough_p50_ms: number;
+  router_vs_passthrough_rps: number;
 }
 
 function child(args: string[], env: Record<string, string>): { proc: ChildProcess; firstLine: Promise<string> } {
@@ -136,6 +140,8 @@ export async function overheadBench(options: { seconds: number; concurrencies: n
   });
   const routerUrl = `http://127.0.0.1:${port}`;
   await waitHealthy(routerUrl);
+  const passthrough = child(['bench/passthrough.ts', simUrl], {});
+  const passthroughUrl = await passthrough.firstLine;
   const startupMs = performance.now() - startedAt;
   const routerRssIdleMb = await rssMb(router.proc.pid!);
   // Which model does the router pick for the bench prompt? Call the backend directly with the same one.
@@ -148,6 +154,7 @@ export async function overheadBench(options: { seconds: number; concurrencies: n
       for (const concurrency of options.concurrencies) {
         const direct = await load(simUrl, explain.selected_model, concurrency, options.seconds, stream);
         const routed = await load(routerUrl, 'smarterrouter/main', concurrency, options.seconds, stream);
+        const bare = await load(passthroughUrl, explain.selected_model, concurrency, options.seconds, stream);
         rows.push({
           mode: stream ? 'streaming' : 'non-streaming',
           concurrency,
@@ -161,12 +168,17 @@ export async function overheadBench(options: { seconds: number; concurrencies: n
           router_p99_ms: round(routed.total.p99, 3),
           added_p99_ms: round(routed.total.p99 - direct.total.p99, 3),
           ...(stream ? { direct_ttft_p50_ms: round(direct.ttft.p50, 3), router_ttft_p50_ms: round(routed.ttft.p50, 3) } : {}),
+          passthrough_rps: round(bare.rps),
+          passthrough_p50_ms: round(bare.total.p50, 3),
+          router_vs_passthrough_rps: round(routed.rps / bare.rps, 3),
         });
       }
     }
   } finally {
-    router.proc.kill('SIGTERM');
-    sim.proc.kill('SIGTERM');
+    for (const proc of [router.proc, sim.proc, passthrough.proc]) {
+      proc.removeAllListeners('exit');
+      proc.kill('SIGTERM');
+    }
   }
   return { rows, startupMs: round(startupMs), routerRssIdleMb };
 }

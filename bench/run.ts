@@ -30,6 +30,8 @@ console.table(
     ratio: r.rps_ratio,
     'added p50 ms': r.added_p50_ms,
     'added p99 ms': r.added_p99_ms,
+    'bare proxy req/s': r.passthrough_rps,
+    'router/bare': r.router_vs_passthrough_rps,
     ...(r.router_ttft_p50_ms !== undefined ? { 'TTFT direct/router ms': `${r.direct_ttft_p50_ms}/${r.router_ttft_p50_ms}` } : {}),
   })),
 );
