@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendPlugin, PluginContext, PluginDefinition, PluginLogger } from '../src/plugin-api/index.js';
 import { describeBackendContract, type BackendContractSubject } from '../src/plugin-api/testing/index.js';
 import { createBackends, loadPlugins, type PluginRegistry } from '../src/plugins/loader.js';
+import { createHttpFetch } from '../src/plugins/backends/node-fetch.js';
 import { startLlamaCppSimulator, startOllamaSimulator, startOpenAISimulator, type SimModel } from '../src/simulators/index.js';
 import { probeGgufInChildProcess, writeTinyGguf } from './support/tiny-gguf.js';
 
@@ -16,7 +17,17 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ECHO_DIR = join(REPO, 'examples/backend-plugin-echo');
 
 const silent: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const context = (): PluginContext => ({ logger: silent, fetch, signal: new AbortController().signal });
+const context = (fetchImpl: typeof fetch = fetch): PluginContext => ({ logger: silent, fetch: fetchImpl, signal: new AbortController().signal });
+
+/**
+ * The HTTP backends run the suite twice: with the platform fetch (what a plugin author tests with)
+ * and with the node:http fetch the router hands its backends at start-up.
+ */
+const routerFetch = createHttpFetch();
+const FETCHES: Array<[string, typeof fetch]> = [
+  ['fetch', fetch],
+  ['node:http fetch', routerFetch],
+];
 
 const CHAT_MODEL: SimModel = { id: 'llama3.2:3b', parameterSizeB: 3.2, capabilities: { chat: true, tools: true } };
 const EMBED_MODEL: SimModel = { id: 'nomic-embed-text:latest', capabilities: { embeddings: true, chat: false } };
@@ -33,9 +44,9 @@ async function viaLoader(kind: string, name: string, location: string): Promise<
 }
 
 /** Creates a backend straight from its definition, so the suite sees the plugin itself, unguarded. */
-async function direct(kind: string, options: Record<string, unknown> & { name: string; location: string }) {
+async function direct(kind: string, options: Record<string, unknown> & { name: string; location: string }, fetchImpl: typeof fetch = fetch) {
   const definition = (await plugins()).backendDefinition(kind)!;
-  return { backend: await definition.create(options, context()), definition };
+  return { backend: await definition.create(options, context(fetchImpl)), definition };
 }
 
 // The example third-party plugin: through the loader (what the router runs) and bare (what its author tests).
@@ -51,39 +62,41 @@ describeBackendContract('example echo plugin, unguarded', async () => ({
   embedModel: 'echo-embed',
 }));
 
-describeBackendContract('ollama (simulator)', async (): Promise<BackendContractSubject> => {
-  const sim = await startOllamaSimulator({ models: [CHAT_MODEL, EMBED_MODEL] });
-  return {
-    ...(await direct('ollama', { name: 'gpu', location: sim.url })),
-    chatModel: CHAT_MODEL.id,
-    embedModel: EMBED_MODEL.id,
-    missingModel: 'no-such-model:7b',
-    teardown: () => sim.close(),
-  };
-});
-
-for (const mode of ['single', 'swap'] as const) {
-  describeBackendContract(`llama.cpp ${mode} (simulator)`, async (): Promise<BackendContractSubject> => {
-    // A single llama-server serves one model; llama-swap fronts several.
-    const sim = await startLlamaCppSimulator({ models: mode === 'single' ? [CHAT_MODEL] : [CHAT_MODEL, EMBED_MODEL], mode });
+for (const [fetchName, fetchImpl] of FETCHES) {
+  describeBackendContract(`ollama (simulator, ${fetchName})`, async (): Promise<BackendContractSubject> => {
+    const sim = await startOllamaSimulator({ models: [CHAT_MODEL, EMBED_MODEL] });
     return {
-      ...(await direct('llama.cpp', { name: `llama-${mode}`, location: sim.url })),
+      ...(await direct('ollama', { name: 'gpu', location: sim.url }, fetchImpl)),
       chatModel: CHAT_MODEL.id,
-      embedModel: mode === 'swap' ? EMBED_MODEL.id : undefined,
+      embedModel: EMBED_MODEL.id,
+      missingModel: 'no-such-model:7b',
+      teardown: () => sim.close(),
+    };
+  });
+
+  for (const mode of ['single', 'swap'] as const) {
+    describeBackendContract(`llama.cpp ${mode} (simulator, ${fetchName})`, async (): Promise<BackendContractSubject> => {
+      // A single llama-server serves one model; llama-swap fronts several.
+      const sim = await startLlamaCppSimulator({ models: mode === 'single' ? [CHAT_MODEL] : [CHAT_MODEL, EMBED_MODEL], mode });
+      return {
+        ...(await direct('llama.cpp', { name: `llama-${mode}`, location: sim.url }, fetchImpl)),
+        chatModel: CHAT_MODEL.id,
+        embedModel: mode === 'swap' ? EMBED_MODEL.id : undefined,
+        teardown: () => sim.close(),
+      };
+    });
+  }
+
+  describeBackendContract(`openai (simulator, ${fetchName})`, async (): Promise<BackendContractSubject> => {
+    const sim = await startOpenAISimulator({ models: [CHAT_MODEL, EMBED_MODEL], apiKey: 'sk-test' });
+    return {
+      ...(await direct('openai', { name: 'cloud', location: `${sim.url}/v1`, apiKey: 'sk-test' }, fetchImpl)),
+      chatModel: CHAT_MODEL.id,
+      embedModel: EMBED_MODEL.id,
       teardown: () => sim.close(),
     };
   });
 }
-
-describeBackendContract('openai (simulator)', async (): Promise<BackendContractSubject> => {
-  const sim = await startOpenAISimulator({ models: [CHAT_MODEL, EMBED_MODEL], apiKey: 'sk-test' });
-  return {
-    ...(await direct('openai', { name: 'cloud', location: `${sim.url}/v1`, apiKey: 'sk-test' })),
-    chatModel: CHAT_MODEL.id,
-    embedModel: EMBED_MODEL.id,
-    teardown: () => sim.close(),
-  };
-});
 
 describeBackendContract(
   'gguf (tiny model)',

@@ -7,7 +7,7 @@
  * model before writing a byte, and a failure before the first token can still move to the next
  * candidate. After that, failures travel in-band as an `error` part.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   PluginError,
   type ChatRequest,
@@ -92,7 +92,8 @@ export class Router {
       ? [plan.bypass]
       : plan.scoring!.ranked.slice(0, this.settings.cascadingEnabled ? this.settings.cascadingMaxAttempts : 1).map((c) => this.deps.registry.get(c.key)!);
     const info: RouteInfo = {
-      responseId: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+      // randomUUID draws from a pooled entropy buffer; randomBytes made a syscall per request.
+      responseId: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
       created: Math.floor(Date.now() / 1000),
       requestedModel: request.model,
       selectedModel: '',

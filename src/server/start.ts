@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../db/index.js';
 import { createBackends, loadPlugins, type PluginRegistry } from '../plugins/loader.js';
 import type { BackendPlugin } from '../plugin-api/index.js';
 import { buildApp } from './app.js';
+import { createHttpFetch } from '../plugins/backends/node-fetch.js';
 import { connectRoutes } from './connect/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { adminRoutes } from './rest/admin.js';
@@ -56,7 +57,11 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
   const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
   try {
     const plugins = await loadPlugins({ specs: config.plugins, logger, cwd });
-    const context = { logger, fetch: globalThis.fetch, signal: shutdown.signal };
+    // Backends talk HTTP through a keep-alive node:http fetch: several times cheaper per call than
+    // undici's fetch (see docs/performance.md).
+    const backendFetch = createHttpFetch();
+    cleanups.push(() => backendFetch.destroy());
+    const context = { logger, fetch: backendFetch as typeof fetch, signal: shutdown.signal };
     const backends = await createBackends(plugins, config.backendSpecs, context, {
       optionsFor: () => ({ keepAlive: config.modelKeepAlive, threads: config.ggufThreads || undefined }),
     });
