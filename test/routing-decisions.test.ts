@@ -109,6 +109,17 @@ describe('routing decisions on a simulated fleet', () => {
     expect(['llama3.2:3b', 'gemma2:2b']).toContain(e.selected_model);
   });
 
+  it('scores the benchmark factor from public scores for well-known models', async () => {
+    const res = await fetch(`${router.url}/admin/explain?prompt=${encodeURIComponent('Write a SQL query that finds duplicate emails.')}`);
+    const e = (await res.json()) as { candidates: Array<{ model: string; estimated: string[]; factors: { benchmark: number } | null }> };
+    const coder = e.candidates.find((c) => c.model === 'qwen2.5-coder:32b')!;
+    const small = e.candidates.find((c) => c.model === 'llama3.2:3b')!;
+    // Both are in the bundled dataset: measured (published) scores, not priors.
+    expect(coder.estimated).not.toContain('benchmark');
+    expect(small.estimated).not.toContain('benchmark');
+    expect(coder.factors!.benchmark).toBeGreaterThan(small.factors!.benchmark);
+  });
+
   it('is deterministic for the same state', async () => {
     const a = await explainPrompt('Explain the difference between TCP and UDP.');
     const b = await explainPrompt('Explain the difference between TCP and UDP.');

@@ -4,6 +4,7 @@
  * composition reads top to bottom.
  */
 import type { Config } from '../config/index.js';
+import { BenchmarkKnowledge } from '../core/benchmarks/index.js';
 import { ModelRegistry } from '../core/registry.js';
 import { Router, type RouterSettings } from '../core/router.js';
 import type { Database } from '../db/index.js';
@@ -64,6 +65,13 @@ export async function buildCore(options: {
     classifiers.push(await definition.create({ name: definition.manifest.name }, { ...context, logger: logger.child({ plugin: definition.manifest.name }) }));
   }
   const registry = new ModelRegistry(backends, { prefix: config.modelPrefix, logger });
+  // Public benchmark scores (bundled, offline) feed the benchmark factor: matched by family, size
+  // and variant of the backend's own model id.
+  const benchmarks = BenchmarkKnowledge.bundled();
+  registry.setKnowledge((_key, entry) => {
+    const found = benchmarks.forModel(entry.info.id);
+    return found ? { benchmark: { overall: found.overall, byCategory: found.byCategory } } : undefined;
+  });
   const store = new SqlDecisionStore(db, { onError: (err) => logger.error({ err }, 'cannot write routing decisions; will retry') });
   const router = new Router({ settings: routerSettings(config), registry, classifiers, store, logger });
   await router.loadFeedback();
