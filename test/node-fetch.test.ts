@@ -6,7 +6,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpFetch } from '../src/plugins/backends/node-fetch.js';
+import { createHttpFetch, nodeBodyOf } from '../src/plugins/backends/node-fetch.js';
+import { readLines } from '../src/plugins/backends/http.js';
 
 const httpFetch = createHttpFetch();
 let server: http.Server;
@@ -72,6 +73,20 @@ describe('node:http fetch', () => {
     const res = await httpFetch(`${base}/stream`);
     const text = await res.text();
     expect(text).toBe('data: 0\n\ndata: 1\n\ndata: 2\n\ndata: [DONE]\n\n');
+  });
+
+  it('lets readLines iterate the Node body directly, line by line', async () => {
+    const res = await httpFetch(`${base}/stream`);
+    expect(nodeBodyOf(res)).toBeDefined();
+    const lines: string[] = [];
+    for await (const line of readLines(res, { backend: 'test' })) lines.push(line);
+    expect(lines.filter(Boolean)).toEqual(['data: 0', 'data: 1', 'data: 2', 'data: [DONE]']);
+  });
+
+  it('does not hand out the Node body once the web body was read', async () => {
+    const res = await httpFetch(`${base}/json`);
+    await res.text();
+    expect(nodeBodyOf(res)).toBeUndefined();
   });
 
   it('gives error statuses to the caller (not exceptions) and handles 204', async () => {

@@ -3,7 +3,9 @@
  * HTML error pages and malformed bodies into typed PluginErrors, and reads NDJSON / SSE streams
  * line by line without ever throwing an untyped error.
  */
+import type { Readable } from 'node:stream';
 import { PluginError, type PluginErrorCode } from '../../plugin-api/index.js';
+import { nodeBodyOf } from './node-fetch.js';
 
 export interface HttpTarget {
   backend: string;
@@ -155,6 +157,11 @@ export function withTimeout(parent: AbortSignal, ms: number): { signal: AbortSig
  * A network failure mid-stream becomes a bad_response PluginError (the stream was cut).
  */
 export async function* readLines(response: Response, target: HttpTarget): AsyncGenerator<string> {
+  const node = nodeBodyOf(response);
+  if (node) {
+    yield* readNodeLines(node, target);
+    return;
+  }
   if (!response.body) return;
   const decoder = new TextDecoder();
   let buffer = '';
@@ -182,6 +189,37 @@ export async function* readLines(response: Response, target: HttpTarget): AsyncG
   } finally {
     // Releases the socket when the consumer stops early (client went away, error).
     reader.cancel().catch(() => {});
+  }
+}
+
+/** readLines over a Node stream (responses from the router's node:http fetch): no WHATWG streams. */
+async function* readNodeLines(body: Readable, target: HttpTarget): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let finished = false;
+  try {
+    try {
+      for await (const chunk of body) {
+        buffer += decoder.decode(chunk as Buffer, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).replace(/\r$/, '');
+          buffer = buffer.slice(nl + 1);
+          yield line;
+        }
+      }
+    } catch (error) {
+      if ((error as { name?: string })?.name === 'AbortError' || (error as { name?: string })?.name === 'TimeoutError') {
+        throw PluginError.from(error, target);
+      }
+      throw new PluginError({ code: 'bad_response', message: 'stream cut before it finished', ...target, cause: error });
+    }
+    buffer += decoder.decode();
+    if (buffer) yield buffer;
+    finished = true;
+  } finally {
+    // The consumer stopped early (client went away): release the socket.
+    if (!finished) body.destroy();
   }
 }
 

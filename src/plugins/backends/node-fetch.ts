@@ -14,7 +14,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface HttpFetchOptions {
   /** Most open sockets per backend host (default 256). */
@@ -64,13 +64,15 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
           // 204/304 and HEAD have no body; Response refuses a body for null-body statuses.
           const noBody = status === 204 || status === 304 || req.method === 'HEAD';
           if (noBody) res.resume();
-          resolve(
-            new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-              status,
-              statusText: res.statusMessage ?? '',
-              headers: responseHeaders,
-            }),
-          );
+          const response = new Response(noBody ? null : lazyWebStream(res), {
+            status,
+            statusText: res.statusMessage ?? '',
+            headers: responseHeaders,
+          });
+          // Stream readers in this package (readLines) iterate the Node stream directly and skip the
+          // WHATWG stream machinery; anyone else reads `body` as usual.
+          if (!noBody) Object.defineProperty(response, NODE_BODY, { value: res });
+          resolve(response);
         },
       );
       const onAbort = () => {
@@ -96,6 +98,35 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
     destroy() {
       httpAgent.destroy();
       httpsAgent.destroy();
+    },
+  });
+}
+
+/** Where a Response made here keeps its Node body stream (see nodeBodyOf). */
+const NODE_BODY = Symbol.for('smarterrouter.node-fetch.body');
+
+/** The Node stream behind a Response from this fetch, when nobody has started reading `body`. */
+export function nodeBodyOf(response: Response): Readable | undefined {
+  const node = (response as unknown as Record<symbol, Readable | undefined>)[NODE_BODY];
+  return node && !response.bodyUsed && !node.readableDidRead ? node : undefined;
+}
+
+/** A ReadableStream that pulls from the Node stream only when someone reads it. */
+function lazyWebStream(res: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let iterator: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      iterator ??= res[Symbol.asyncIterator]();
+      try {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      res.destroy(reason instanceof Error ? reason : undefined);
     },
   });
 }
