@@ -128,7 +128,8 @@ function lazyWebStream(res: http.IncomingMessage): ReadableStream<Uint8Array> {
     cancel(reason) {
       res.destroy(reason instanceof Error ? reason : undefined);
     },
-  });
+    // highWaterMark 0: no pull until someone reads, so the Node stream stays untouched for nodeBodyOf.
+  }, { highWaterMark: 0 });
 }
 
 function abortReason(signal: AbortSignal): unknown {
