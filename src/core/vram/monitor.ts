@@ -229,10 +229,13 @@ export class VramMonitor {
         const failure = nvidiaSmiFailure(output);
         if (failure) return { reason: failure };
         const { gpus, warnings } = parseNvidiaSmiCsv(outcome.stdout);
-        this.logParseWarnings(warnings);
         // A non-zero exit with usable lines happens when one GPU of several is lost ("Unable to
         // determine the device handle"): the others still deserve to be monitored.
-        if (gpus.length > 0) return { gpus };
+        if (gpus.length > 0) {
+          this.logParseWarnings(warnings);
+          return { gpus };
+        }
+        // Without any GPU the reason below carries the first warning, inside the single disable warning.
         if (outcome.exitCode !== 0) {
           const detail = firstLine(outcome.stderr) ?? firstLine(outcome.stdout);
           return { reason: `${this.command} exited with code ${outcome.exitCode}${detail ? `: ${detail}` : ''}` };
@@ -320,7 +323,7 @@ function toGpuMemory(sample: GpuSample): GpuMemory {
   return gpu;
 }
 
-export function warningFor(gpu: GpuMemory): VramWarning | undefined {
+function warningFor(gpu: GpuMemory): VramWarning | undefined {
   const level = VRAM_WARNING_LEVELS.find((threshold) => gpu.memoryUtilizationPct >= threshold);
   if (level === undefined) return undefined;
   const pct = Math.floor(gpu.memoryUtilizationPct);
