@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
+import { ProfilerService } from '../gen/smarterrouter/v1/profiler_pb.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
 
 const run = promisify(execFile);
@@ -83,15 +84,15 @@ describe('one port', () => {
   });
 
   it('server-streaming RPCs not built yet fail with UNIMPLEMENTED naming the capability', async () => {
-    const client = createClient(AdminService, createGrpcTransport({ baseUrl: router.url }));
+    const client = createClient(ProfilerService, createGrpcTransport({ baseUrl: router.url }));
     const error = await (async () => {
-      for await (const _ of client.watchVram({})) void _;
+      for await (const _ of client.reprofile({})) void _;
     })().then(
       () => undefined,
       (e: unknown) => ConnectError.from(e),
     );
     expect(error?.code).toBe(Code.Unimplemented);
-    expect(error?.rawMessage).toMatch(/GPU memory management/);
+    expect(error?.rawMessage).toMatch(/ProfilerService.Reprofile is not implemented yet.*profiling/);
   });
 
   it('an unknown gRPC method gets grpc-status UNIMPLEMENTED', async () => {

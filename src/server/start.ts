@@ -9,6 +9,8 @@ import { openDatabase, type Database } from '../db/index.js';
 import { createBackends, loadPlugins, type PluginRegistry } from '../plugins/loader.js';
 import type { BackendPlugin } from '../plugin-api/index.js';
 import { buildApp } from './app.js';
+import { VramMonitor } from '../core/vram/index.js';
+import { vramReport } from './vram-report.js';
 import { createHttpFetch } from '../plugins/backends/node-fetch.js';
 import { connectRoutes } from './connect/routes.js';
 import { createLogger, type Logger } from './logger.js';
@@ -70,6 +72,13 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     const core = await buildCore({ config, db, logger, plugins, backends, context });
     cleanups.push(() => core.close());
 
+    // nvidia-smi sampling; disables itself with one warning where there is no NVIDIA GPU.
+    const vram = config.vramMonitorEnabled
+      ? new VramMonitor({ intervalMs: config.vramMonitorInterval * 1000, logger: logger.child({ component: 'vram' }) })
+      : undefined;
+    void vram?.start();
+    cleanups.push(() => vram?.stop());
+
     const health = new BackendHealthMonitor(backends);
     void health.start();
     cleanups.push(() => health.stop());
@@ -80,11 +89,11 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
-        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config }),
+        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.registry, config) }),
         openaiRoutes({ router: core.router, config }),
         plannedRoutes(),
       ],
-      connectRoutes: connectRoutes({ router: createRouterService(core.router, config), admin: createAdminService({ plugins, backendSpecs: config.backendSpecs }), profiler: {} }),
+      connectRoutes: connectRoutes({ router: createRouterService(core.router, config), admin: createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.registry, config), vramMonitor: vram }), profiler: {} }),
     });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
 

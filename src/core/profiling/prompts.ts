@@ -70,13 +70,13 @@ export const PROMPT_SET: readonly ProfilePrompt[] = Object.freeze([
   {
     id: 'reasoning-01',
     category: 'reasoning',
-    turns: ['Maya had 50 marbles. She gave away 18 to her brother and lost 7 at school. How many marbles does she have left? Explain your reasoning step by step.'],
+    turns: ['Maya had 50 marbles. She gave away 18 to her brother and lost 7 at school. How many marbles does she have left? Show your steps.'],
     reference: '25',
   },
   {
     id: 'reasoning-02',
     category: 'reasoning',
-    turns: ["A runner's times for five laps were 62, 58, 61, 59 and 60 seconds. What was the average lap time in seconds? Show the calculation."],
+    turns: ['A runner completed five laps in 62, 58, 61, 59 and 60 seconds. What was the average lap duration in seconds? Show the calculation.'],
     reference: '60',
   },
   {
@@ -91,7 +91,7 @@ export const PROMPT_SET: readonly ProfilePrompt[] = Object.freeze([
   {
     id: 'reasoning-04',
     category: 'reasoning',
-    turns: ['In 4 years Lena will be twice as old as she was 6 years ago. How old is Lena now? Solve it step by step and check the result.'],
+    turns: ['In 4 years Lena will be twice as old as she was 6 years ago. How old is Lena now? Show your working and check the result.'],
     reference: '16',
   },
   {

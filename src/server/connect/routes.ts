@@ -22,8 +22,6 @@ const ROUTER_CAPABILITIES: Record<string, string> = {
 const ADMIN_CAPABILITIES: Record<string, string> = {
   ListProfiles: 'model discovery, profiling and benchmarks',
   ListBenchmarks: 'model discovery, profiling and benchmarks',
-  GetVram: 'GPU memory management',
-  WatchVram: 'GPU memory management',
   LoadModel: 'GPU memory management',
   UnloadModel: 'GPU memory management',
   PinModel: 'GPU memory management',

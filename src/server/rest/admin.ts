@@ -9,6 +9,7 @@ import type { Router } from '../../core/router.js';
 import { RouterError } from '../../core/types.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
 import { describePlugins } from '../plugins-info.js';
+import { vramReportJson, type VramReport } from '../vram-report.js';
 import { sendError } from './errors.js';
 import { explanationJson } from './explain-json.js';
 import { errorReplyOf, sendErrorReply } from './openai/errors.js';
@@ -20,6 +21,7 @@ export interface AdminRoutesDeps {
   plugins: PluginRegistry;
   backendSpecs: readonly BackendSpec[];
   limits: { maxMessages: number; maxPromptChars: number; externalModelName: string };
+  vram: () => Promise<VramReport>;
 }
 
 export function adminRoutes(deps: AdminRoutesDeps) {
@@ -37,6 +39,9 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       });
       return explanationJson(await deps.router.explain(chat.route));
     });
+
+    /** GET /admin/vram: GPUs, history, warnings and loaded models (monitoring_enabled false without nvidia-smi). */
+    app.get('/admin/vram', async () => vramReportJson(await deps.vram()));
 
     app.get('/admin/plugins', async () => ({
       plugins: describePlugins(deps.plugins, deps.backendSpecs).map((p) => ({

@@ -11,7 +11,6 @@ const PLANNED: Array<{ method: 'GET' | 'POST'; url: string; capability: string }
   { method: 'GET', url: '/admin/profiles', capability: 'Model profiles (discovery, profiling and benchmarks capability)' },
   { method: 'GET', url: '/admin/benchmarks', capability: 'Benchmark scores (discovery, profiling and benchmarks capability)' },
   { method: 'POST', url: '/admin/reprofile', capability: 'Re-profiling (discovery, profiling and benchmarks capability)' },
-  { method: 'GET', url: '/admin/vram', capability: 'VRAM monitoring (GPU memory management capability)' },
   { method: 'POST', url: '/admin/models/load', capability: 'Loading models (GPU memory management capability)' },
   { method: 'POST', url: '/admin/models/unload', capability: 'Unloading models (GPU memory management capability)' },
   { method: 'POST', url: '/admin/models/pin', capability: 'Pinning a model (GPU memory management capability)' },

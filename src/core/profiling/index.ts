@@ -1,0 +1,4 @@
+/** Runtime profiling: the prompt set, the profiler and the storage contract it writes through. */
+export { PROMPT_SET, PROMPT_SET_VERSION, promptSetVersion, selectPrompts } from './prompts.js';
+export { Profiler, aggregate, scaledTimeout, type ProfileAllOptions, type ProfileAllResult, type ProfilerLogger, type ProfilerOptions } from './profiler.js';
+export type * from './types.js';
