@@ -345,6 +345,8 @@ export class Router {
         if (next.done) throw new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: entry.backend.name, model: entry.info.id });
         parts.push(next.value);
       }
+      // Let the backend's stream finish (releases its connection to the keep-alive pool).
+      void started.iterator.return?.().catch(() => {});
     } catch (error) {
       started.release();
       started.controller.abort();
@@ -399,10 +401,10 @@ export class Router {
     } finally {
       started.release();
       // The consumer stopped early (client gone): stop the upstream generation too.
-      if (!ended) {
-        controller.abort();
-        void iterator.return?.().catch(() => {});
-      }
+      if (!ended) controller.abort();
+      // Either way, close the backend's stream: a generator left suspended after its finish part
+      // holds its HTTP body, so the keep-alive connection never returns to the pool.
+      void iterator.return?.().catch(() => {});
     }
   }
 

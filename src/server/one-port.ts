@@ -34,7 +34,9 @@ export function createOnePortServer(handler: Handler): OnePortServer {
     session.once('close', () => sessions.delete(session));
   });
 
-  const outer = net.createServer((socket) => {
+  // noDelay: without it Nagle's algorithm holds a response's second small write (body after headers,
+  // SSE chunks) until the first is acknowledged, adding milliseconds per request.
+  const outer = net.createServer({ noDelay: true }, (socket) => {
     pending.add(socket);
     let seen: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), PEEK_TIMEOUT_MS);

@@ -52,7 +52,9 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
           path: `${url.pathname}${url.search}`,
           method: (init.method ?? 'GET').toUpperCase(),
           headers,
-        },
+          // Small request writes go out at once instead of waiting for Nagle's algorithm.
+          noDelay: true,
+        } as http.RequestOptions,
         (res) => {
           settled = true;
           const responseHeaders = new Headers();
