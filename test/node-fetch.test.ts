@@ -135,3 +135,21 @@ describe('node:http fetch', () => {
     expect(sockets.size).toBeLessThanOrEqual(1);
   });
 });
+
+describe('node:http fetch, aborts nobody is reading', () => {
+  it('an abort after the headers, with the body never read, does not crash the process', async () => {
+    const crashes: unknown[] = [];
+    const onUncaught = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const controller = new AbortController();
+      const res = await httpFetch(`${base}/slow-body`, { signal: controller.signal });
+      expect(res.status).toBe(200);
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(crashes).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});

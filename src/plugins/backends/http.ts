@@ -199,8 +199,7 @@ async function* readNodeLines(body: Readable, target: HttpTarget): AsyncGenerato
   let finished = false;
   try {
     try {
-      // destroyOnReturn false: leaving the loop early must not destroy the body (releaseEarly decides).
-      for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      for await (const chunk of body) {
         buffer += decoder.decode(chunk as Buffer, { stream: true });
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -219,33 +218,9 @@ async function* readNodeLines(body: Readable, target: HttpTarget): AsyncGenerato
     if (buffer) yield buffer;
     finished = true;
   } finally {
-    if (!finished) releaseEarly(body);
+    // The consumer stopped early (client went away): release the socket.
+    if (!finished) body.destroy();
   }
-}
-
-/** Past this, a body nobody reads any more is cut rather than drained. */
-const DRAIN_LIMIT_BYTES = 64 * 1024;
-const DRAIN_LIMIT_MS = 2000;
-
-/**
- * The consumer stopped before the end of the body. Usually that is a parser that saw the end of the
- * answer ("data: [DONE]") just before the end of the HTTP body: draining the last bytes keeps the
- * keep-alive connection for the next request (a new connection per request cost milliseconds). A
- * client that went away aborts the request, which destroys the socket anyway; a body that keeps
- * coming is cut after a small limit.
- */
-function releaseEarly(body: Readable): void {
-  if (body.readableEnded || body.destroyed) return;
-  let drained = 0;
-  const timer = setTimeout(() => body.destroy(), DRAIN_LIMIT_MS);
-  timer.unref();
-  body.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_LIMIT_BYTES) body.destroy();
-  });
-  body.once('close', () => clearTimeout(timer));
-  body.once('error', () => clearTimeout(timer));
-  body.resume();
 }
 
 /** Parses one JSON line of a stream; malformed JSON becomes bad_response. */

@@ -57,6 +57,10 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
         } as http.RequestOptions,
         (res) => {
           settled = true;
+          // An abort destroys the response with the abort reason. Whoever reads the body sees that
+          // error through its reader; with nobody reading, an 'error' event without a listener would
+          // be an uncaught exception that takes the whole process down.
+          res.on('error', () => {});
           const responseHeaders = new Headers();
           for (const [name, value] of Object.entries(res.headers)) {
             if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);

@@ -385,9 +385,12 @@ export async function* parseChatResponse(response: Response, target: HttpTarget)
   try {
     for await (const { event, data } of sseEvents(linesNotingCuts(response, target, reading), target)) {
       if (data.length === 1 && data[0].trim() === '[DONE]') {
+        // Keep reading to the end of the body (it ends right after [DONE]): leaving the loop early
+        // would destroy the response and, with it, the keep-alive connection.
         done = true;
-        break;
+        continue;
       }
+      if (done) continue;
       for (const chunk of parseEventData(data, target)) {
         if (event === 'error' && chunk && typeof chunk === 'object' && chunk.error === undefined) {
           throw streamError(chunk, target);
