@@ -26,6 +26,7 @@ export interface ModelKnowledge {
 export interface RegistryLogger {
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
 }
 
 export interface RefreshResult {
@@ -39,6 +40,8 @@ export class ModelRegistry {
   private snapshotCache: RoutableModel[] | undefined;
   private knowledge: (key: string, entry: RegistryEntry) => ModelKnowledge | undefined = () => undefined;
   private readonly downBackends = new Set<string>();
+  /** Backends whose last listing failed (for logging state changes only). */
+  private readonly failing = new Set<string>();
 
   constructor(
     readonly backends: readonly BackendPlugin[],
@@ -56,9 +59,13 @@ export class ModelRegistry {
             backend.listModels({ signal: callSignal }),
             backend.capabilities.loadedModels ? backend.loadedModels({ signal: callSignal }).catch(() => []) : Promise.resolve([]),
           ]);
+          if (this.failing.delete(backend.name)) this.options.logger?.info?.({ backend: backend.name }, 'backend answers again');
           return { backend, models, loaded: new Set(loaded.map((m) => m.id)), ok: true as const };
         } catch (error) {
-          this.options.logger?.warn({ backend: backend.name, err: error }, 'cannot list models; keeping the last known list as unavailable');
+          // Warn when a backend starts failing, not on every polling round while it stays down.
+          const log = this.failing.has(backend.name) ? this.options.logger?.debug : this.options.logger?.warn;
+          log?.call(this.options.logger, { backend: backend.name, err: error }, 'cannot list models; keeping the last known list as unavailable');
+          this.failing.add(backend.name);
           return { backend, models: undefined, loaded: new Set<string>(), ok: false as const };
         }
       }),
