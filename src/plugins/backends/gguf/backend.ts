@@ -42,6 +42,7 @@ import { Mutex, type Release } from './mutex.js';
 import type { GgufBackendOptions } from './options.js';
 import { PushQueue } from './queue.js';
 import { linkSignals } from './signals.js';
+import { untilAborted } from '../abortable.js';
 
 export const GGUF_PROVIDER = 'gguf';
 
@@ -335,7 +336,7 @@ export class GgufBackend implements BackendPlugin {
       this.loading.set(id, pending);
     }
     // A caller that gives up stops waiting; the load itself continues for the others queued on it.
-    return await abortable(pending, signal);
+    return await untilAborted(pending, signal);
   }
 
   private async loadSlot(id: string): Promise<Slot> {
@@ -469,24 +470,6 @@ function countPromptTokens(slot: Slot, history: ChatHistoryItem[]): number {
     const texts = chatHistory.map((item) => (item.type === 'model' ? item.response.filter((r) => typeof r === 'string').join('') : typeof item.text === 'string' ? item.text : ''));
     return slot.model.tokenize(texts.join('\n')).length;
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function errorText(error: unknown): string {

@@ -28,6 +28,7 @@ import { errorMessageFrom, request, type HttpTarget } from '../http.js';
 import { abortError, embedViaOpenAI, getJson, linkedCall, postJson, streamChatCompletion, toOpenAIChatBody } from '../openai-wire.js';
 import { parseHttpBackendOptions, type HttpBackendOptions } from '../openai/options.js';
 import { statusOf, toModelInfo, type LlamaCppMode, type WireModelEntry, type WireProps, type WireRunning } from './wire.js';
+import { untilAborted } from '../abortable.js';
 
 export type { LlamaCppMode } from './wire.js';
 
@@ -82,7 +83,7 @@ export class LlamaCppBackend implements BackendPlugin {
     this.detecting ??= this.probe(this.context.signal).finally(() => {
       this.detecting = undefined;
     });
-    const mode = await untilAborted(this.detecting, signal, { backend: this.name });
+    const mode = await untilAborted(this.detecting, signal, () => abortError(signal, { backend: this.name }));
     this.mode = mode;
     return mode;
   }
@@ -338,25 +339,6 @@ export class LlamaCppBackend implements BackendPlugin {
       throw new PluginError({ code: /not found|unknown/i.test(message) ? 'not_found' : 'bad_request', message, ...target });
     }
   }
-}
-
-/** Waits for `promise` unless `signal` aborts first (the promise then settles unobserved but handled). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, target: HttpTarget): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal, target));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, target));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** 404/405/501: the server does not have this route (a capability probe, not a failure). */
