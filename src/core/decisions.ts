@@ -33,6 +33,18 @@ export interface FeedbackData {
   createdAt: Date;
 }
 
+/** Filters for listing recent decisions. */
+export interface DecisionQuery {
+  /** At most this many, newest first. */
+  limit: number;
+  /** Only decisions that selected this model key. */
+  model?: string;
+  /** Only decisions in this category. */
+  category?: string;
+}
+
+export type DecisionListener = (decision: DecisionData) => void;
+
 export interface DecisionStore {
   /** Queues a decision for writing; never blocks the request. */
   record(decision: DecisionData): void;
@@ -44,14 +56,42 @@ export interface DecisionStore {
   loadFeedback(): Promise<FeedbackData[]>;
   /** Writes what is queued (shutdown, tests). */
   flush(): Promise<void>;
+  /** Recent decisions, newest first (admin views; never on the request path). */
+  list(query: DecisionQuery): Promise<DecisionData[]>;
+  /** Calls listener for every decision recorded from now on; returns the unsubscribe function. */
+  subscribe(listener: DecisionListener): () => void;
+}
+
+/** A set of listeners where one that throws cannot break the request that recorded a decision. */
+export class DecisionListeners {
+  private readonly listeners = new Set<DecisionListener>();
+  add(listener: DecisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(decision: DecisionData): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(decision);
+      } catch {
+        // A watcher's bug must not fail a chat request.
+      }
+    }
+  }
+}
+
+export function matchesQuery(d: DecisionData, q: Omit<DecisionQuery, 'limit'>): boolean {
+  return (!q.model || d.selectedModel === q.model) && (!q.category || d.category === q.category);
 }
 
 /** In-memory store for tests and for running without persistence. */
 export class MemoryDecisionStore implements DecisionStore {
   readonly decisions = new Map<string, DecisionData>();
   readonly feedback: FeedbackData[] = [];
+  private readonly listeners = new DecisionListeners();
   record(decision: DecisionData): void {
     this.decisions.set(decision.responseId, decision);
+    this.listeners.emit(decision);
   }
   async find(responseId: string): Promise<DecisionData | undefined> {
     return this.decisions.get(responseId);
@@ -63,4 +103,10 @@ export class MemoryDecisionStore implements DecisionStore {
     return [...this.feedback];
   }
   async flush(): Promise<void> {}
+  async list(query: DecisionQuery): Promise<DecisionData[]> {
+    return [...this.decisions.values()].reverse().filter((d) => matchesQuery(d, query)).slice(0, query.limit);
+  }
+  subscribe(listener: DecisionListener): () => void {
+    return this.listeners.add(listener);
+  }
 }

@@ -3,7 +3,7 @@
  * request path (one transaction per batch); feedback is written at once, because the client is
  * told it was accepted. Recent decisions stay findable in memory before their batch lands.
  */
-import type { DecisionData, DecisionStore, FeedbackData } from '../core/decisions.js';
+import { DecisionListeners, type DecisionData, type DecisionListener, type DecisionQuery, type DecisionStore, type FeedbackData } from '../core/decisions.js';
 import type { Database } from './index.js';
 import { DecisionEntity, FeedbackEntity, type DecisionRecord } from './entities.js';
 
@@ -24,6 +24,7 @@ export class SqlDecisionStore implements DecisionStore {
   private writing: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly recentSize: number;
+  private readonly listeners = new DecisionListeners();
 
   constructor(
     private readonly db: Database,
@@ -40,6 +41,21 @@ export class SqlDecisionStore implements DecisionStore {
     this.recent.set(decision.responseId, decision);
     if (this.recent.size > this.recentSize) this.recent.delete(this.recent.keys().next().value as string);
     if (this.queue.length >= this.maxBatch) void this.flush();
+    this.listeners.emit(decision);
+  }
+
+  subscribe(listener: DecisionListener): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Flushes first, so what was just decided is listed too; then one indexed query. */
+  async list(query: DecisionQuery): Promise<DecisionData[]> {
+    await this.flush();
+    const where: Record<string, unknown> = {};
+    if (query.model) where.selectedModel = query.model;
+    if (query.category) where.category = query.category;
+    const rows = await this.db.em.fork().find(DecisionEntity, where, { orderBy: { id: 'desc' }, limit: query.limit });
+    return rows.map(fromRecord);
   }
 
   async find(responseId: string): Promise<DecisionData | undefined> {

@@ -19,6 +19,9 @@ import { healthRoutes } from './rest/health.js';
 import { plannedRoutes } from './rest/planned.js';
 import { openaiRoutes } from './rest/openai/plugin.js';
 import { createAdminService } from './connect/admin-service.js';
+import { createDecisionAdmin } from './connect/admin-decisions.js';
+import { scoringWeights } from './connect/proto-mapping.js';
+import { adminDecisionRoutes } from './rest/admin-decisions.js';
 import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
 import { VERSION } from './version.js';
@@ -91,9 +94,18 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         healthRoutes({ db, health, startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.registry, config) }),
         openaiRoutes({ router: core.router, config }),
+        adminDecisionRoutes({ store: core.store }),
         plannedRoutes(),
       ],
-      connectRoutes: connectRoutes({ router: createRouterService(core.router, config), admin: createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.registry, config), vramMonitor: vram }), profiler: {} }),
+      connectRoutes: connectRoutes({
+        router: createRouterService(core.router, config),
+        // AdminService is assembled from one partial implementation per capability.
+        admin: {
+          ...createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.registry, config), vramMonitor: vram }),
+          ...createDecisionAdmin({ store: core.store, weights: scoringWeights(config) }),
+        },
+        profiler: {},
+      }),
     });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
 

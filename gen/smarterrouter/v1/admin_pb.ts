@@ -9,15 +9,17 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { CacheKind, Category, Profile } from "./common_pb.js";
+import type { CacheKind, Category, Complexity, Profile } from "./common_pb.js";
 import { file_smarterrouter_v1_common } from "./common_pb.js";
+import type { Attempt, CacheStatus, Candidate } from "./router_pb.js";
+import { file_smarterrouter_v1_router } from "./router_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file smarterrouter/v1/admin.proto.
  */
 export const file_smarterrouter_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChxzbWFydGVycm91dGVyL3YxL2FkbWluLnByb3RvEhBzbWFydGVycm91dGVyLnYxInAKE0xpc3RQcm9maWxlc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSDwoHc29ydF9ieRgEIAEoCRISCgpkZXNjZW5kaW5nGAUgASgIIlwKFExpc3RQcm9maWxlc1Jlc3BvbnNlEisKCHByb2ZpbGVzGAEgAygLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKFAQoVTGlzdEJlbmNobWFya3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhEKCWJlbmNobWFyaxgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCRIPCgdzb3J0X2J5GAUgASgJEhIKCmRlc2NlbmRpbmcYBiABKAgi0wEKDEJlbmNobWFya1JvdxINCgVtb2RlbBgBIAEoCRIVCg1tYXRjaGVkX2VudHJ5GAIgASgJEhEKCWJlbmNobWFyaxgDIAEoCRINCgVzY29yZRgEIAEoARINCgVzY2FsZRgFIAEoARIYChBub3JtYWxpemVkX3Njb3JlGAYgASgBEg4KBnNvdXJjZRgHIAEoCRISCgpzb3VyY2VfdXJsGAggASgJEi4KCmZldGNoZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KFkxpc3RCZW5jaG1hcmtzUmVzcG9uc2USLAoEcm93cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuQmVuY2htYXJrUm93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIQCg5HZXRWcmFtUmVxdWVzdCJzCgdHcHVJbmZvEg0KBWluZGV4GAEgASgNEgwKBG5hbWUYAiABKAkSEAoIdG90YWxfZ2IYAyABKAESDwoHdXNlZF9nYhgEIAEoARIPCgdmcmVlX2diGAUgASgBEhcKD3V0aWxpemF0aW9uX3BjdBgGIAEoASIqCghHcHVVc2FnZRINCgVpbmRleBgBIAEoDRIPCgd1c2VkX2diGAIgASgBImUKClZyYW1TYW1wbGUSLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgRncHVzGAIgAygLMhouc21hcnRlcnJvdXRlci52MS5HcHVVc2FnZSKmAQoLTG9hZGVkTW9kZWwSDQoFbW9kZWwYASABKAkSDwoHYmFja2VuZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgEEhIKCnZyYW1fYnl0ZXMYBCABKAQSEAoIbWVhc3VyZWQYBSABKAgSDgoGcGlubmVkGAYgASgIEi0KCWxhc3RfdXNlZBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLQoLVnJhbVdhcm5pbmcSDQoFbGV2ZWwYASABKA0SDwoHbWVzc2FnZRgCIAEoCSL/AQoPR2V0VnJhbVJlc3BvbnNlEicKBGdwdXMYASADKAsyGS5zbWFydGVycm91dGVyLnYxLkdwdUluZm8SLQoHaGlzdG9yeRgCIAMoCzIcLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVNhbXBsZRI0Cg1sb2FkZWRfbW9kZWxzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5Mb2FkZWRNb2RlbBIvCgh3YXJuaW5ncxgEIAMoCzIdLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVdhcm5pbmcSGgoSbW9uaXRvcmluZ19lbmFibGVkGAUgASgIEhEKCWJ1ZGdldF9nYhgGIAEoASJGChBXYXRjaFZyYW1SZXF1ZXN0Eh0KEGludGVydmFsX3NlY29uZHMYASABKAFIAIgBAUITChFfaW50ZXJ2YWxfc2Vjb25kcyKcAQoRV2F0Y2hWcmFtUmVzcG9uc2USLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgRncHVzGAIgAygLMhkuc21hcnRlcnJvdXRlci52MS5HcHVJbmZvEi8KCHdhcm5pbmdzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5WcmFtV2FybmluZyJjChZJbnZhbGlkYXRlQ2FjaGVSZXF1ZXN0EisKBXNjb3BlGAEgASgOMhwuc21hcnRlcnJvdXRlci52MS5DYWNoZVNjb3BlEhIKBW1vZGVsGAIgASgJSACIAQFCCAoGX21vZGVsImYKF0ludmFsaWRhdGVDYWNoZVJlc3BvbnNlEhgKEHJlc3BvbnNlX3JlbW92ZWQYASABKAQSFwoPcm91dGluZ19yZW1vdmVkGAIgASgEEhgKEHNlbWFudGljX3JlbW92ZWQYAyABKAQiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IuABCgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIqCgRraW5kGAMgASgOMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5LaW5kEh0KFXNwZWNpZmljYXRpb25fdmVyc2lvbhgEIAEoCRIuCgZzb3VyY2UYBSABKA4yHi5zbWFydGVycm91dGVyLnYxLlBsdWdpblNvdXJjZRIQCghsb2NhdGlvbhgGIAEoCRIRCglpbnN0YW5jZXMYByADKAkSEwoLZGVzY3JpcHRpb24YCCABKAkiRAoTTGlzdFBsdWdpbnNSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5JbmZvIiEKEExvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMAoRTG9hZE1vZGVsUmVzcG9uc2USCgoCb2sYASABKAgSDwoHbWVzc2FnZRgCIAEoCSIjChJVbmxvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMgoTVW5sb2FkTW9kZWxSZXNwb25zZRIKCgJvaxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIi8KD1Bpbk1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgV1bnBpbhgCIAEoCCI0ChBQaW5Nb2RlbFJlc3BvbnNlEgoKAm9rGAEgASgIEhQKDHBpbm5lZF9tb2RlbBgCIAEoCSIRCg9HZXRTdGF0c1JlcXVlc3QiXQoPTW9kZWxTZWxlY3Rpb25zEg0KBW1vZGVsGAEgASgJEiwKCGNhdGVnb3J5GAIgASgOMhouc21hcnRlcnJvdXRlci52MS5DYXRlZ29yeRINCgVjb3VudBgDIAEoBCJmCgpDYWNoZVN0YXRzEikKBGtpbmQYASABKA4yGy5zbWFydGVycm91dGVyLnYxLkNhY2hlS2luZBIMCgRoaXRzGAIgASgEEg4KBm1pc3NlcxgDIAEoBBIPCgdlbnRyaWVzGAQgASgEIpUBCg1CYWNrZW5kSGVhbHRoEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHaGVhbHRoeRgDIAEoCBISCgpsYXRlbmN5X21zGAQgASgBEg8KB21lc3NhZ2UYBSABKAkSLgoKY2hlY2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioAIKEEdldFN0YXRzUmVzcG9uc2USFgoOdXB0aW1lX3NlY29uZHMYASABKAESFgoOcmVxdWVzdHNfdG90YWwYAiABKAQSFAoMZXJyb3JzX3RvdGFsGAMgASgEEjUKCnNlbGVjdGlvbnMYBCADKAsyIS5zbWFydGVycm91dGVyLnYxLk1vZGVsU2VsZWN0aW9ucxIsCgZjYWNoZXMYBSADKAsyHC5zbWFydGVycm91dGVyLnYxLkNhY2hlU3RhdHMSMQoIYmFja2VuZHMYBiADKAsyHy5zbWFydGVycm91dGVyLnYxLkJhY2tlbmRIZWFsdGgSLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqiwEKCkNhY2hlU2NvcGUSGwoXQ0FDSEVfU0NPUEVfVU5TUEVDSUZJRUQQABITCg9DQUNIRV9TQ09QRV9BTEwQARIYChRDQUNIRV9TQ09QRV9SRVNQT05TRRACEhcKE0NBQ0hFX1NDT1BFX1JPVVRJTkcQAxIYChRDQUNIRV9TQ09QRV9TRU1BTlRJQxAEKpcBCgpQbHVnaW5LaW5kEhsKF1BMVUdJTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTUExVR0lOX0tJTkRfQkFDS0VORBABEhoKFlBMVUdJTl9LSU5EX0NMQVNTSUZJRVIQAhIVChFQTFVHSU5fS0lORF9KVURHRRADEiAKHFBMVUdJTl9LSU5EX0JFTkNITUFSS19TT1VSQ0UQBCp7CgxQbHVnaW5Tb3VyY2USHQoZUExVR0lOX1NPVVJDRV9VTlNQRUNJRklFRBAAEhkKFVBMVUdJTl9TT1VSQ0VfQlVJTFRJThABEhkKFVBMVUdJTl9TT1VSQ0VfUEFDS0FHRRACEhYKElBMVUdJTl9TT1VSQ0VfUEFUSBADMpYHCgxBZG1pblNlcnZpY2USXQoMTGlzdFByb2ZpbGVzEiUuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXF1ZXN0GiYuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXNwb25zZRJjCg5MaXN0QmVuY2htYXJrcxInLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdEJlbmNobWFya3NSZXF1ZXN0Giguc21hcnRlcnJvdXRlci52MS5MaXN0QmVuY2htYXJrc1Jlc3BvbnNlEk4KB0dldFZyYW0SIC5zbWFydGVycm91dGVyLnYxLkdldFZyYW1SZXF1ZXN0GiEuc21hcnRlcnJvdXRlci52MS5HZXRWcmFtUmVzcG9uc2USVgoJV2F0Y2hWcmFtEiIuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXF1ZXN0GiMuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXNwb25zZTABEmYKD0ludmFsaWRhdGVDYWNoZRIoLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVxdWVzdBopLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVzcG9uc2USWgoLTGlzdFBsdWdpbnMSJC5zbWFydGVycm91dGVyLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBolLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJUCglMb2FkTW9kZWwSIi5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlc3BvbnNlEloKC1VubG9hZE1vZGVsEiQuc21hcnRlcnJvdXRlci52MS5VbmxvYWRNb2RlbFJlcXVlc3QaJS5zbWFydGVycm91dGVyLnYxLlVubG9hZE1vZGVsUmVzcG9uc2USUQoIUGluTW9kZWwSIS5zbWFydGVycm91dGVyLnYxLlBpbk1vZGVsUmVxdWVzdBoiLnNtYXJ0ZXJyb3V0ZXIudjEuUGluTW9kZWxSZXNwb25zZRJRCghHZXRTdGF0cxIhLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHNSZXF1ZXN0GiIuc21hcnRlcnJvdXRlci52MS5HZXRTdGF0c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_smarterrouter_v1_common]);
+  fileDesc("ChxzbWFydGVycm91dGVyL3YxL2FkbWluLnByb3RvEhBzbWFydGVycm91dGVyLnYxInAKE0xpc3RQcm9maWxlc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSDwoHc29ydF9ieRgEIAEoCRISCgpkZXNjZW5kaW5nGAUgASgIIlwKFExpc3RQcm9maWxlc1Jlc3BvbnNlEisKCHByb2ZpbGVzGAEgAygLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKFAQoVTGlzdEJlbmNobWFya3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhEKCWJlbmNobWFyaxgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCRIPCgdzb3J0X2J5GAUgASgJEhIKCmRlc2NlbmRpbmcYBiABKAgi0wEKDEJlbmNobWFya1JvdxINCgVtb2RlbBgBIAEoCRIVCg1tYXRjaGVkX2VudHJ5GAIgASgJEhEKCWJlbmNobWFyaxgDIAEoCRINCgVzY29yZRgEIAEoARINCgVzY2FsZRgFIAEoARIYChBub3JtYWxpemVkX3Njb3JlGAYgASgBEg4KBnNvdXJjZRgHIAEoCRISCgpzb3VyY2VfdXJsGAggASgJEi4KCmZldGNoZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KFkxpc3RCZW5jaG1hcmtzUmVzcG9uc2USLAoEcm93cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuQmVuY2htYXJrUm93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIQCg5HZXRWcmFtUmVxdWVzdCJzCgdHcHVJbmZvEg0KBWluZGV4GAEgASgNEgwKBG5hbWUYAiABKAkSEAoIdG90YWxfZ2IYAyABKAESDwoHdXNlZF9nYhgEIAEoARIPCgdmcmVlX2diGAUgASgBEhcKD3V0aWxpemF0aW9uX3BjdBgGIAEoASIqCghHcHVVc2FnZRINCgVpbmRleBgBIAEoDRIPCgd1c2VkX2diGAIgASgBImUKClZyYW1TYW1wbGUSLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgRncHVzGAIgAygLMhouc21hcnRlcnJvdXRlci52MS5HcHVVc2FnZSKmAQoLTG9hZGVkTW9kZWwSDQoFbW9kZWwYASABKAkSDwoHYmFja2VuZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgEEhIKCnZyYW1fYnl0ZXMYBCABKAQSEAoIbWVhc3VyZWQYBSABKAgSDgoGcGlubmVkGAYgASgIEi0KCWxhc3RfdXNlZBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLQoLVnJhbVdhcm5pbmcSDQoFbGV2ZWwYASABKA0SDwoHbWVzc2FnZRgCIAEoCSL/AQoPR2V0VnJhbVJlc3BvbnNlEicKBGdwdXMYASADKAsyGS5zbWFydGVycm91dGVyLnYxLkdwdUluZm8SLQoHaGlzdG9yeRgCIAMoCzIcLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVNhbXBsZRI0Cg1sb2FkZWRfbW9kZWxzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5Mb2FkZWRNb2RlbBIvCgh3YXJuaW5ncxgEIAMoCzIdLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVdhcm5pbmcSGgoSbW9uaXRvcmluZ19lbmFibGVkGAUgASgIEhEKCWJ1ZGdldF9nYhgGIAEoASJGChBXYXRjaFZyYW1SZXF1ZXN0Eh0KEGludGVydmFsX3NlY29uZHMYASABKAFIAIgBAUITChFfaW50ZXJ2YWxfc2Vjb25kcyKcAQoRV2F0Y2hWcmFtUmVzcG9uc2USLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgRncHVzGAIgAygLMhkuc21hcnRlcnJvdXRlci52MS5HcHVJbmZvEi8KCHdhcm5pbmdzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5WcmFtV2FybmluZyJjChZJbnZhbGlkYXRlQ2FjaGVSZXF1ZXN0EisKBXNjb3BlGAEgASgOMhwuc21hcnRlcnJvdXRlci52MS5DYWNoZVNjb3BlEhIKBW1vZGVsGAIgASgJSACIAQFCCAoGX21vZGVsImYKF0ludmFsaWRhdGVDYWNoZVJlc3BvbnNlEhgKEHJlc3BvbnNlX3JlbW92ZWQYASABKAQSFwoPcm91dGluZ19yZW1vdmVkGAIgASgEEhgKEHNlbWFudGljX3JlbW92ZWQYAyABKAQiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IuABCgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIqCgRraW5kGAMgASgOMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5LaW5kEh0KFXNwZWNpZmljYXRpb25fdmVyc2lvbhgEIAEoCRIuCgZzb3VyY2UYBSABKA4yHi5zbWFydGVycm91dGVyLnYxLlBsdWdpblNvdXJjZRIQCghsb2NhdGlvbhgGIAEoCRIRCglpbnN0YW5jZXMYByADKAkSEwoLZGVzY3JpcHRpb24YCCABKAkiRAoTTGlzdFBsdWdpbnNSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5JbmZvIiEKEExvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMAoRTG9hZE1vZGVsUmVzcG9uc2USCgoCb2sYASABKAgSDwoHbWVzc2FnZRgCIAEoCSIjChJVbmxvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMgoTVW5sb2FkTW9kZWxSZXNwb25zZRIKCgJvaxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIi8KD1Bpbk1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgV1bnBpbhgCIAEoCCI0ChBQaW5Nb2RlbFJlc3BvbnNlEgoKAm9rGAEgASgIEhQKDHBpbm5lZF9tb2RlbBgCIAEoCSIRCg9HZXRTdGF0c1JlcXVlc3QiXQoPTW9kZWxTZWxlY3Rpb25zEg0KBW1vZGVsGAEgASgJEiwKCGNhdGVnb3J5GAIgASgOMhouc21hcnRlcnJvdXRlci52MS5DYXRlZ29yeRINCgVjb3VudBgDIAEoBCJmCgpDYWNoZVN0YXRzEikKBGtpbmQYASABKA4yGy5zbWFydGVycm91dGVyLnYxLkNhY2hlS2luZBIMCgRoaXRzGAIgASgEEg4KBm1pc3NlcxgDIAEoBBIPCgdlbnRyaWVzGAQgASgEIpUBCg1CYWNrZW5kSGVhbHRoEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHaGVhbHRoeRgDIAEoCBISCgpsYXRlbmN5X21zGAQgASgBEg8KB21lc3NhZ2UYBSABKAkSLgoKY2hlY2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioAIKEEdldFN0YXRzUmVzcG9uc2USFgoOdXB0aW1lX3NlY29uZHMYASABKAESFgoOcmVxdWVzdHNfdG90YWwYAiABKAQSFAoMZXJyb3JzX3RvdGFsGAMgASgEEjUKCnNlbGVjdGlvbnMYBCADKAsyIS5zbWFydGVycm91dGVyLnYxLk1vZGVsU2VsZWN0aW9ucxIsCgZjYWNoZXMYBSADKAsyHC5zbWFydGVycm91dGVyLnYxLkNhY2hlU3RhdHMSMQoIYmFja2VuZHMYBiADKAsyHy5zbWFydGVycm91dGVyLnYxLkJhY2tlbmRIZWFsdGgSLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoUTGlzdERlY2lzaW9uc1JlcXVlc3QSDQoFbGltaXQYASABKA0SDQoFbW9kZWwYAiABKAkSLAoIY2F0ZWdvcnkYAyABKA4yGi5zbWFydGVycm91dGVyLnYxLkNhdGVnb3J5IuMDCghEZWNpc2lvbhITCgtyZXNwb25zZV9pZBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghwcm90b2NvbBgDIAEoCRIsCghjYXRlZ29yeRgEIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkSMAoKY29tcGxleGl0eRgFIAEoDjIcLnNtYXJ0ZXJyb3V0ZXIudjEuQ29tcGxleGl0eRIYChBjb21wbGV4aXR5X3Njb3JlGAYgASgBEhYKDnNlbGVjdGVkX21vZGVsGAcgASgJEg4KBnN0YXR1cxgIIAEoCRIOCgZyb3V0ZWQYCSABKAgSGgoScXVhbGl0eV9wcmVmZXJlbmNlGAogASgBEhIKCmxhdGVuY3lfbXMYCyABKAESLAoFY2FjaGUYDCABKA4yHS5zbWFydGVycm91dGVyLnYxLkNhY2hlU3RhdHVzEisKCGF0dGVtcHRzGA0gAygLMhkuc21hcnRlcnJvdXRlci52MS5BdHRlbXB0Ei8KCmNhbmRpZGF0ZXMYDiADKAsyGy5zbWFydGVycm91dGVyLnYxLkNhbmRpZGF0ZRISCgpyZXF1ZXN0X2lkGA8gASgJIkYKFUxpc3REZWNpc2lvbnNSZXNwb25zZRItCglkZWNpc2lvbnMYASADKAsyGi5zbWFydGVycm91dGVyLnYxLkRlY2lzaW9uIlQKFVdhdGNoRGVjaXNpb25zUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIsCghjYXRlZ29yeRgCIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkiRgoWV2F0Y2hEZWNpc2lvbnNSZXNwb25zZRIsCghkZWNpc2lvbhgBIAEoCzIaLnNtYXJ0ZXJyb3V0ZXIudjEuRGVjaXNpb24qiwEKCkNhY2hlU2NvcGUSGwoXQ0FDSEVfU0NPUEVfVU5TUEVDSUZJRUQQABITCg9DQUNIRV9TQ09QRV9BTEwQARIYChRDQUNIRV9TQ09QRV9SRVNQT05TRRACEhcKE0NBQ0hFX1NDT1BFX1JPVVRJTkcQAxIYChRDQUNIRV9TQ09QRV9TRU1BTlRJQxAEKpcBCgpQbHVnaW5LaW5kEhsKF1BMVUdJTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTUExVR0lOX0tJTkRfQkFDS0VORBABEhoKFlBMVUdJTl9LSU5EX0NMQVNTSUZJRVIQAhIVChFQTFVHSU5fS0lORF9KVURHRRADEiAKHFBMVUdJTl9LSU5EX0JFTkNITUFSS19TT1VSQ0UQBCp7CgxQbHVnaW5Tb3VyY2USHQoZUExVR0lOX1NPVVJDRV9VTlNQRUNJRklFRBAAEhkKFVBMVUdJTl9TT1VSQ0VfQlVJTFRJThABEhkKFVBMVUdJTl9TT1VSQ0VfUEFDS0FHRRACEhYKElBMVUdJTl9TT1VSQ0VfUEFUSBADMt8ICgxBZG1pblNlcnZpY2USXQoMTGlzdFByb2ZpbGVzEiUuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXF1ZXN0GiYuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXNwb25zZRJjCg5MaXN0QmVuY2htYXJrcxInLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdEJlbmNobWFya3NSZXF1ZXN0Giguc21hcnRlcnJvdXRlci52MS5MaXN0QmVuY2htYXJrc1Jlc3BvbnNlEk4KB0dldFZyYW0SIC5zbWFydGVycm91dGVyLnYxLkdldFZyYW1SZXF1ZXN0GiEuc21hcnRlcnJvdXRlci52MS5HZXRWcmFtUmVzcG9uc2USVgoJV2F0Y2hWcmFtEiIuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXF1ZXN0GiMuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXNwb25zZTABEmYKD0ludmFsaWRhdGVDYWNoZRIoLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVxdWVzdBopLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVzcG9uc2USWgoLTGlzdFBsdWdpbnMSJC5zbWFydGVycm91dGVyLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBolLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJUCglMb2FkTW9kZWwSIi5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlc3BvbnNlEloKC1VubG9hZE1vZGVsEiQuc21hcnRlcnJvdXRlci52MS5VbmxvYWRNb2RlbFJlcXVlc3QaJS5zbWFydGVycm91dGVyLnYxLlVubG9hZE1vZGVsUmVzcG9uc2USUQoIUGluTW9kZWwSIS5zbWFydGVycm91dGVyLnYxLlBpbk1vZGVsUmVxdWVzdBoiLnNtYXJ0ZXJyb3V0ZXIudjEuUGluTW9kZWxSZXNwb25zZRJRCghHZXRTdGF0cxIhLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHNSZXF1ZXN0GiIuc21hcnRlcnJvdXRlci52MS5HZXRTdGF0c1Jlc3BvbnNlEmAKDUxpc3REZWNpc2lvbnMSJi5zbWFydGVycm91dGVyLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0Gicuc21hcnRlcnJvdXRlci52MS5MaXN0RGVjaXNpb25zUmVzcG9uc2USZQoOV2F0Y2hEZWNpc2lvbnMSJy5zbWFydGVycm91dGVyLnYxLldhdGNoRGVjaXNpb25zUmVxdWVzdBooLnNtYXJ0ZXJyb3V0ZXIudjEuV2F0Y2hEZWNpc2lvbnNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_smarterrouter_v1_common, file_smarterrouter_v1_router]);
 
 /**
  * A request for stored profiles.
@@ -1129,6 +1131,230 @@ export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*
   messageDesc(file_smarterrouter_v1_admin, 29);
 
 /**
+ * A request for recent routing decisions.
+ *
+ * @generated from message smarterrouter.v1.ListDecisionsRequest
+ */
+export type ListDecisionsRequest = Message<"smarterrouter.v1.ListDecisionsRequest"> & {
+  /**
+   * At most this many (default 50, at most 500).
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * Only decisions that selected this model (router key, e.g. "ollama/qwen2.5-coder:7b").
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * Only decisions in this category.
+   *
+   * @generated from field: smarterrouter.v1.Category category = 3;
+   */
+  category: Category;
+};
+
+/**
+ * Describes the message smarterrouter.v1.ListDecisionsRequest.
+ * Use `create(ListDecisionsRequestSchema)` to create a new message.
+ */
+export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 30);
+
+/**
+ * One routing decision as the router recorded it.
+ *
+ * @generated from message smarterrouter.v1.Decision
+ */
+export type Decision = Message<"smarterrouter.v1.Decision"> & {
+  /**
+   * The response id given to the client (chatcmpl-...), the key for feedback.
+   *
+   * @generated from field: string response_id = 1;
+   */
+  responseId: string;
+
+  /**
+   * When the request arrived.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * How it came in: "rest", "connect", "grpc" or "grpc-web".
+   *
+   * @generated from field: string protocol = 3;
+   */
+  protocol: string;
+
+  /**
+   * Detected category.
+   *
+   * @generated from field: smarterrouter.v1.Category category = 4;
+   */
+  category: Category;
+
+  /**
+   * Detected complexity.
+   *
+   * @generated from field: smarterrouter.v1.Complexity complexity = 5;
+   */
+  complexity: Complexity;
+
+  /**
+   * Complexity in 0..1.
+   *
+   * @generated from field: double complexity_score = 6;
+   */
+  complexityScore: number;
+
+  /**
+   * The model that answered; empty when none did.
+   *
+   * @generated from field: string selected_model = 7;
+   */
+  selectedModel: string;
+
+  /**
+   * ok | no_candidates | all_candidates_failed | aborted.
+   *
+   * @generated from field: string status = 8;
+   */
+  status: string;
+
+  /**
+   * Whether the router chose (false: the client named a concrete model).
+   *
+   * @generated from field: bool routed = 9;
+   */
+  routed: boolean;
+
+  /**
+   * Quality preference used (0 speed .. 1 quality).
+   *
+   * @generated from field: double quality_preference = 10;
+   */
+  qualityPreference: number;
+
+  /**
+   * Time from the request to the first token (or to the failure), in milliseconds.
+   *
+   * @generated from field: double latency_ms = 11;
+   */
+  latencyMs: number;
+
+  /**
+   * Which cache answered, if any.
+   *
+   * @generated from field: smarterrouter.v1.CacheStatus cache = 12;
+   */
+  cache: CacheStatus;
+
+  /**
+   * Every model tried, in order.
+   *
+   * @generated from field: repeated smarterrouter.v1.Attempt attempts = 13;
+   */
+  attempts: Attempt[];
+
+  /**
+   * Candidates with their scores or exclusion reasons, best first.
+   *
+   * @generated from field: repeated smarterrouter.v1.Candidate candidates = 14;
+   */
+  candidates: Candidate[];
+
+  /**
+   * The request id (X-Request-ID) that carried it.
+   *
+   * @generated from field: string request_id = 15;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message smarterrouter.v1.Decision.
+ * Use `create(DecisionSchema)` to create a new message.
+ */
+export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 31);
+
+/**
+ * Recent routing decisions.
+ *
+ * @generated from message smarterrouter.v1.ListDecisionsResponse
+ */
+export type ListDecisionsResponse = Message<"smarterrouter.v1.ListDecisionsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated smarterrouter.v1.Decision decisions = 1;
+   */
+  decisions: Decision[];
+};
+
+/**
+ * Describes the message smarterrouter.v1.ListDecisionsResponse.
+ * Use `create(ListDecisionsResponseSchema)` to create a new message.
+ */
+export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 32);
+
+/**
+ * Which decisions to stream.
+ *
+ * @generated from message smarterrouter.v1.WatchDecisionsRequest
+ */
+export type WatchDecisionsRequest = Message<"smarterrouter.v1.WatchDecisionsRequest"> & {
+  /**
+   * Only decisions that selected this model.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * Only decisions in this category.
+   *
+   * @generated from field: smarterrouter.v1.Category category = 2;
+   */
+  category: Category;
+};
+
+/**
+ * Describes the message smarterrouter.v1.WatchDecisionsRequest.
+ * Use `create(WatchDecisionsRequestSchema)` to create a new message.
+ */
+export const WatchDecisionsRequestSchema: GenMessage<WatchDecisionsRequest> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 33);
+
+/**
+ * One streamed decision.
+ *
+ * @generated from message smarterrouter.v1.WatchDecisionsResponse
+ */
+export type WatchDecisionsResponse = Message<"smarterrouter.v1.WatchDecisionsResponse"> & {
+  /**
+   * The decision just recorded.
+   *
+   * @generated from field: smarterrouter.v1.Decision decision = 1;
+   */
+  decision?: Decision | undefined;
+};
+
+/**
+ * Describes the message smarterrouter.v1.WatchDecisionsResponse.
+ * Use `create(WatchDecisionsResponseSchema)` to create a new message.
+ */
+export const WatchDecisionsResponseSchema: GenMessage<WatchDecisionsResponse> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 34);
+
+/**
  * What InvalidateCache removes.
  *
  * @generated from enum smarterrouter.v1.CacheScope
@@ -1372,6 +1598,27 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetStatsRequestSchema;
     output: typeof GetStatsResponseSchema;
+  },
+  /**
+   * Lists recent routing decisions, newest first, with the candidates and their scores.
+   *
+   * @generated from rpc smarterrouter.v1.AdminService.ListDecisions
+   */
+  listDecisions: {
+    methodKind: "unary";
+    input: typeof ListDecisionsRequestSchema;
+    output: typeof ListDecisionsResponseSchema;
+  },
+  /**
+   * Streams routing decisions as they are made until the client cancels (`smarterrouter decisions
+   * --follow`, the dashboard).
+   *
+   * @generated from rpc smarterrouter.v1.AdminService.WatchDecisions
+   */
+  watchDecisions: {
+    methodKind: "server_streaming";
+    input: typeof WatchDecisionsRequestSchema;
+    output: typeof WatchDecisionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_smarterrouter_v1_admin, 0);

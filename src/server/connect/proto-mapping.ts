@@ -8,7 +8,7 @@
  * (e.g. "request.messages[2].role"), so the one error mapping in errors.ts turns it into
  * INVALID_ARGUMENT like every other domain error.
  */
-import { create, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import { create, type JsonObject, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   Category as ProtoCategory,
@@ -23,6 +23,7 @@ import {
   type ChatResponse,
   type ChatStreamRequest,
   ChatResponseSchema,
+  CandidateSchema,
   type ChatStreamResponse,
   ChatStreamResponseSchema,
   type ContentPart as ProtoContentPart,
@@ -46,6 +47,7 @@ import { effectiveWeights, type ScoringWeights } from '../../core/scoring.js';
 import {
   RouterError,
   type CacheStatus,
+  type CandidateExplanation,
   type CollectedAnswer,
   type Explanation,
   type FeedbackInput,
@@ -405,13 +407,13 @@ function inRange(value: number, min: number, max: number, param: string): number
 // ---------------------------------------------------------------------------------------------
 // Answers: core -> proto
 
-const CATEGORIES: Record<Category, ProtoCategory> = {
+export const CATEGORIES: Record<Category, ProtoCategory> = {
   coding: ProtoCategory.CODING,
   reasoning: ProtoCategory.REASONING,
   creativity: ProtoCategory.CREATIVITY,
   general: ProtoCategory.GENERAL,
 };
-const COMPLEXITIES: Record<Complexity, ProtoComplexity> = {
+export const COMPLEXITIES: Record<Complexity, ProtoComplexity> = {
   simple: ProtoComplexity.SIMPLE,
   medium: ProtoComplexity.MEDIUM,
   hard: ProtoComplexity.HARD,
@@ -424,7 +426,7 @@ const FINISH_REASONS: Record<FinishReason, ProtoFinishReason> = {
   error: ProtoFinishReason.ERROR,
   other: ProtoFinishReason.OTHER,
 };
-const CACHE_STATUSES: Record<CacheStatus, ProtoCacheStatus> = {
+export const CACHE_STATUSES: Record<CacheStatus, ProtoCacheStatus> = {
   miss: ProtoCacheStatus.MISS,
   hit: ProtoCacheStatus.HIT,
   semantic: ProtoCacheStatus.SEMANTIC,
@@ -513,24 +515,29 @@ export function toExplainResponse(explanation: Explanation, weights: ScoringWeig
     complexityScore: explanation.complexityScore,
     needs: { vision: explanation.needs.vision, tools: explanation.needs.tools, json: explanation.needs.json },
     selectedModel: explanation.selectedModel ?? '',
-    candidates: explanation.candidates.map((c) => ({
-      model: c.model,
-      backend: c.backend,
-      totalScore: c.total ?? 0,
-      factors: c.factors && {
-        capability: w.capability * c.factors.capability,
-        benchmark: w.benchmark * c.factors.benchmark,
-        speed: w.speed * c.factors.speed,
-        recency: w.recency * c.factors.recency,
-        feedback: c.factors.feedback,
-        sizePenalty: c.factors.sizePenalty,
-        vram: c.factors.vram,
-      },
-      excluded: c.excluded,
-      excludedReason: c.excluded ? (c.reason ?? '') : '',
-    })),
+    candidates: toProtoCandidates(explanation.candidates, w),
     qualityPreference: explanation.qualityPreference,
   });
+}
+
+/** Candidates with weighted factors (they sum to total_score); shared by Explain and the decision log. */
+export function toProtoCandidates(candidates: readonly CandidateExplanation[], w: ScoringWeights): MessageInitShape<typeof CandidateSchema>[] {
+  return candidates.map((c) => ({
+    model: c.model,
+    backend: c.backend,
+    totalScore: c.total ?? 0,
+    factors: c.factors && {
+      capability: w.capability * c.factors.capability,
+      benchmark: w.benchmark * c.factors.benchmark,
+      speed: w.speed * c.factors.speed,
+      recency: w.recency * c.factors.recency,
+      feedback: c.factors.feedback,
+      sizePenalty: c.factors.sizePenalty,
+      vram: c.factors.vram,
+    },
+    excluded: c.excluded,
+    excludedReason: c.excluded ? (c.reason ?? '') : '',
+  }));
 }
 
 export function toProtoModel(listing: ModelListing): ProtoModel {

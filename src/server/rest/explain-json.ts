@@ -1,5 +1,5 @@
 /** The JSON shape of an explanation (snake_case like the rest of the REST API). */
-import type { Explanation } from '../../core/types.js';
+import type { CandidateExplanation, Explanation } from '../../core/types.js';
 
 export function explanationJson(e: Explanation) {
   return {
@@ -11,24 +11,29 @@ export function explanationJson(e: Explanation) {
     needs: { vision: e.needs.vision, tools: e.needs.tools, json: e.needs.json, min_context_tokens: e.needs.minContextTokens ?? null },
     quality_preference: e.qualityPreference,
     selected_model: e.selectedModel,
-    candidates: e.candidates.map((c) => ({
-      model: c.model,
-      backend: c.backend,
-      total_score: c.total ?? null,
-      factors: c.factors
-        ? {
-            capability: c.factors.capability,
-            benchmark: c.factors.benchmark,
-            speed: c.factors.speed,
-            recency: c.factors.recency,
-            feedback: c.factors.feedback,
-            size_penalty: c.factors.sizePenalty,
-            vram: c.factors.vram,
-          }
-        : null,
-      estimated: c.estimated ?? [],
-      excluded: c.excluded,
-      reason: c.reason ?? null,
-    })),
+    candidates: candidatesJson(e.candidates),
   };
+}
+
+/** Raw 0..1 factors plus the total, as the REST explain and decision log show them. */
+export function candidatesJson(candidates: readonly CandidateExplanation[]) {
+  return candidates.map((c) => ({
+    model: c.model,
+    backend: c.backend,
+    total_score: c.total ?? null,
+    factors: c.factors
+      ? {
+          capability: c.factors.capability,
+          benchmark: c.factors.benchmark,
+          speed: c.factors.speed,
+          recency: c.factors.recency,
+          feedback: c.factors.feedback,
+          size_penalty: c.factors.sizePenalty,
+          vram: c.factors.vram,
+        }
+      : null,
+    estimated: c.estimated ?? [],
+    excluded: c.excluded,
+    reason: c.reason ?? null,
+  }));
 }

@@ -65,6 +65,16 @@ class AdminServiceStub(object):
                 request_serializer=smarterrouter_dot_v1_dot_admin__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.GetStatsResponse.FromString,
                 )
+        self.ListDecisions = channel.unary_unary(
+                '/smarterrouter.v1.AdminService/ListDecisions',
+                request_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsRequest.SerializeToString,
+                response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsResponse.FromString,
+                )
+        self.WatchDecisions = channel.unary_stream(
+                '/smarterrouter.v1.AdminService/WatchDecisions',
+                request_serializer=smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsRequest.SerializeToString,
+                response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -143,6 +153,21 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDecisions(self, request, context):
+        """Lists recent routing decisions, newest first, with the candidates and their scores.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchDecisions(self, request, context):
+        """Streams routing decisions as they are made until the client cancels (`smarterrouter decisions
+        --follow`, the dashboard).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +220,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.GetStatsRequest.FromString,
                     response_serializer=smarterrouter_dot_v1_dot_admin__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'ListDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDecisions,
+                    request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsRequest.FromString,
+                    response_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsResponse.SerializeToString,
+            ),
+            'WatchDecisions': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchDecisions,
+                    request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsRequest.FromString,
+                    response_serializer=smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -374,5 +409,39 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.AdminService/GetStats',
             smarterrouter_dot_v1_dot_admin__pb2.GetStatsRequest.SerializeToString,
             smarterrouter_dot_v1_dot_admin__pb2.GetStatsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.AdminService/ListDecisions',
+            smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsRequest.SerializeToString,
+            smarterrouter_dot_v1_dot_admin__pb2.ListDecisionsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/smarterrouter.v1.AdminService/WatchDecisions',
+            smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsRequest.SerializeToString,
+            smarterrouter_dot_v1_dot_admin__pb2.WatchDecisionsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,0 +1,140 @@
+/**
+ * The `smarterrouter` CLI against a live router over Connect: the bin itself is spawned for the
+ * process-level behaviour (exit codes, stderr, a followed stream), the other commands run main()
+ * in-process with captured output (same code, real RPCs, faster than a process per case).
+ */
+import { spawn, execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { renderBar, formatDuration } from '../src/cli/progress.js';
+import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
+import { startTestRouter, type TestRouter } from './support/router.js';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/smarterrouter.js', import.meta.url).pathname;
+const ADMIN_KEY = 'cli-test-admin-key';
+
+function capture() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+describe('smarterrouter CLI', () => {
+  let ollama: RunningSimulator;
+  let router: TestRouter;
+
+  async function cli(...args: string[]) {
+    const out = capture();
+    const err = capture();
+    const code = await main([...args, '--url', router.url], { out: out.stream, err: err.stream, env: { ROUTER_ADMIN_API_KEY: ADMIN_KEY } });
+    return { code, out: out.text(), err: err.text() };
+  }
+
+  beforeAll(async () => {
+    ollama = await startOllamaSimulator({
+      models: [
+        { id: 'qwen2.5-coder:7b', parameterSizeB: 7.6, quality: { coding: 0.9, reasoning: 0.5, creativity: 0.3, general: 0.5 } },
+        { id: 'llama3.2:3b', parameterSizeB: 3.2, quality: { coding: 0.4, reasoning: 0.4, creativity: 0.8, general: 0.7 } },
+      ],
+    });
+    router = await startTestRouter({ ROUTER_OLLAMA_URL: ollama.url, ROUTER_ADMIN_API_KEY: ADMIN_KEY, ROUTER_CACHE_ENABLED: 'false' });
+  });
+  afterAll(async () => {
+    await router?.stop();
+    await ollama?.close();
+  });
+
+  it('explains a prompt as a table, and as JSON', async () => {
+    const text = await cli('explain', 'write a binary search in rust');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^coding \/ \w+ \([\d.]+\) -> qwen2\.5-coder:7b$/m);
+    expect(text.out).toMatch(/^model\s+score\s+capability/m);
+    expect(text.out).toContain('llama3.2:3b');
+
+    const json = await cli('explain', '--json', '--quality', '0.2', 'write a binary search in rust');
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.out);
+    expect(parsed).toMatchObject({ category: 'CATEGORY_CODING', selectedModel: expect.any(String), qualityPreference: 0.2 });
+    expect(parsed.candidates).toHaveLength(2);
+  });
+
+  it('lists models and shows VRAM without a GPU', async () => {
+    const m = await cli('models');
+    expect(m.code).toBe(0);
+    expect(m.out).toMatch(/qwen2\.5-coder:7b\s+ollama\s+7\.6B\s+yes/);
+    const v = await cli('vram');
+    expect(v.code).toBe(0);
+    expect(v.out).toContain('GPU monitoring: off');
+  });
+
+  it('lists recent decisions oldest first, filtered by category', async () => {
+    for (const content of ['write a haiku about the sea', 'write a python function that merges two sorted lists']) {
+      await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content }] }),
+      });
+    }
+    const all = await cli('decisions', '--limit', '2');
+    expect(all.code).toBe(0);
+    const lines = all.out.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/creativity .* -> llama3\.2:3b .* ok/);
+    expect(lines[1]).toMatch(/coding .* -> qwen2\.5-coder:7b .* ok .* chatcmpl-/);
+    const coding = await cli('decisions', '--category', 'coding');
+    expect(coding.out.trim().split('\n').every((l) => l.includes(' coding '))).toBe(true);
+  });
+
+  it('rejects bad usage with exit code 2 and a clear line', async () => {
+    expect(await cli('explain')).toMatchObject({ code: 2, err: expect.stringContaining('explain needs a prompt') });
+    expect(await cli('decisions', '--limit', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--limit must be') });
+    expect(await cli('decisions', '--category', 'poetry')).toMatchObject({ code: 2, err: expect.stringContaining('--category must be one of') });
+    expect(await cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });
+    expect(await cli('explain', 'x', '--quality', '2')).toMatchObject({ code: 2 });
+  });
+
+  it('the bin says so clearly when the router is down (exit 1)', async () => {
+    const failure = await run(process.execPath, [BIN, 'models', '--url', 'http://127.0.0.1:9'], { timeout: 20_000 }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/^smarterrouter: cannot reach the router at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\): is it running\?/);
+  });
+
+  it('the bin follows decisions live until interrupted', async () => {
+    const child = spawn(process.execPath, [BIN, 'decisions', '--follow', '--limit', '1', '--url', router.url], { env: { ...process.env, ROUTER_ADMIN_API_KEY: ADMIN_KEY } });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += String(chunk)));
+    const until = async (test: () => boolean) => {
+      for (let i = 0; i < 200 && !test(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => out.split('\n').length >= 2);
+    // The stream is open once the listing has printed; a moment more for the watch to subscribe.
+    await new Promise((r) => setTimeout(r, 300));
+    const response = await fetch(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'what is the capital of portugal' }] }),
+    });
+    const { id } = (await response.json()) as { id: string };
+    await until(() => out.includes(id));
+    expect(out).toContain(id);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+  });
+
+  it('renders the progress bar with percentage, label and ETA', () => {
+    expect(renderBar({ done: 1, total: 4, label: 'qwen 1/4 coding 2/3', elapsedSeconds: 65, etaSeconds: 195 }, 8)).toBe('[##......]  25% qwen 1/4 coding 2/3 · 1m05s ETA 3m15s');
+    expect(formatDuration(7200)).toBe('2h00m');
+  });
+});
