@@ -24,7 +24,7 @@ beforeAll(async () => {
       { id: NEXT, parameterSizeB: 8, capabilities: { tools: true }, quality: { coding: 0.6 } },
     ],
   });
-  router = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_FIRST_TOKEN_TIMEOUT: '1', ROUTER_CASCADING_MAX_ATTEMPTS: '3' });
+  router = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_FIRST_TOKEN_TIMEOUT: '1', ROUTER_CASCADING_MAX_ATTEMPTS: '3', ROUTER_CACHE_ENABLED: 'false' });
   client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 afterEach(() => sim.setFailure('none'));
@@ -122,7 +122,7 @@ describe('cascade', () => {
         { id: 'beta:7b', parameterSizeB: 7 },
       ],
     });
-    const r = await startTestRouter({ ROUTER_OLLAMA_URL: pair.url, ROUTER_WEIGHT_RECENCY: '0' });
+    const r = await startTestRouter({ ROUTER_OLLAMA_URL: pair.url, ROUTER_WEIGHT_RECENCY: '0', ROUTER_CACHE_ENABLED: 'false' });
     try {
       const ask = () =>
         fetch(`${r.url}/v1/chat/completions`, {

@@ -38,12 +38,13 @@ interface Prediction {
 const MIN_PER_CATEGORY = 65;
 const MIN_TOTAL = 260;
 /**
- * The product target is 0.90 on this set. It is NOT met yet: the built-in classifier measures
- * 0.874 (2026-11-28, see docs/classifier.md). Until it is, this test guards the measured level
- * against regressions; raise it to TARGET_CATEGORY_ACCURACY when the classifier gets there.
+ * The product target is 0.90 on this set, and the floor is now the target: the built-in classifier
+ * measures 0.904 (272/301, 2026-11-28, after the real-traffic corpus round; see docs/classifier.md).
+ * The margin is one item (271/301 passes), so a change that costs accuracy here fails this test: fix it with
+ * better training data or general features checked on the dev sets, never by tuning on this set.
  */
 const TARGET_CATEGORY_ACCURACY = 0.9;
-const MIN_CATEGORY_ACCURACY = 0.87;
+const MIN_CATEGORY_ACCURACY = TARGET_CATEGORY_ACCURACY;
 
 const fixturePath = fileURLToPath(new URL('./fixtures/classification/labelled-prompts.json', import.meta.url));
 const items = JSON.parse(readFileSync(fixturePath, 'utf8')) as LabelledItem[];
@@ -143,7 +144,7 @@ describe('built-in classifier: held-out accuracy', () => {
     }
   });
 
-  it(`category accuracy >= ${MIN_CATEGORY_ACCURACY} (regression floor; target ${TARGET_CATEGORY_ACCURACY} not met yet)`, () => {
+  it(`category accuracy >= ${MIN_CATEGORY_ACCURACY} (the product target ${TARGET_CATEGORY_ACCURACY})`, () => {
     const correct = predictions.filter(({ item, pred }) => item.category === pred.category).length;
     console.log(`category accuracy ${(correct / predictions.length).toFixed(3)} (target ${TARGET_CATEGORY_ACCURACY})`);
     expect(correct / predictions.length).toBeGreaterThanOrEqual(MIN_CATEGORY_ACCURACY);

@@ -4,6 +4,7 @@ import {
   classify,
   createBuiltinClassifier,
 } from '../src/plugins/classifiers/builtin/index.js';
+import { continuationCue } from '../src/plugins/classifiers/builtin/mixing.js';
 import { CATEGORIES, type ChatMessage, type Classification } from '../src/plugin-api/index.js';
 
 const user = (content: ChatMessage['content']): ChatMessage => ({ role: 'user', content });
@@ -38,7 +39,49 @@ describe('builtin classifier: categories on clear cases', () => {
   });
 });
 
+describe('builtin classifier: real-traffic voice', () => {
+  const cases: Array<[string, Classification['category']]> = [
+    // Spreadsheet formulas are coding under the category definitions.
+    ['excel formula that adds up column C only where column A says "paid"', 'coding'],
+    // A short shell question is still a coding question.
+    ['what does the -r flag do in rm', 'coding'],
+    // Typos: character n-grams still see "python" and "function".
+    ['how do i mkae a pyhton fucntion that retruns the biggest number in a list', 'coding'],
+    ['Wie kann ich in JavaScript ein Array nach Datum sortieren?', 'coding'],
+    ['Pythonで辞書をJSONファイルに保存する方法', 'coding'],
+    ['Combien font 25 % de 640 euros ?', 'reasoning'],
+    ['Escribe un poema corto sobre la lluvia en Madrid', 'creativity'],
+    ['Quels documents faut-il pour renouveler un passeport en France ?', 'general'],
+  ];
+  it.each(cases)('%s -> %s', (text, expected) => {
+    expect(ask(text).category).toBe(expected);
+  });
+});
+
 describe('builtin classifier: conversation context', () => {
+  it('recognises turns that open like a continuation', () => {
+    for (const text of ['and if we only have 2 days?', 'what about for 10 people', 'why?', 'und auf Deutsch?', 'et divisé par 6 ?']) {
+      expect(continuationCue(text), text).toBe(1);
+    }
+    for (const text of ['write a haiku about snow', 'and btw, unrelated: how tall is everest?', 'Android or iPhone?']) {
+      expect(continuationCue(text), text).toBe(0);
+    }
+  });
+
+  it('keeps a travel discussion general when the follow-up carries a number', () => {
+    const messages = [
+      user('what are fun things to do in vienna in winter'),
+      assistant('Christmas markets, the opera, coffee houses, the Belvedere and ice skating at the Rathausplatz.'),
+      user('and if we only have 2 days?'),
+    ];
+    expect(classify({ messages }).category).toBe('general');
+  });
+
+  it('keeps a calculation going through "and what about …"', () => {
+    const messages = [user('how much is 20% of 350'), assistant('20% of 350 is 70.'), user('and what about 35% of it?')];
+    expect(classify({ messages }).category).toBe('reasoning');
+  });
+
   it('carries a coding discussion over to a vague follow-up', () => {
     const messages = [
       user('Write a function that removes duplicates from a list in Python.'),

@@ -87,8 +87,8 @@ describe('Profiler against the Ollama simulator', () => {
   it('ranks a fleet by quality and speed as the simulator defines it, skips embedding models and unloads after profiling', async () => {
     const h = await harness([
       { id: 'strong:7b', quality: { coding: 0.95, reasoning: 0.95, creativity: 0.95, general: 0.95 }, tokensPerSecond: 1600, firstTokenMs: 5 },
-      { id: 'medium:7b', quality: { coding: 0.55, reasoning: 0.55, creativity: 0.55, general: 0.55 }, tokensPerSecond: 800, firstTokenMs: 40 },
-      { id: 'weak:7b', quality: { coding: 0.25, reasoning: 0.25, creativity: 0.25, general: 0.25 }, tokensPerSecond: 400, firstTokenMs: 90 },
+      { id: 'medium:7b', quality: { coding: 0.55, reasoning: 0.55, creativity: 0.55, general: 0.55 }, tokensPerSecond: 800, firstTokenMs: 80 },
+      { id: 'weak:7b', quality: { coding: 0.25, reasoning: 0.25, creativity: 0.25, general: 0.25 }, tokensPerSecond: 400, firstTokenMs: 200 },
       { id: 'nomic-embed-text:latest', capabilities: { embeddings: true } },
     ]);
     const events: ProgressEvent[] = [];
@@ -112,7 +112,7 @@ describe('Profiler against the Ollama simulator', () => {
     const tps = (m: string) => profiles[m]!.tokensPerSecond!;
     expect(ttft('strong:7b')).toBeLessThan(ttft('medium:7b'));
     expect(ttft('medium:7b')).toBeLessThan(ttft('weak:7b'));
-    expect(ttft('weak:7b')).toBeGreaterThanOrEqual(90);
+    expect(ttft('weak:7b')).toBeGreaterThanOrEqual(200);
     expect(tps('strong:7b')).toBeGreaterThan(tps('medium:7b'));
     expect(tps('medium:7b')).toBeGreaterThan(tps('weak:7b'));
 

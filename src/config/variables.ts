@@ -61,6 +61,16 @@ export const VARIABLES = {
     min: 1,
     max: 3600,
   }),
+  circuitFailureThreshold: int('ROUTER_CIRCUIT_FAILURE_THRESHOLD', 3, 'Failures in a row that open the circuit of a backend (unreachable) or a model (timeouts, bad answers); an open circuit is skipped.', {
+    ...backends,
+    min: 1,
+    max: 1000,
+  }),
+  circuitCooldown: num('ROUTER_CIRCUIT_COOLDOWN', 5, 'Seconds an open circuit is skipped before one request probes it again (half-open; closed again on success).', {
+    ...backends,
+    min: 0.1,
+    max: 3600,
+  }),
 
   // Routing
   externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers.', routing),
@@ -102,7 +112,7 @@ export const VARIABLES = {
   judgeApiKey: optionalStr('ROUTER_JUDGE_API_KEY', 'API key for ROUTER_JUDGE_BASE_URL.', { ...judge, secret: true }),
 
   // Caching
-  cacheEnabled: bool('ROUTER_CACHE_ENABLED', true, 'Routing-decision and response caches.', cache),
+  cacheEnabled: bool('ROUTER_CACHE_ENABLED', true, 'Routing-decision, response and semantic caches, and coalescing of identical requests in flight (see docs/caching.md).', cache),
   cacheMaxSize: int('ROUTER_CACHE_MAX_SIZE', 500, 'Entries in the routing-decision cache.', { ...cache, min: 1, max: 10_000_000 }),
   cacheResponseMaxSize: int('ROUTER_CACHE_RESPONSE_MAX_SIZE', 200, 'Entries in the response cache.', { ...cache, min: 1, max: 10_000_000 }),
   cacheTtlSeconds: int('ROUTER_CACHE_TTL_SECONDS', 3600, 'Lifetime of a cache entry in seconds.', { ...cache, min: 1, max: 31_536_000 }),
@@ -113,9 +123,9 @@ export const VARIABLES = {
   // GPU memory
   vramMonitorEnabled: bool('ROUTER_VRAM_MONITOR_ENABLED', true, 'Sample nvidia-smi (disabled with one warning when it is missing).', vram),
   vramMonitorInterval: num('ROUTER_VRAM_MONITOR_INTERVAL', 30, 'Seconds between VRAM samples.', { ...vram, min: 1, max: 3600 }),
-  vramMaxTotalGb: optionalNum('ROUTER_VRAM_MAX_TOTAL_GB', 'VRAM budget in GB (unset = 90% of the detected total).', { ...vram, min: 0, max: 100_000 }),
+  vramMaxTotalGb: optionalNum('ROUTER_VRAM_MAX_TOTAL_GB', 'VRAM budget in GB (unset or 0 = 90% of the detected total; no GPU and unset = no budget, nothing is unloaded).', { ...vram, min: 0, max: 100_000 }),
   vramAutoUnloadEnabled: bool('ROUTER_VRAM_AUTO_UNLOAD_ENABLED', true, 'Unload least-recently-used models to make room before dispatch.', vram),
-  vramUnloadThresholdPct: num('ROUTER_VRAM_UNLOAD_THRESHOLD_PCT', 85, 'Utilisation (%) above which idle models are unloaded.', { ...vram, min: 1, max: 100 }),
+  vramUnloadThresholdPct: num('ROUTER_VRAM_UNLOAD_THRESHOLD_PCT', 85, 'Share of the VRAM budget (%), as nvidia-smi reports it, above which idle models are unloaded.', { ...vram, min: 1, max: 100 }),
   pinnedModel: optionalStr('ROUTER_PINNED_MODEL', 'Model loaded at start-up, kept warm and never unloaded.', vram),
 
   // Security and limits
@@ -133,6 +143,17 @@ export const VARIABLES = {
   rateLimitAdminRequestsPerMinute: int('ROUTER_RATE_LIMIT_ADMIN_REQUESTS_PER_MINUTE', 10, 'Requests per minute per client on /admin and admin RPCs.', {
     ...security,
     min: 1,
+    max: 1_000_000,
+  }),
+  backpressureEnabled: bool('ROUTER_BACKPRESSURE_ENABLED', true, 'Answer 503 (UNAVAILABLE) with Retry-After while the process is overloaded; /health always answers.', security),
+  backpressureMaxEventLoopDelay: int('ROUTER_BACKPRESSURE_MAX_EVENT_LOOP_DELAY', 1000, 'Mean event-loop delay (ms, sampled every second) above which requests are refused (0 = no check).', {
+    ...security,
+    min: 0,
+    max: 600_000,
+  }),
+  backpressureMaxHeapMb: int('ROUTER_BACKPRESSURE_MAX_HEAP_MB', 0, 'Used V8 heap (MB) above which requests are refused (0 = 90% of the V8 heap limit).', {
+    ...security,
+    min: 0,
     max: 1_000_000,
   }),
   maxMessages: int('ROUTER_MAX_MESSAGES', 1000, 'Most messages in one chat request.', { ...security, min: 1, max: 1_000_000 }),

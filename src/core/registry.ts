@@ -39,6 +39,9 @@ export class ModelRegistry {
   private entries = new Map<string, RegistryEntry>();
   private snapshotCache: RoutableModel[] | undefined;
   private knowledge: (key: string, entry: RegistryEntry) => ModelKnowledge | undefined = () => undefined;
+  /** Whether a model is in memory and whether it would fit the VRAM budget (the VRAM manager knows). */
+  private vramState: (entry: RegistryEntry) => { loaded: boolean; fits: boolean } | undefined = (entry) =>
+    entry.loaded ? { loaded: true, fits: true } : undefined;
   private readonly downBackends = new Set<string>();
   /** Backends whose last listing failed (for logging state changes only). */
   private readonly failing = new Set<string>();
@@ -109,6 +112,12 @@ export class ModelRegistry {
     this.invalidate();
   }
 
+  /** Supplies the VRAM view of each model for the score; the manager calls invalidate() when it changes. */
+  setVramState(source: (entry: RegistryEntry) => { loaded: boolean; fits: boolean } | undefined): void {
+    this.vramState = source;
+    this.invalidate();
+  }
+
   /** Marks a backend as down (circuit open, health failing) or back up without relisting. */
   setBackendDown(name: string, down: boolean): void {
     if (down === this.downBackends.has(name)) return;
@@ -139,7 +148,7 @@ export class ModelRegistry {
         available: entry.available && !this.downBackends.has(entry.backend.name),
         profile: known?.profile,
         benchmark: known?.benchmark,
-        vram: entry.loaded ? { loaded: true, fits: true } : undefined,
+        vram: this.vramState(entry),
       });
     }
     this.snapshotCache = out;

@@ -15,11 +15,18 @@ import {
   type Classification,
   type ClassifierPlugin,
 } from '../plugin-api/index.js';
+import type { CachedAnswer } from './cache/answer.js';
+import { replay } from './cache/answer.js';
+import type { ChatCache, ChatEngine } from './cache/chat-cache.js';
+import type { EmbedInput, EmbedOutput, Embedder } from './cache/embedder.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DecisionStore } from './decisions.js';
+import type { CompletedEvent, RouterEvents } from './events.js';
 import { FeedbackBook, RecentSelections } from './history.js';
 import { detectNeeds } from './needs.js';
 import type { ModelRegistry, RegistryEntry } from './registry.js';
 import { scoreCandidates, type RouteNeeds, type ScoringResult, type ScoringWeights } from './scoring.js';
+import { classificationMessages } from './validate.js';
 import {
   RouterError,
   type Attempt,
@@ -59,9 +66,22 @@ export interface RouterDeps {
   classifiers: readonly ClassifierPlugin[];
   store: DecisionStore;
   logger: CoreLogger;
+  /**
+   * Runs before each attempt (the VRAM manager makes room for a model that is not loaded). A
+   * retryable PluginError skips to the next candidate.
+   */
+  beforeDispatch?: (entry: RegistryEntry, context: { signal: AbortSignal; lastCandidate: boolean }) => Promise<void>;
+  /** Response, routing and semantic caches and coalescing (absent when ROUTER_CACHE_ENABLED=false). */
+  cache?: ChatCache<Plan>;
+  /** Embeddings (/v1/embeddings, RouterService.Embed). */
+  embedder?: Embedder;
+  /** Observers of what happens (metrics); optional so a bare core needs none. */
+  events?: RouterEvents;
+  /** Skips backends and models whose circuit is open; optional so a bare core has none. */
+  circuits?: CircuitBreakers;
 }
 
-interface Plan {
+export interface Plan {
   classification: Classification;
   classifier: string;
   needs: RouteNeeds;
@@ -87,13 +107,67 @@ export class Router {
 
   async chat(request: RouteRequest, signal: AbortSignal): Promise<RoutedStream> {
     const startedAt = performance.now();
-    const plan = await this.plan(request, signal);
-    const candidates: RegistryEntry[] = plan.bypass
-      ? [plan.bypass]
-      : plan.scoring!.ranked.slice(0, this.settings.cascadingEnabled ? this.settings.cascadingMaxAttempts : 1).map((c) => this.deps.registry.get(c.key)!);
+    const cache = this.deps.cache;
+    if (cache) return cache.chat(request, signal, this.engine(startedAt));
+    return this.dispatch(request, await this.plan(request, signal), signal, startedAt);
+  }
+
+  async embed(request: EmbedInput, signal: AbortSignal): Promise<EmbedOutput> {
+    if (!this.deps.embedder) throw new RouterError('disabled', 'embeddings are not configured on this router');
+    return this.deps.embedder.embed(request, signal);
+  }
+
+  /** The caches' view of the router: how to plan, dispatch and present a cached answer. */
+  private engine(startedAt: number): ChatEngine<Plan> {
+    return {
+      plan: (request, signal) => this.plan(request, signal),
+      registryVersion: () => this.deps.registry.snapshot(),
+      dispatch: (request, plan, signal) => this.dispatch(request, plan, signal, startedAt),
+      served: (request, answer, status) => {
+        const info = this.servedInfo(request, answer, status);
+        this.recordServed(request, info, startedAt);
+        return { info, parts: replay(answer) };
+      },
+      joined: (request, leader) => {
+        const info: RouteInfo = {
+          ...leader,
+          responseId: newResponseId(),
+          requestedModel: request.model,
+          attempts: [],
+          cache: leader.cache === 'miss' ? 'hit' : leader.cache,
+        };
+        this.recordServed(request, info, startedAt);
+        return info;
+      },
+    };
+  }
+
+  private servedInfo(request: RouteRequest, answer: CachedAnswer, status: 'hit' | 'semantic'): RouteInfo {
+    const alias = this.aliasPreference(request.model);
+    return {
+      responseId: newResponseId(),
+      created: Math.floor(Date.now() / 1000),
+      requestedModel: request.model,
+      selectedModel: answer.model,
+      backend: answer.backend,
+      category: answer.category,
+      complexity: answer.complexity,
+      complexityScore: answer.complexityScore,
+      qualityPreference: request.qualityPreference ?? alias ?? this.settings.qualityPreference,
+      routed: alias !== undefined,
+      attempts: [],
+      cache: status,
+    };
+  }
+
+  private async dispatch(request: RouteRequest, plan: Plan, signal: AbortSignal, startedAt: number): Promise<RoutedStream> {
+    // Open circuits are skipped before they are tried, so they cost no attempt of the cascade.
+    const ranked: RegistryEntry[] = plan.bypass ? [plan.bypass] : plan.scoring!.ranked.map((c) => this.deps.registry.get(c.key)!);
+    const candidates = ranked
+      .filter((e) => !this.deps.circuits?.blocked(e.backend.name, e.key))
+      .slice(0, this.settings.cascadingEnabled ? this.settings.cascadingMaxAttempts : 1);
     const info: RouteInfo = {
-      // randomUUID draws from a pooled entropy buffer; randomBytes made a syscall per request.
-      responseId: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
+      responseId: newResponseId(),
       created: Math.floor(Date.now() / 1000),
       requestedModel: request.model,
       selectedModel: '',
@@ -108,12 +182,15 @@ export class Router {
     };
     if (candidates.length === 0) {
       this.record(request, plan, info, 'no_candidates', startedAt);
-      throw new RouterError('no_candidates', noCandidateMessage(plan));
+      const open = ranked.length ? this.deps.circuits?.blocked(ranked[0]!.backend.name, ranked[0]!.key) : undefined;
+      throw new RouterError('no_candidates', open ? `every capable model is skipped for now (${open})` : noCandidateMessage(plan));
     }
 
     for (const entry of candidates) {
       const attemptStart = performance.now();
+      this.deps.circuits?.begin(entry.backend.name, entry.key);
       try {
+        await this.deps.beforeDispatch?.(entry, { signal, lastCandidate: entry === candidates[candidates.length - 1] });
         const started = await this.start(entry, request, signal);
         info.attempts.push({ model: entry.key, backend: entry.backend.name, ok: true, durationMs: elapsed(attemptStart) });
         info.selectedModel = entry.key;
@@ -155,8 +232,11 @@ export class Router {
       const scoring = plan.scoring!;
       selected = scoring.ranked[0]?.key ?? null;
       for (const c of scoring.ranked) {
-        candidates.push({ model: c.key, backend: c.backend, total: c.total, factors: c.factors, estimated: c.estimated, excluded: false });
+        const open = this.deps.circuits?.blocked(c.backend, c.key);
+        if (open) candidates.push({ model: c.key, backend: c.backend, total: c.total, factors: c.factors, excluded: true, reason: open });
+        else candidates.push({ model: c.key, backend: c.backend, total: c.total, factors: c.factors, estimated: c.estimated, excluded: false });
       }
+      if (selected) selected = candidates.find((c) => !c.excluded)?.model ?? null;
       for (const x of scoring.excluded) candidates.push({ model: x.key, backend: x.backend, excluded: true, reason: x.reason });
     }
     return {
@@ -273,7 +353,8 @@ export class Router {
   private async classify(request: RouteRequest, signal: AbortSignal): Promise<{ classification: Classification; classifier: string }> {
     for (const classifier of this.deps.classifiers) {
       try {
-        const result = await classifier.classify({ messages: request.messages, tools: request.tools }, { signal });
+        // Classifiers read a control-character-free copy; the request itself goes upstream untouched.
+        const result = await classifier.classify({ messages: classificationMessages(request.messages), tools: request.tools }, { signal });
         if (result) return { classification: result, classifier: classifier.name };
       } catch (error) {
         // A broken classifier plugin costs its opinion, never the request.
@@ -285,6 +366,7 @@ export class Router {
 
   /** Starts one model and waits for its first part, under the first-token deadline. */
   private async start(entry: RegistryEntry, request: RouteRequest, signal: AbortSignal): Promise<Started> {
+    const dispatchedAt = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     if (signal.aborted) controller.abort(signal.reason);
@@ -304,6 +386,8 @@ export class Router {
       clearTimeout(firstTokenTimer);
       if (first.done) throw new PluginError({ code: 'bad_response', message: 'the stream ended without any output', backend: entry.backend.name, model: entry.info.id });
       if (first.value.type === 'error') throw first.value.error;
+      const firstAt = performance.now();
+      this.deps.events?.firstToken({ model: entry.key, backend: entry.backend.name, ms: firstAt - dispatchedAt });
       const generationTimer = setTimeout(
         () => controller.abort(new DOMException(`generation exceeded ${this.settings.generationTimeoutMs} ms`, 'TimeoutError')),
         this.settings.generationTimeoutMs,
@@ -312,6 +396,9 @@ export class Router {
         first: first.value,
         iterator,
         controller,
+        protocol: request.protocol,
+        dispatchedAt,
+        firstAt,
         release: () => {
           release();
           clearTimeout(generationTimer);
@@ -354,21 +441,19 @@ export class Router {
       throw error;
     }
     const rest = parts.slice(1)[Symbol.iterator]();
-    return {
-      first: started.first,
-      controller: started.controller,
-      release: started.release,
-      iterator: { next: async () => rest.next() },
-    };
+    return { ...started, iterator: { next: async () => rest.next() } };
   }
 
   /** Yields the first part and the rest; guarantees one final finish or error part. */
   private async *relay(started: Started, entry: RegistryEntry): AsyncGenerator<ChatStreamPart> {
     const { iterator, controller } = started;
     let ended = false;
+    // What the observers hear when the stream ends (undefined: the consumer left early).
+    let end: ChatStreamPart | undefined;
     try {
       let part: ChatStreamPart | undefined = started.first;
       while (part) {
+        if (part.type === 'finish' || part.type === 'error') end = part;
         if (part.type === 'finish') {
           if (this.settings.signature && part.finishReason !== 'tool_calls') {
             yield { type: 'text-delta', delta: this.settings.signature.replaceAll('{model}', entry.key) };
@@ -388,17 +473,20 @@ export class Router {
           next = await iterator.next();
         } catch (error) {
           ended = true;
-          yield { type: 'error', error: PluginError.from(error, { backend: entry.backend.name, model: entry.info.id, code: 'bad_response' }) };
+          end = { type: 'error', error: PluginError.from(error, { backend: entry.backend.name, model: entry.info.id, code: 'bad_response' }) };
+          yield end;
           return;
         }
         part = next.done ? undefined : next.value;
       }
       ended = true;
-      yield {
+      end = {
         type: 'error',
         error: new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: entry.backend.name, model: entry.info.id }),
       };
+      yield end;
     } finally {
+      this.finished(started, entry, end);
       started.release();
       // The consumer stopped early (client gone): stop the upstream generation too.
       if (!ended) controller.abort();
@@ -434,6 +522,60 @@ export class Router {
       status,
       latencyMs: elapsed(startedAt),
     });
+    this.observe(info, status);
+  }
+
+  /** Tells the circuits and the observers how a request's attempts went. */
+  private observe(info: RouteInfo, status: string): void {
+    info.attempts.forEach((a, index) => {
+      this.deps.circuits?.result(a.backend, a.model, a.ok ? undefined : (a.error?.code ?? 'internal'));
+      this.deps.events?.attempt({ model: a.model, backend: a.backend, index, ok: a.ok, durationMs: a.durationMs, errorCode: a.error?.code });
+    });
+    if (status === 'ok') this.deps.events?.selection({ model: info.selectedModel, backend: info.backend, category: info.category, routed: info.routed });
+    else if (status === 'no_candidates' || status === 'all_candidates_failed' || status === 'aborted') this.deps.events?.routeFailed({ reason: status, category: info.category });
+  }
+
+  /** A started generation ended: a failure after its first token also counts against the model. */
+  private finished(started: Started, entry: RegistryEntry, end: ChatStreamPart | undefined): void {
+    const now = performance.now();
+    const event: CompletedEvent = {
+      model: entry.key,
+      backend: entry.backend.name,
+      protocol: started.protocol,
+      outcome: end?.type === 'finish' ? 'ok' : end?.type === 'error' && end.error.code !== 'aborted' ? 'error' : 'aborted',
+      durationMs: now - started.dispatchedAt,
+      generationMs: now - started.firstAt,
+    };
+    if (end?.type === 'finish') {
+      event.promptTokens = end.usage.promptTokens;
+      event.completionTokens = end.usage.completionTokens;
+    } else if (end?.type === 'error') {
+      event.errorCode = end.error.code;
+      if (event.outcome === 'error') this.deps.circuits?.result(entry.backend.name, entry.key, end.error.code);
+    }
+    this.deps.events?.completed(event);
+  }
+
+  /** A decision answered without a model run (cache hit, coalesced), so feedback on it still works. */
+  private recordServed(request: RouteRequest, info: RouteInfo, startedAt: number): void {
+    this.deps.store.record({
+      responseId: info.responseId,
+      requestId: request.requestId,
+      createdAt: new Date(),
+      protocol: request.protocol,
+      category: info.category,
+      complexity: info.complexity,
+      complexityScore: info.complexityScore,
+      selectedModel: info.selectedModel || null,
+      qualityPreference: info.qualityPreference,
+      routed: info.routed,
+      candidates: [],
+      attempts: [],
+      cache: info.cache,
+      status: 'ok',
+      latencyMs: elapsed(startedAt),
+    });
+    this.observe(info, 'ok');
   }
 
   private anyModel(test: (entry: RegistryEntry) => boolean): boolean {
@@ -446,6 +588,10 @@ interface Started {
   iterator: AsyncIterator<ChatStreamPart>;
   controller: AbortController;
   release: () => void;
+  protocol: RouteRequest['protocol'];
+  /** performance.now() at dispatch and at the first part (latency, time to first token, tokens/s). */
+  dispatchedAt: number;
+  firstAt: number;
 }
 
 function toBackendRequest(request: RouteRequest, modelId: string): ChatRequest {
@@ -464,6 +610,16 @@ function toBackendRequest(request: RouteRequest, modelId: string): ChatRequest {
     frequencyPenalty: request.frequencyPenalty,
     providerOptions: request.providerOptions,
   };
+}
+
+// randomUUID draws from a pooled entropy buffer; randomBytes made a syscall per request.
+function newResponseId(): string {
+  return `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+}
+
+/** The model a plan selected (bypass or best ranked): the routing cache drops plans by it. */
+export function planSelectedModel(plan: Plan): string | undefined {
+  return plan.bypass?.key ?? plan.scoring?.ranked[0]?.key;
 }
 
 function noCandidateMessage(plan: Plan): string {

@@ -43,6 +43,11 @@ export interface RouteRequest {
    * Undefined or true: only failures before the first token cascade.
    */
   stream?: boolean;
+  /**
+   * The client's Cache-Control (REST header, or the same key in RPC metadata): no-cache answers
+   * fresh (and may store the answer), no-store neither reads nor writes the caches.
+   */
+  cacheControl?: { noCache?: boolean; noStore?: boolean };
   /** Which door the request came through (stored with the decision). */
   protocol: Protocol;
   requestId?: string;

@@ -191,20 +191,37 @@ export class ProfileStore implements ProfileRepository {
   /** The model's profile in the shape the scorer reads, or undefined when it was never profiled. */
   async profileFor(modelKey: string): Promise<ModelProfile | undefined> {
     const rows = await this.db.em.fork().find(ProfileEntity, { modelKey }, { orderBy: { id: 'asc' } });
-    if (rows.length === 0) return undefined;
-    const profile: ModelProfile = { scores: {}, categories: {} };
-    const tps: number[] = [];
-    const ttft: number[] = [];
-    for (const row of rows) {
-      if (!CATEGORY_SET.has(row.category)) continue;
-      const category = row.category as Category;
-      profile.scores[category] = row.score;
-      profile.categories[category] = row;
-      if (row.tokensPerSecond != null && row.tokensPerSecond > 0) tps.push(row.tokensPerSecond);
-      if (row.ttftMs != null && row.ttftMs >= 0) ttft.push(row.ttftMs);
-    }
-    if (tps.length) profile.tokensPerSecond = tps.reduce((a, b) => a + b, 0) / tps.length;
-    if (ttft.length) profile.ttftMs = ttft.reduce((a, b) => a + b, 0) / ttft.length;
-    return profile;
+    return rows.length === 0 ? undefined : toProfile(rows);
   }
+
+  /** Every stored profile, by model key (the knowledge the router loads at start-up). */
+  async allProfiles(): Promise<Map<string, ModelProfile>> {
+    const rows = await this.db.em.fork().find(ProfileEntity, {}, { orderBy: { id: 'asc' } });
+    const byModel = new Map<string, ProfileRecord[]>();
+    for (const row of rows) byModel.set(row.modelKey, [...(byModel.get(row.modelKey) ?? []), row]);
+    return new Map([...byModel].map(([key, list]) => [key, toProfile(list)]));
+  }
+
+  /** When the last model run finished (GetStatus last_run_at); undefined when none ever did. */
+  async lastFinishedAt(): Promise<Date | undefined> {
+    const row = (await this.knex()('profiled_models').max({ last: 'finished_at' }).first()) as { last?: number | string | null } | undefined;
+    return row?.last == null ? undefined : new Date(Number(row.last));
+  }
+}
+
+function toProfile(rows: readonly ProfileRecord[]): ModelProfile {
+  const profile: ModelProfile = { scores: {}, categories: {} };
+  const tps: number[] = [];
+  const ttft: number[] = [];
+  for (const row of rows) {
+    if (!CATEGORY_SET.has(row.category)) continue;
+    const category = row.category as Category;
+    profile.scores[category] = row.score;
+    profile.categories[category] = row;
+    if (row.tokensPerSecond != null && row.tokensPerSecond > 0) tps.push(row.tokensPerSecond);
+    if (row.ttftMs != null && row.ttftMs >= 0) ttft.push(row.ttftMs);
+  }
+  if (tps.length) profile.tokensPerSecond = tps.reduce((a, b) => a + b, 0) / tps.length;
+  if (ttft.length) profile.ttftMs = ttft.reduce((a, b) => a + b, 0) / ttft.length;
+  return profile;
 }

@@ -7,10 +7,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
-import type { Logger } from './logger.js';
+import { logRejected, type Logger } from './logger.js';
 import { createOnePortServer } from './one-port.js';
 import { sendError, typeForStatus } from './rest/errors.js';
 import { kRequestLogger, kRequestId } from './connect/context.js';
+import { registerJsonBodyParser } from './json-guard.js';
+import { registerSecurity, type SecurityOptions } from './security/index.js';
+import type { RequestObserver } from './metrics/doors.js';
 
 export interface AppOptions {
   logger: Logger;
@@ -20,6 +23,10 @@ export interface AppOptions {
   restPlugins: Array<(app: FastifyInstance) => Promise<void> | void>;
   /** How long in-flight RPCs may run on close before they are aborted. */
   shutdownTimeoutMs: number;
+  /** Auth, rate limits and load shedding for every route and RPC (src/server/security). */
+  security: SecurityOptions;
+  /** Counts every REST request and RPC (src/server/metrics). */
+  observer?: RequestObserver;
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -48,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
+    options.observer?.onResponse(request, reply);
     request.log.info(
       { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
       'request completed',
@@ -57,7 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = statusOf(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.debug({ err: error }, 'request rejected');
+    else logRejected(request.log, error, status, request.body);
     const message =
       (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? `Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`
@@ -77,13 +85,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, 404, message, 'not_found_error', 'unknown_route');
   });
 
-  for (const plugin of options.restPlugins) await app.register(async (scope) => plugin(scope));
+  // Before any route: the load-shedding, rate-limit and auth hooks must cover every route.
+  const security = await registerSecurity(app, options.security, options.logger);
+
+  // Each REST scope refuses absurdly nested JSON before parsing it (json-guard.ts); Connect parses its own bodies.
+  for (const plugin of options.restPlugins) {
+    await app.register(async (scope) => {
+      registerJsonBodyParser(scope);
+      return plugin(scope);
+    });
+  }
 
   // Never wrapped in fastify-plugin: connect-fastify replaces the JSON parser inside its own scope.
   await app.register(fastifyConnectPlugin, {
     routes: options.connectRoutes,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
-    contextValues: (req) => createContextValues().set(kRequestLogger, req.log).set(kRequestId, req.id),
+    // The REST body limit for RPC messages too (connect-es's default is 4 GiB): RESOURCE_EXHAUSTED beyond it.
+    readMaxBytes: MAX_BODY_BYTES,
+    // Metrics first (outermost), so RPCs refused by the security interceptors are counted too.
+    interceptors: [...(options.observer ? [options.observer.interceptor] : []), ...security.interceptors],
+    contextValues: (req) => security.contextValues(req, createContextValues().set(kRequestLogger, req.log).set(kRequestId, req.id)),
   });
 
   return app;

@@ -2,9 +2,14 @@
  * pino logger in the two formats users ask for: json (one object per line, for log shippers) and
  * text (one readable line per event, for terminals and `docker logs`). The text format is a small
  * synchronous formatter over pino's own JSON, so both formats carry the same fields.
+ *
+ * Secrets never reach either format: known paths are censored by pino's `redact`, and every
+ * finished line passes redact.ts (credential patterns, secret-named keys at any depth, control
+ * characters) at every level, debug and trace included.
  */
 import { Writable } from 'node:stream';
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { redactLine } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -16,14 +21,25 @@ export interface LoggerConfig {
 /** Paths that must never reach a log line (request headers carrying credentials, config secrets). */
 export const REDACT_PATHS = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers["x-api-key"]',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
   'apiKey',
   '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'password',
+  '*.password',
   'config.adminApiKey',
   'config.openaiApiKey',
   'config.judgeApiKey',
+  'config.apiKeys',
 ];
 
 export function createLogger(config: LoggerConfig, destination: NodeJS.WritableStream = process.stdout): Logger {
@@ -32,6 +48,8 @@ export function createLogger(config: LoggerConfig, destination: NodeJS.WritableS
     base: undefined,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // The last word on every line, whichever logger (child, plugin, fastify) wrote it.
+    hooks: { streamWrite: redactLine },
   };
   if (config.logFormat === 'json') return pino(options, destination as pino.DestinationStream);
   return pino(options, textStream(destination));
@@ -61,7 +79,9 @@ export function formatTextLine(line: string): string {
     }
     fields.push(`${key}=${typeof value === 'string' ? quoteIfNeeded(value) : JSON.stringify(value)}`);
   }
-  return `${time} ${level}${reqId} ${String(entry.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}\n`;
+  // A message is one line: an embedded newline would let logged text forge a line of its own.
+  const msg = String(entry.msg ?? '').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  return `${time} ${level}${reqId} ${msg}${fields.length ? ` ${fields.join(' ')}` : ''}\n`;
 }
 
 function quoteIfNeeded(value: string): string {
@@ -79,4 +99,32 @@ function textStream(destination: NodeJS.WritableStream): pino.DestinationStream 
     },
   });
   return stream as unknown as pino.DestinationStream;
+}
+
+/** Characters of a rejected body kept in its debug line: enough to see what a client sent. */
+const BODY_PREVIEW_CHARS = 2048;
+
+/**
+ * The debug line of a rejected request (4xx), with the start of the body the client sent, so an
+ * operator can see what a misbehaving client sends. Built only when debug is on; secrets and
+ * control characters in it are removed by the line redaction like everywhere else.
+ */
+export function logRejected(log: Pick<Logger, 'debug'>, error: unknown, status: number, body: unknown): void {
+  // request.log is a pino child; fastify's type just does not say so.
+  if ((log as Partial<Pick<Logger, 'isLevelEnabled'>>).isLevelEnabled?.('debug') === false) return;
+  const fields: Record<string, unknown> = { err: error, status };
+  const preview = bodyPreview(body);
+  if (preview !== undefined) fields.body = preview;
+  log.debug(fields, 'request rejected');
+}
+
+export function bodyPreview(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? `<${body.length} bytes>` : JSON.stringify(body);
+  } catch {
+    return '<unserialisable body>';
+  }
+  return text.length > BODY_PREVIEW_CHARS ? `${text.slice(0, BODY_PREVIEW_CHARS)}… (${text.length} characters)` : text;
 }

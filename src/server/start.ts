@@ -9,21 +9,32 @@ import { openDatabase, type Database } from '../db/index.js';
 import { createBackends, loadPlugins, type PluginRegistry } from '../plugins/loader.js';
 import type { BackendPlugin } from '../plugin-api/index.js';
 import { buildApp } from './app.js';
+import { securityOptionsFrom } from './security/index.js';
 import { VramMonitor } from '../core/vram/index.js';
 import { vramReport } from './vram-report.js';
 import { createHttpFetch } from '../plugins/backends/node-fetch.js';
 import { connectRoutes } from './connect/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { adminRoutes } from './rest/admin.js';
+import { adminModelRoutes } from './rest/admin-models.js';
+import { adminCacheRoutes } from './rest/admin-cache.js';
+import { createAdminCacheService } from './connect/admin-cache.js';
+import { createAdminModelsService } from './connect/admin-models.js';
 import { healthRoutes } from './rest/health.js';
-import { plannedRoutes } from './rest/planned.js';
+import { dashboardRoutes } from './dashboard/plugin.js';
 import { openaiRoutes } from './rest/openai/plugin.js';
 import { createAdminService } from './connect/admin-service.js';
 import { createDecisionAdmin } from './connect/admin-decisions.js';
 import { scoringWeights } from './connect/proto-mapping.js';
 import { adminDecisionRoutes } from './rest/admin-decisions.js';
+import { adminKnowledgeRoutes } from './rest/admin-knowledge.js';
+import { createKnowledgeAdmin } from './connect/admin-knowledge.js';
+import { createProfilerService } from './connect/profiler-service.js';
 import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
+import { safeEvents } from '../core/events.js';
+import { metricsRoutes, requestObserver, RouterMetrics, type StatsDeps } from './metrics/index.js';
+import { createAdminStats } from './connect/admin-stats.js';
 import { VERSION } from './version.js';
 
 export interface RunningRouter {
@@ -72,7 +83,10 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     });
     cleanups.push(() => Promise.allSettled(backends.map((b) => b.dispose?.())).then(() => {}));
 
-    const core = await buildCore({ config, db, logger, plugins, backends, context });
+    // One metric registry per router; the core reports into it through RouterEvents.
+    const metrics = new RouterMetrics();
+    const events = safeEvents(metrics, (method, err) => logger.error({ err, method }, 'metrics observer failed'));
+    const core = await buildCore({ config, db, logger, plugins, backends, context, events });
     cleanups.push(() => core.close());
 
     // nvidia-smi sampling; disables itself with one warning where there is no NVIDIA GPU.
@@ -81,30 +95,54 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       : undefined;
     void vram?.start();
     cleanups.push(() => vram?.stop());
+    // The VRAM manager reads the monitor's figures; each sample may unload idle models above the
+    // threshold. start() loads the pinned model and keeps it warm.
+    core.vram.attachGpu(vram);
+    core.knowledge.attachGpu(vram);
+    const stopRelief = vram?.onSample(() => void core.vram.relieve().catch((err: unknown) => logger.warn({ err }, 'VRAM threshold check failed')));
+    core.vram.start();
+    cleanups.push(() => {
+      stopRelief?.();
+      core.vram.stop();
+    });
 
     const health = new BackendHealthMonitor(backends);
     void health.start();
     cleanups.push(() => health.stop());
 
+    const cacheEntries = () => Object.fromEntries((core.cache?.stats().caches ?? []).map((c) => [c.kind, c.entries]));
+    metrics.setSources({ vram: () => vram?.snapshot(), circuits: () => core.circuits.snapshot(), cacheEntries });
+    const stats: StatsDeps = { metrics, health: () => health.snapshot(), circuits: core.circuits, cacheEntries };
+
     const startedAt = Date.now();
     const app = await buildApp({
       logger,
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
+      security: securityOptionsFrom(config),
+      observer: requestObserver(metrics),
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
-        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.registry, config) }),
+        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
         openaiRoutes({ router: core.router, config }),
         adminDecisionRoutes({ store: core.store }),
-        plannedRoutes(),
+        adminModelRoutes(core.vram),
+        adminKnowledgeRoutes(core.knowledge),
+        metricsRoutes(stats),
+        adminCacheRoutes({ cache: core.cache, resolveModel: (name) => core.registry.resolve(name)?.key ?? name }),
+        dashboardRoutes(),
       ],
       connectRoutes: connectRoutes({
         router: createRouterService(core.router, config),
         // AdminService is assembled from one partial implementation per capability.
         admin: {
-          ...createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.registry, config), vramMonitor: vram }),
+          ...createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
           ...createDecisionAdmin({ store: core.store, weights: scoringWeights(config) }),
+          ...createAdminModelsService(core.vram),
+          ...createAdminCacheService({ cache: core.cache, resolveModel: (name) => core.registry.resolve(name)?.key ?? name }),
+          ...createKnowledgeAdmin(core.knowledge),
+          ...createAdminStats(stats),
         },
-        profiler: {},
+        profiler: createProfilerService(core.knowledge),
       }),
     });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));

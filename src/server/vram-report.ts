@@ -1,64 +1,49 @@
 /**
  * What GET /admin/vram and AdminService.GetVram answer: the monitor's GPUs, history and warnings,
- * plus the models each backend reports in memory. One implementation for both doors.
+ * plus the models each backend holds in memory now (listed fresh by the VRAM manager) with their
+ * sizes, measured or estimated. One implementation for both doors.
  */
 import type { Config } from '../config/index.js';
-import type { ModelRegistry } from '../core/registry.js';
-import { defaultBudgetGb, type VramMonitor, type VramSnapshot } from '../core/vram/index.js';
+import type { VramManager } from '../core/vram-manager.js';
+import { BYTES_PER_GB, type VramMonitor, type VramSnapshot } from '../core/vram/index.js';
 
 export interface LoadedModelReport {
   model: string;
   backend: string;
   sizeBytes: number;
   vramBytes: number;
-  /** Reported by the backend (Ollama size_vram) rather than estimated. */
+  /** Reported by the backend (Ollama size_vram) or measured by nvidia-smi, rather than estimated. */
   measured: boolean;
   pinned: boolean;
+  /** When the router last dispatched to the model (absent: not since start-up). */
+  lastUsedAt?: Date;
 }
 
 export interface VramReport {
   snapshot: VramSnapshot;
   loadedModels: LoadedModelReport[];
+  /** 0 when no budget is known (no ROUTER_VRAM_MAX_TOTAL_GB and no nvidia-smi total). */
   budgetGb: number;
 }
 
 const LOADED_TIMEOUT_MS = 2000;
 
-export async function vramReport(monitor: VramMonitor | undefined, registry: ModelRegistry, config: Config): Promise<VramReport> {
+export async function vramReport(monitor: VramMonitor | undefined, manager: VramManager, config: Pick<Config, 'vramMonitorEnabled'>): Promise<VramReport> {
   const snapshot: VramSnapshot = monitor?.snapshot() ?? {
     enabled: false,
-    reason: 'disabled by ROUTER_VRAM_MONITOR_ENABLED=false',
+    reason: config.vramMonitorEnabled ? 'not started' : 'disabled by ROUTER_VRAM_MONITOR_ENABLED=false',
     gpus: [],
     history: [],
     warnings: [],
   };
-  const entries = registry.entriesList();
-  const loadedModels: LoadedModelReport[] = [];
-  await Promise.all(
-    registry.backends
-      .filter((b) => b.capabilities.loadedModels)
-      .map(async (backend) => {
-        try {
-          const loaded = await backend.loadedModels({ signal: AbortSignal.timeout(LOADED_TIMEOUT_MS) });
-          for (const m of loaded) {
-            const key = entries.find((e) => e.backend === backend && e.info.id === m.id)?.key ?? m.id;
-            loadedModels.push({
-              model: key,
-              backend: backend.name,
-              sizeBytes: m.sizeBytes,
-              vramBytes: m.vramBytes,
-              measured: m.vramBytes > 0,
-              pinned: config.pinnedModel !== undefined && (key === config.pinnedModel || m.id === config.pinnedModel),
-            });
-          }
-        } catch {
-          // A backend that cannot answer simply contributes no loaded models to the report.
-        }
-      }),
-  );
-  loadedModels.sort((a, b) => a.model.localeCompare(b.model));
-  const totalGb = snapshot.gpus.reduce((sum, g) => sum + g.totalGb, 0);
-  return { snapshot, loadedModels, budgetGb: config.vramMaxTotalGb ?? defaultBudgetGb(totalGb) };
+  // A backend that cannot answer keeps its last known models (the manager logs it).
+  const loaded = await manager.loadedModels(AbortSignal.timeout(LOADED_TIMEOUT_MS)).catch(() => manager.loadedModelSizes());
+  const loadedModels: LoadedModelReport[] = loaded.map((m) => {
+    const report: LoadedModelReport = { model: m.key, backend: m.backend, sizeBytes: m.sizeBytes, vramBytes: m.vramBytes, measured: m.measured, pinned: m.pinned };
+    if (m.lastUsedAt) report.lastUsedAt = m.lastUsedAt;
+    return report;
+  });
+  return { snapshot, loadedModels, budgetGb: (manager.budgetBytes() ?? 0) / BYTES_PER_GB };
 }
 
 /** snake_case JSON for REST. */
@@ -86,6 +71,7 @@ export function vramReportJson(r: VramReport) {
       vram_bytes: m.vramBytes,
       measured: m.measured,
       pinned: m.pinned,
+      last_used: m.lastUsedAt?.toISOString() ?? null,
     })),
   };
 }

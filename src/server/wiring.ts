@@ -4,22 +4,57 @@
  * composition reads top to bottom.
  */
 import type { Config } from '../config/index.js';
-import { BenchmarkKnowledge } from '../core/benchmarks/index.js';
+import { WorkerSemanticIndex } from '../workers/worker-index.js';
 import { ModelRegistry } from '../core/registry.js';
-import { Router, type RouterSettings } from '../core/router.js';
+import { CircuitBreakers } from '../core/circuit-breaker.js';
+import type { RouterEvents } from '../core/events.js';
+import { planSelectedModel, Router, type Plan, type RouterSettings } from '../core/router.js';
+import { createChatCache, Embedder, type ChatCache } from '../core/cache/index.js';
 import type { Database } from '../db/index.js';
 import { SqlDecisionStore } from '../db/decision-store.js';
 import type { BackendPlugin, ClassifierPlugin, PluginContext } from '../plugin-api/index.js';
 import type { PluginRegistry } from '../plugins/loader.js';
 import type { Logger } from './logger.js';
+import type { VramManager } from '../core/vram-manager.js';
+import { createVramManager } from './vram-wiring.js';
+import { Discovery } from '../core/discovery.js';
+import { Profiler, ProfilingCoordinator } from '../core/profiling/index.js';
+import { chooseJudge } from '../core/profiling/judge-choice.js';
+import { KnowledgeBase } from '../core/profiling/knowledge.js';
+import type { GpuReader } from '../core/vram-manager.js';
+import { BYTES_PER_GB } from '../core/vram/index.js';
+import { BenchmarkStore, syncBenchmarks, type SyncResult } from '../db/benchmark-store.js';
+import { ModelStore, withModelFacts } from '../db/model-store.js';
+import { ProfileStore } from '../db/profile-store.js';
+import { createHeuristicJudge, createLlmJudge, withFallback } from '../plugins/judges/index.js';
 
 export interface Core {
   router: Router;
   registry: ModelRegistry;
   store: SqlDecisionStore;
   classifiers: ClassifierPlugin[];
+  /** VRAM budget, LRU unloading before dispatch, the pinned model (start() it once GPU data is attached). */
+  vram: VramManager;
+  /** Response/routing/semantic caches; undefined when ROUTER_CACHE_ENABLED=false. */
+  cache?: ChatCache<Plan>;
+  /** Per-backend and per-model circuit breakers (ROUTER_CIRCUIT_*). */
+  circuits: CircuitBreakers;
+  /** Discovery, profiling and benchmarks (ProfilerService, ListProfiles/ListBenchmarks, /admin/profiles...). */
+  knowledge: KnowledgeServices;
   /** Stops the discovery loop, flushes queued decisions. */
   close(): Promise<void>;
+}
+
+/** What the profiling and benchmark APIs need. */
+export interface KnowledgeServices {
+  coordinator: ProfilingCoordinator;
+  knowledge: KnowledgeBase;
+  registry: ModelRegistry;
+  discovery: Discovery;
+  /** Stores the bundled figures, then `sources` (default ROUTER_BENCHMARK_SOURCES), and refreshes routing. Never throws. */
+  syncBenchmarks(sources?: readonly string[]): Promise<SyncResult[]>;
+  /** Lets profiling measure VRAM by nvidia-smi difference where a backend cannot report it. */
+  attachGpu(gpu: GpuReader | undefined): void;
 }
 
 /** Router aliases derive from the external name: "smarterrouter/main" + fast -> "smarterrouter/fast". */
@@ -48,6 +83,39 @@ export function routerSettings(config: Config): RouterSettings {
   };
 }
 
+/** Embeddings for every door and the chat caches (ROUTER_CACHE_*, ROUTER_EMBED_MODEL). */
+function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, events?: RouterEvents): { embedder: Embedder; cache?: ChatCache<Plan> } {
+  const settings = routerSettings(config);
+  const embedder = new Embedder(registry, {
+    embedModel: config.embedModel,
+    routerNames: [settings.externalModelName, ...settings.aliases.map((a) => a.id)],
+    timeoutMs: config.generationTimeout * 1000,
+  });
+  if (!config.cacheEnabled) return { embedder };
+  const embedModel = config.embedModel;
+  const cache = createChatCache<Plan>(
+    {
+      routingMaxSize: config.cacheMaxSize,
+      responseMaxSize: config.cacheResponseMaxSize,
+      ttlSeconds: config.cacheTtlSeconds,
+      nondeterministic: config.cacheNondeterministic,
+      similarityThreshold: config.cacheSimilarityThreshold,
+      // The semantic cache is off without ROUTER_EMBED_MODEL.
+      embed: embedModel
+        ? async (text, signal) => (await embedder.embed({ model: embedModel, input: [text] }, signal)).embeddings[0]!
+        : undefined,
+      // Vectors in shared memory scanned by Piscina workers once the cache is large enough for a scan
+      // to hold up the event loop; smaller ones are scanned inline (cheaper than a thread hop).
+      index: () => new WorkerSemanticIndex({ threads: config.workerThreads || undefined }),
+      embedTimeoutMs: config.firstTokenTimeout * 1000,
+      logger: logger.child({ component: 'cache' }),
+      onLookup: events ? (kind, hit) => events.cacheLookup(kind, hit) : undefined,
+    },
+    planSelectedModel,
+  );
+  return { embedder, cache };
+}
+
 /** How long start-up waits for the first model listing before serving (the rest finishes in the background). */
 const FIRST_DISCOVERY_WAIT_MS = 3000;
 
@@ -58,6 +126,8 @@ export async function buildCore(options: {
   plugins: PluginRegistry;
   backends: BackendPlugin[];
   context: PluginContext;
+  /** Observers of the core (the Prometheus metrics). */
+  events?: RouterEvents;
 }): Promise<Core> {
   const { config, db, logger, plugins, backends, context } = options;
   const classifiers: ClassifierPlugin[] = [];
@@ -65,38 +135,124 @@ export async function buildCore(options: {
     classifiers.push(await definition.create({ name: definition.manifest.name }, { ...context, logger: logger.child({ plugin: definition.manifest.name }) }));
   }
   const registry = new ModelRegistry(backends, { prefix: config.modelPrefix, logger });
-  // Public benchmark scores (bundled, offline) feed the benchmark factor: matched by family, size
-  // and variant of the backend's own model id.
-  const benchmarks = BenchmarkKnowledge.bundled();
-  registry.setKnowledge((_key, entry) => {
-    const found = benchmarks.forModel(entry.info.id);
-    return found ? { benchmark: { overall: found.overall, byCategory: found.byCategory } } : undefined;
-  });
+  // What routing knows of each model: profiles measured here (by router-wide key) and public
+  // benchmark scores (bundled, then imported; matched by the backend's own model id), in memory.
+  const profileStore = new ProfileStore(db);
+  const modelStore = new ModelStore(db);
+  const benchmarkStore = new BenchmarkStore(db);
+  const knowledge = new KnowledgeBase(
+    {
+      loadProfiles: async () => {
+        const [profiles, models] = await Promise.all([profileStore.allProfiles(), modelStore.all()]);
+        return new Map([...profiles].map(([key, p]) => [key, withModelFacts(p, models.get(key))]));
+      },
+      loadProfile: async (key) => {
+        const [profile, model] = await Promise.all([profileStore.profileFor(key), modelStore.get(key)]);
+        return profile && withModelFacts(profile, model);
+      },
+      loadBenchmarkRows: () => benchmarkStore.all(),
+    },
+    logger,
+  );
+  knowledge.onChange(() => registry.invalidate());
+  registry.setKnowledge((key, entry) => knowledge.knowledgeFor(key, entry.info));
+  await knowledge.load();
   const store = new SqlDecisionStore(db, { onError: (err) => logger.error({ err }, 'cannot write routing decisions; will retry') });
-  const router = new Router({ settings: routerSettings(config), registry, classifiers, store, logger });
+  const vram = await createVramManager(config, registry, db, logger);
+  // The score prefers models that are loaded or would fit the VRAM budget.
+  registry.setVramState((entry) => vram.vramState(entry) ?? (entry.loaded ? { loaded: true, fits: true } : undefined));
+  const { embedder, cache } = buildCaches(config, registry, logger, options.events);
+  const circuits = new CircuitBreakers(
+    { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldown * 1000 },
+    {
+      onChange: (change) => {
+        options.events?.circuitChanged(change);
+        logger[change.to === 'open' ? 'warn' : 'info'](change, `circuit of ${change.scope} ${change.name} is now ${change.to.replace('_', '-')}`);
+      },
+    },
+  );
+  const router = new Router({ settings: routerSettings(config), registry, classifiers, store, logger, beforeDispatch: (entry, ctx) => vram.beforeDispatch(entry, ctx), cache, embedder, events: options.events, circuits });
   await router.loadFeedback();
 
-  const discover = async () => {
-    const result = await registry.refresh(context.signal);
-    if (result.added.length || result.removed.length) {
-      logger.info({ added: result.added, removed: result.removed, failed: result.failedBackends }, 'models discovered');
-    }
+  // Profiling runs in the background, one run at a time, and aborts on close.
+  let gpu: GpuReader | undefined;
+  const profilingLogger = logger.child({ component: 'profiler' });
+  const judgeSettings = { enabled: config.judgeEnabled, model: config.judgeModel, baseUrl: config.judgeBaseUrl, apiKey: config.judgeApiKey };
+  const coordinator = new ProfilingCoordinator({
+    profiler: new Profiler({
+      store: profileStore,
+      logger: profilingLogger,
+      gpuUsedBytes: async () => {
+        if (!gpu) return undefined;
+        await gpu.sampleNow();
+        const { totalGb, usedGb } = gpu.totals();
+        return totalGb > 0 ? usedGb * BYTES_PER_GB : undefined;
+      },
+    }),
+    promptsPerCategory: config.profilePromptsPerCategory,
+    timeoutMs: config.profileTimeout * 1000,
+    concurrency: config.profileConcurrency,
+    vramBudgetBytes: () => vram.budgetBytes(),
+    createJudge: (onFallback) =>
+      chooseJudge(judgeSettings, registry, { heuristic: createHeuristicJudge, llm: (o) => createLlmJudge({ ...o, fetch: globalThis.fetch }), withFallback }, onFallback, profilingLogger),
+    onModel: async ({ entry, run }) => {
+      if (run?.vramBytes) await modelStore.setVram(entry.key, run.vramBytes).catch((err: unknown) => profilingLogger.warn({ err }, 'cannot store measured VRAM'));
+      await knowledge.refreshProfile(entry.key);
+    },
+    lastRunAt: await profileStore.lastFinishedAt().catch(() => undefined),
+    signal: context.signal,
+    logger: profilingLogger,
+  });
+
+  // Benchmarks: bundled figures at once, configured sources in the background (a source that
+  // cannot be read only logs a warning: the bundled figures serve).
+  const syncing = new Set<Promise<unknown>>();
+  const runSync = (sources: readonly string[] = config.benchmarkSources): Promise<SyncResult[]> => {
+    const job = syncBenchmarks(benchmarkStore, sources, globalThis.fetch, logger, { signal: context.signal }).then(async (results) => {
+      await knowledge.reloadBenchmarks();
+      return results;
+    });
+    syncing.add(job);
+    void job.finally(() => syncing.delete(job)).catch(() => undefined);
+    return job;
   };
-  const first = discover().catch((err: unknown) => logger.warn({ err }, 'model discovery failed'));
+  void runSync().catch((err: unknown) => logger.warn({ err }, 'benchmark sync failed'));
+
+  // Discovery: at start-up and every ROUTER_POLLING_INTERVAL; records models, queues profiling.
+  const discovery = new Discovery({
+    registry,
+    models: modelStore,
+    onProfileCandidates: config.profileOnStartup ? (entries) => coordinator.enqueue(entries) : undefined,
+    logger,
+  });
+  const first = discovery.round(context.signal);
   await Promise.race([first, new Promise((resolve) => setTimeout(resolve, FIRST_DISCOVERY_WAIT_MS).unref())]);
-  let timer: NodeJS.Timeout | undefined;
-  if (config.pollingInterval > 0) {
-    timer = setInterval(() => void discover().catch((err: unknown) => logger.warn({ err }, 'model discovery failed')), config.pollingInterval * 1000);
-    timer.unref();
-  }
+  discovery.startPolling(config.pollingInterval * 1000, context.signal);
 
   return {
     router,
     registry,
     store,
     classifiers,
+    vram,
+    cache,
+    circuits,
+    knowledge: {
+      coordinator,
+      knowledge,
+      registry,
+      discovery,
+      syncBenchmarks: runSync,
+      attachGpu: (reader) => {
+        gpu = reader;
+      },
+    },
     async close() {
-      clearInterval(timer);
+      await discovery.stop();
+      await coordinator.close();
+      await Promise.allSettled([...syncing]);
+      await cache?.close();
+      vram.stop();
       await store.close();
       await Promise.allSettled(classifiers.map((c) => c.dispose?.()));
     },

@@ -42,10 +42,20 @@ function parameterSize(b: number): string {
 
 const MODIFIED_AT = new Date(Date.now() - 86_400_000 * 3).toISOString();
 
-export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimulator> {
+/** The Ollama simulator also tells which models left memory, so tests can check what was unloaded. */
+export interface OllamaSimulator extends RunningSimulator {
+  /** Model ids in the order they left memory (keep_alive 0 or expiry), oldest first. */
+  unloads(): string[];
+}
+
+export async function startOllamaSimulator(o: SimulatorOptions): Promise<OllamaSimulator> {
   const models = new Map(o.models.map((m) => [m.id, resolveModel(m)]));
   /** id -> when its keep_alive runs out (ms since epoch), plus the context it was loaded with. */
   const resident = new Map<string, { expiresAt: number; ctx: number }>();
+  const unloadLog: string[] = [];
+  const unload = (id: string): void => {
+    if (resident.delete(id)) unloadLog.push(id);
+  };
 
   const canonical = (name: string): string => {
     if (models.has(name)) return name;
@@ -57,7 +67,7 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
 
   const prune = (): void => {
     const now = Date.now();
-    for (const [id, r] of resident) if (r.expiresAt <= now) resident.delete(id);
+    for (const [id, r] of resident) if (r.expiresAt <= now) unload(id);
   };
   const load = (m: ResolvedModel, keepAliveMs: number, ctx?: number): boolean => {
     prune();
@@ -68,7 +78,7 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
   };
   /** After a request: keep_alive 0 unloads, otherwise the expiry counts from now. */
   const release = (m: ResolvedModel, keepAliveMs: number): void => {
-    if (keepAliveMs <= 0) resident.delete(m.id);
+    if (keepAliveMs <= 0) unload(m.id);
     else {
       const r = resident.get(m.id);
       if (r) r.expiresAt = Date.now() + Math.min(keepAliveMs, FOREVER_MS);
@@ -295,7 +305,7 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
 
     if (messages.length === 0) {
       // Load / unload request.
-      if (keepAlive <= 0) resident.delete(m.id);
+      if (keepAlive <= 0) unload(m.id);
       else load(m, keepAlive, numCtx(b));
       return sendJson(x, 200, {
         model,
@@ -366,7 +376,7 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
 
     if (prompt === '' && images.length === 0) {
       if (keepAlive <= 0) {
-        resident.delete(m.id);
+        unload(m.id);
         return sendJson(x, 200, { model, created_at: createdAt(), response: '', done: true, done_reason: 'unload' });
       }
       load(m, keepAlive, numCtx(b));
@@ -445,7 +455,7 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
     return typeof n === 'number' && n > 0 ? n : undefined;
   };
 
-  return startServer({
+  const running = await startServer({
     options: o,
     styleFor: (path) => (path.startsWith('/v1/') ? 'openai' : 'ollama'),
     canonical,
@@ -453,6 +463,12 @@ export function startOllamaSimulator(o: SimulatorOptions): Promise<RunningSimula
     loaded: () => {
       prune();
       return [...resident.keys()];
+    },
+  });
+  return Object.assign(running, {
+    unloads: () => {
+      prune();
+      return [...unloadLog];
     },
   });
 }

@@ -28,6 +28,13 @@ export async function startTestRouter(
     ROUTER_SHUTDOWN_TIMEOUT: '2',
     ROUTER_POLLING_INTERVAL: '0',
     ROUTER_VRAM_MONITOR_ENABLED: 'false',
+    // Profiling on start-up would add background load to every test; tests that want it set it.
+    ROUTER_PROFILE_ON_STARTUP: 'false',
+    // Load shedding reacts to event-loop lag, which a test machine shared by parallel suites can show
+    // for a second at a time: tests opt in (test/backpressure.test.ts) instead of seeing stray 503s.
+    ROUTER_BACKPRESSURE_ENABLED: 'false',
+    // Circuit breakers would carry failures injected by one test into the next; circuit tests opt in.
+    ROUTER_CIRCUIT_FAILURE_THRESHOLD: '1000',
     ...env,
   });
   const logger = options.logDestination

@@ -42,6 +42,20 @@ export interface ProfilerOptions {
   /** Upper bound on each answer's length, so a rambling model cannot stretch a run (default 1024). */
   maxTokens?: number;
   logger?: ProfilerLogger;
+  /**
+   * Bytes in use on the GPU(s) now (nvidia-smi). With it, a model's VRAM is the growth from before
+   * its first prompt to after its last, when its backend cannot report it itself (Ollama /api/ps
+   * does). Only read while one model profiles at a time: a delta under concurrency measures nothing.
+   */
+  gpuUsedBytes?: () => Promise<number | undefined>;
+}
+
+/** How one model of a profileAll run ended, reported after its results are stored. */
+export interface ModelOutcome {
+  entry: ProfileEntry;
+  status: 'done' | 'failed' | 'skipped';
+  reason?: string;
+  run?: ProfileRun;
 }
 
 export interface ProfileAllOptions extends Omit<ProfileModelOptions, 'resume' | 'onResult'> {
@@ -49,6 +63,13 @@ export interface ProfileAllOptions extends Omit<ProfileModelOptions, 'resume' | 
   concurrency?: number;
   /** Profile every model again, even unchanged ones (their stored prompt results are dropped). */
   force?: boolean;
+  /**
+   * Waits until a model may start (a VRAM budget gate) and returns the release to call when it is
+   * done and unloaded. Default: only `concurrency` limits.
+   */
+  admit?(entry: ProfileEntry, signal: AbortSignal): Promise<() => void>;
+  /** Called once per model, after its results are stored and before it is unloaded. */
+  onModel?(outcome: ModelOutcome): void | Promise<void>;
 }
 
 export interface ProfileAllResult {
@@ -82,6 +103,11 @@ export class Profiler {
     this.maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
     // Fail at construction, not in the middle of a background run.
     selectPrompts(this.prompts, 0);
+  }
+
+  /** Prompts one model runs with `perCategory` prompts per category (fewer when the set is short). */
+  promptCount(perCategory: number): number {
+    return selectPrompts(this.prompts, perCategory).length;
   }
 
   /**
@@ -158,10 +184,20 @@ export class Profiler {
    */
   async profileAll(entries: readonly ProfileEntry[], options: ProfileAllOptions): Promise<ProfileAllResult> {
     const result: ProfileAllResult = { profiled: [], failed: [], skipped: [] };
+    const report = async (outcome: ModelOutcome): Promise<void> => {
+      try {
+        await options.onModel?.(outcome);
+      } catch (error) {
+        this.options.logger?.warn({ model: outcome.entry.key, err: error }, 'profiling listener failed');
+      }
+    };
     const queue: ProfileEntry[] = [];
     for (const entry of entries) {
-      if (!entry.info.capabilities.chat) result.skipped.push({ model: entry.key, reason: 'not a chat model (embedding-only)' });
-      else queue.push(entry);
+      if (!entry.info.capabilities.chat) {
+        const reason = 'not a chat model (embedding-only)';
+        result.skipped.push({ model: entry.key, reason });
+        await report({ entry, status: 'skipped', reason });
+      } else queue.push(entry);
     }
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     let next = 0;
@@ -169,29 +205,57 @@ export class Profiler {
       while (next < queue.length) {
         throwIfAborted(options.signal);
         const entry = queue[next++];
-        const outcome = await this.profileEntry(entry, options);
-        if ('skipped' in outcome) result.skipped.push({ model: entry.key, reason: outcome.skipped });
-        else if (outcome.run.status === 'failed') result.failed.push(outcome.run);
-        else result.profiled.push(outcome.run);
+        const release = options.admit ? await options.admit(entry, options.signal) : undefined;
+        try {
+          const outcome = await this.profileEntry(entry, options, concurrency === 1, report);
+          if ('skipped' in outcome) result.skipped.push({ model: entry.key, reason: outcome.skipped });
+          else if (outcome.run.status === 'failed') result.failed.push(outcome.run);
+          else result.profiled.push(outcome.run);
+        } finally {
+          release?.();
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
     return result;
   }
 
-  private async profileEntry(entry: ProfileEntry, options: ProfileAllOptions): Promise<{ run: ProfileRun } | { skipped: string }> {
+  /**
+   * Whether a model needs profiling: no, when its last run finished on the same weights (digest and
+   * size), the same prompt set and at least as many prompts per category, and `force` is off.
+   */
+  async needsProfiling(entry: ProfileEntry, options: { force?: boolean; promptsPerCategory: number }): Promise<{ needed: boolean; reason: string }> {
+    if (!entry.info.capabilities.chat) return { needed: false, reason: 'not a chat model (embedding-only)' };
+    if (options.force) return { needed: true, reason: 'forced' };
+    if (!this.options.store) return { needed: true, reason: 'no store: every run profiles' };
+    const state = await this.options.store.modelState(entry.key);
+    if (state === undefined) return { needed: true, reason: 'never profiled' };
+    if (state.digest !== (entry.info.digest ?? null) || state.sizeBytes !== (entry.info.sizeBytes ?? null)) return { needed: true, reason: 'the model changed (digest or size)' };
+    if (state.promptSetVersion !== this.promptSetVersion) return { needed: true, reason: `profiled with prompt set ${state.promptSetVersion}, now ${this.promptSetVersion}` };
+    if (state.finishedAt === null) return { needed: true, reason: 'an earlier run did not finish' };
+    if (state.promptsPerCategory < options.promptsPerCategory) return { needed: true, reason: `profiled with ${state.promptsPerCategory} prompts per category, now ${options.promptsPerCategory}` };
+    return { needed: false, reason: 'unchanged since the last profile' };
+  }
+
+  private async profileEntry(
+    entry: ProfileEntry,
+    options: ProfileAllOptions,
+    alone: boolean,
+    report: (outcome: ModelOutcome) => Promise<void>,
+  ): Promise<{ run: ProfileRun } | { skipped: string }> {
     const store = this.options.store;
     const version = this.promptSetVersion;
     const digest = entry.info.digest ?? null;
     const sizeBytes = entry.info.sizeBytes ?? null;
     let resume: PromptOutcome[] = [];
     if (store) {
+      const plan = await this.needsProfiling(entry, options);
+      if (!plan.needed) {
+        await report({ entry, status: 'skipped', reason: plan.reason });
+        return { skipped: plan.reason };
+      }
       const state = await store.modelState(entry.key);
       const sameWeights = state !== undefined && state.digest === digest && state.sizeBytes === sizeBytes;
-      const sameSet = state !== undefined && state.promptSetVersion === version;
-      if (!options.force && sameWeights && sameSet && state.finishedAt !== null && state.promptsPerCategory >= options.promptsPerCategory) {
-        return { skipped: 'unchanged since the last profile' };
-      }
       // Results measured on other weights, or a forced run, must not be reused; an interrupted run
       // (or a larger prompt budget) on the same weights and set continues where it stopped.
       if (options.force || !sameWeights) await store.clearResults(entry.key);
@@ -215,12 +279,17 @@ export class Profiler {
       parameterCountB: entry.info.parameterCountB,
       capabilities: entry.info.capabilities,
     };
+    // The GPU before this model loads (the previous one was unloaded), for the nvidia-smi delta.
+    const gpuBefore = alone ? await this.gpuUsed() : undefined;
     try {
       const run = await this.profileModel(target, {
         ...options,
         resume,
         onResult: store ? (outcome) => store.saveResult(entry.key, version, outcome) : undefined,
       });
+      // Measured while the model is still in memory, before the unload below.
+      const vramBytes = await this.measureVram(entry, gpuBefore);
+      if (vramBytes !== undefined) run.vramBytes = vramBytes;
       if (store) {
         // A failed model still gets its rows (score 0, failures counted) so routing stops trusting it,
         // but stays unfinished: the next run tries it again.
@@ -238,11 +307,41 @@ export class Profiler {
           });
         }
       }
-      this.options.logger?.info({ model: entry.key, status: run.status, results: run.results }, 'model profiled');
+      this.options.logger?.info({ model: entry.key, status: run.status, results: run.results, vramBytes }, 'model profiled');
+      await report({ entry, status: run.status, run, reason: run.reason });
       return { run };
     } finally {
       await unload(entry.backend, entry.info.id, this.options.logger);
     }
+  }
+
+  private async gpuUsed(): Promise<number | undefined> {
+    if (!this.options.gpuUsedBytes) return undefined;
+    try {
+      const used = await this.options.gpuUsedBytes();
+      return used !== undefined && Number.isFinite(used) ? used : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The model's VRAM: what its backend reports for it (Ollama /api/ps size_vram), else the growth of
+   * GPU memory since before it loaded. Undefined when neither can tell.
+   */
+  private async measureVram(entry: ProfileEntry, gpuBefore: number | undefined): Promise<number | undefined> {
+    if (entry.backend.capabilities.loadedModels) {
+      try {
+        const loaded = await entry.backend.loadedModels({ signal: AbortSignal.timeout(UNLOAD_TIMEOUT_MS) });
+        const self = loaded.find((m) => m.id === entry.info.id);
+        if (self && self.vramBytes > 0) return self.vramBytes;
+      } catch {
+        // Fall through to the GPU delta.
+      }
+    }
+    if (gpuBefore === undefined) return undefined;
+    const after = await this.gpuUsed();
+    return after !== undefined && after > gpuBefore ? after - gpuBefore : undefined;
   }
 
   /** Runs every turn of one prompt, then judges each answer. Never throws except on abort. */

@@ -127,6 +127,8 @@ export interface ProfileRun {
   outcomes: PromptOutcome[];
   judge: string;
   promptSetVersion: string;
+  /** GPU memory the model used while profiled, when the backend or nvidia-smi could tell. */
+  vramBytes?: number;
 }
 
 /** What the store remembers of a model's last profiling run (decides what to re-profile). */

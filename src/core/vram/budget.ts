@@ -77,6 +77,15 @@ export function estimateModelVramBytes(parameterCountB: number, quantization?: s
   return Math.ceil(weights * RUNTIME_OVERHEAD_FACTOR + FIXED_OVERHEAD_BYTES);
 }
 
+/**
+ * Bytes a model needs when only its file size is known (no parameter count): the weights are the
+ * file, plus the same runtime overhead as above.
+ */
+export function estimateVramFromFileBytes(fileBytes: number): number {
+  if (!Number.isFinite(fileBytes) || fileBytes <= 0) return 0;
+  return Math.ceil(fileBytes * RUNTIME_OVERHEAD_FACTOR + FIXED_OVERHEAD_BYTES);
+}
+
 export interface LoadedModel {
   key: string;
   vramBytes: number;

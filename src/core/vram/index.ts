@@ -20,6 +20,7 @@ export {
   DEFAULT_QUANTIZATION,
   defaultBudgetGb,
   estimateModelVramBytes,
+  estimateVramFromFileBytes,
   normalizeQuantization,
   planEviction,
   type EvictionPlan,

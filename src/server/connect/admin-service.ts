@@ -59,6 +59,7 @@ export function createAdminService(deps: AdminServiceDeps): Partial<ServiceImpl<
             vramBytes: BigInt(Math.max(0, Math.round(m.vramBytes))),
             measured: m.measured,
             pinned: m.pinned,
+            lastUsed: m.lastUsedAt ? timestampFromDate(m.lastUsedAt) : undefined,
           }),
         ),
         warnings: r.snapshot.warnings.map(warning),

@@ -1,8 +1,8 @@
 /**
  * Translation between RouterService's proto messages and the routing core's shapes, in both
- * directions. Nothing here decides anything about routing: requests are checked (the same limits the
- * REST facade enforces) and reshaped into a RouteRequest; the core's answers are reshaped into proto
- * messages.
+ * directions. Nothing here decides anything about routing: requests are reshaped into a RouteRequest
+ * and checked by the rules the REST facade shares (src/core/validate.ts: limits, ranges, nesting),
+ * plus the proto-only ones (roles, oneofs, images); the core's answers are reshaped into proto messages.
  *
  * Malformed input throws RouterError('invalid_request') naming the field in its proto spelling
  * (e.g. "request.messages[2].role"), so the one error mapping in errors.ts turns it into
@@ -45,6 +45,15 @@ import {
 import type { Config } from '../../config/index.js';
 import { effectiveWeights, type ScoringWeights } from '../../core/scoring.js';
 import {
+  checkFeedback,
+  checkMessageCount,
+  checkRange,
+  checkRouteRequest,
+  jsonTextTooDeep,
+  MAX_JSON_DEPTH,
+  type Violation,
+} from '../../core/validate.js';
+import {
   RouterError,
   type CacheStatus,
   type CandidateExplanation,
@@ -80,13 +89,16 @@ export interface RequestMeta {
   requestId?: string;
 }
 
-/** OpenAI's limit on stop sequences; the proto documents the same. */
-const MAX_STOP_SEQUENCES = 4;
 /** OpenAI's function-name rule: backends reject anything else, so reject it here with a clear message. */
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 function invalid(param: string, message: string): RouterError {
   return new RouterError('invalid_request', `${param}: ${message}`, { param });
+}
+
+/** A shared rule (src/core/validate.ts) broken: the field named in proto spelling, under `path`. */
+function violated(violation: Violation | undefined, path = ''): void {
+  if (violation) throw invalid(`${path}${violation.param}`, violation.message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,11 +111,9 @@ function invalid(param: string, message: string): RouterError {
 export function toRouteRequest(proto: ProtoChatRequest, limits: MappingLimits, meta: RequestMeta, path = ''): RouteRequest {
   const field = (name: string) => `${path}${name}`;
 
-  if (proto.messages.length === 0) throw invalid(field('messages'), 'at least one message is required');
-  if (proto.messages.length > limits.maxMessages) {
-    throw invalid(field('messages'), `${proto.messages.length} messages is more than the limit of ${limits.maxMessages}`);
-  }
-  const messages = proto.messages.map((m, i) => toChatMessage(m, `${field('messages')}[${i}]`, limits));
+  // The count first: no point translating ten thousand messages to refuse them.
+  violated(checkMessageCount(proto.messages.length, limits), path);
+  const messages = proto.messages.map((m, i) => toChatMessage(m, `${field('messages')}[${i}]`));
   const tools = toTools(proto.tools, field('tools'));
 
   const request: RouteRequest = {
@@ -118,35 +128,26 @@ export function toRouteRequest(proto: ProtoChatRequest, limits: MappingLimits, m
   const responseFormat = toResponseFormat(proto.responseFormat, field('response_format'));
   if (responseFormat !== undefined) request.responseFormat = responseFormat;
 
-  if (proto.temperature !== undefined) request.temperature = inRange(proto.temperature, 0, 2, field('temperature'));
-  if (proto.topP !== undefined) request.topP = inRange(proto.topP, 0, 1, field('top_p'));
-  if (proto.maxTokens !== undefined) {
-    // uint32 on the wire, so it is already a non-negative integer; 0 would ask for an empty answer.
-    if (proto.maxTokens < 1) throw invalid(field('max_tokens'), 'must be at least 1');
-    request.maxTokens = proto.maxTokens;
-  }
+  // Ranges, prompt length, stop count, nesting: checked below by the rules REST shares.
+  if (proto.temperature !== undefined) request.temperature = proto.temperature;
+  if (proto.topP !== undefined) request.topP = proto.topP;
+  // uint32 on the wire: already a non-negative integer (0 is refused by the shared rules).
+  if (proto.maxTokens !== undefined) request.maxTokens = proto.maxTokens;
   if (proto.seed !== undefined) {
-    // int64 arrives as bigint; backends take a JSON number, which is exact only up to 2^53.
-    if (proto.seed > BigInt(Number.MAX_SAFE_INTEGER) || proto.seed < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw invalid(field('seed'), `must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
-    }
+    // int64 arrives as bigint; a value past 2^53 becomes an inexact number, which the rules refuse.
     request.seed = Number(proto.seed);
   }
-  if (proto.stop.length > MAX_STOP_SEQUENCES) throw invalid(field('stop'), `at most ${MAX_STOP_SEQUENCES} stop sequences are allowed`);
   // An empty sequence would stop before the first token; the REST facade drops them too.
   const stop = proto.stop.filter((s) => s !== '');
   if (stop.length > 0) request.stop = stop;
-  if (proto.qualityPreference !== undefined) {
-    request.qualityPreference = inRange(proto.qualityPreference, 0, 1, field('quality_preference'));
-  }
-  if (proto.presencePenalty !== undefined) request.presencePenalty = inRange(proto.presencePenalty, -2, 2, field('presence_penalty'));
-  if (proto.frequencyPenalty !== undefined) {
-    request.frequencyPenalty = inRange(proto.frequencyPenalty, -2, 2, field('frequency_penalty'));
-  }
+  if (proto.qualityPreference !== undefined) request.qualityPreference = proto.qualityPreference;
+  if (proto.presencePenalty !== undefined) request.presencePenalty = proto.presencePenalty;
+  if (proto.frequencyPenalty !== undefined) request.frequencyPenalty = proto.frequencyPenalty;
   if (proto.providerOptions !== undefined) {
     const options = toProviderOptions(proto.providerOptions, field('provider_options'));
     if (options !== undefined) request.providerOptions = options;
   }
+  violated(checkRouteRequest(request, limits), path);
   return request;
 }
 
@@ -163,11 +164,11 @@ export function explainRouteRequest(proto: ExplainRequest, limits: MappingLimits
     case 'prompt': {
       const prompt = proto.input.value;
       if (prompt.trim() === '') throw invalid('prompt', 'must not be empty');
-      if (prompt.length > limits.maxPromptChars) {
-        throw invalid('prompt', `${prompt.length} characters is more than the limit of ${limits.maxPromptChars}`);
-      }
       request = { model: limits.externalModelName, messages: [{ role: 'user', content: prompt }], protocol: meta.protocol };
       if (meta.requestId) request.requestId = meta.requestId;
+      const violation = checkRouteRequest(request, limits);
+      // The one message is the prompt: name the field the caller sent.
+      if (violation) throw invalid(violation.param === 'messages[0].content' ? 'prompt' : violation.param, violation.message);
       break;
     }
     case 'request':
@@ -178,21 +179,19 @@ export function explainRouteRequest(proto: ExplainRequest, limits: MappingLimits
   }
   // The top-level preference is the one the caller wants explained; it wins over the nested request's.
   if (proto.qualityPreference !== undefined) {
-    request.qualityPreference = inRange(proto.qualityPreference, 0, 1, 'quality_preference');
+    violated(checkRange(proto.qualityPreference, 'quality_preference'));
+    request.qualityPreference = proto.qualityPreference;
   }
   return request;
 }
 
-export function toFeedbackInput(proto: SubmitFeedbackRequest, limits: MappingLimits): FeedbackInput {
+export function toFeedbackInput(proto: SubmitFeedbackRequest, _limits?: MappingLimits): FeedbackInput {
   const responseId = proto.responseId.trim();
   if (responseId === '') throw invalid('response_id', 'is required (the id from ChatResponse.id or RouteInfo.response_id)');
-  const score = inRange(proto.score, -1, 1, 'score');
-  // The comment is stored for operators; the same bound as a message keeps one client from filling the store.
-  if (proto.comment.length > limits.maxPromptChars) {
-    throw invalid('comment', `${proto.comment.length} characters is more than the limit of ${limits.maxPromptChars}`);
-  }
-  const input: FeedbackInput = { responseId, score };
+  const input: FeedbackInput = { responseId, score: proto.score };
   if (proto.comment !== '') input.comment = proto.comment;
+  // Score range and the stored comment's bound: the same rules as POST /v1/feedback.
+  violated(checkFeedback(input));
   return input;
 }
 
@@ -205,14 +204,13 @@ const ROLES: Partial<Record<Role, ChatRole>> = {
   [Role.TOOL]: 'tool',
 };
 
-function toChatMessage(proto: ProtoMessage, path: string, limits: MappingLimits): ChatMessage {
+function toChatMessage(proto: ProtoMessage, path: string): ChatMessage {
   // Proto3 enums are open: an unknown number arrives as is, so the lookup (not a range check) decides.
   const role = ROLES[proto.role];
   if (role === undefined) {
     throw invalid(`${path}.role`, proto.role === Role.UNSPECIFIED ? 'must be set (SYSTEM, DEVELOPER, USER, ASSISTANT or TOOL)' : `unknown role ${proto.role}`);
   }
 
-  let chars = proto.content.length;
   let content: string | ContentPart[];
   if (proto.parts.length === 0) {
     content = proto.content;
@@ -223,15 +221,10 @@ function toChatMessage(proto: ProtoMessage, path: string, limits: MappingLimits)
       const mapped = toContentPart(part, `${path}.parts[${i}]`);
       // As on the REST facade: backends only accept images from the user.
       if (mapped.type === 'image' && role !== 'user') throw invalid(`${path}.parts[${i}].image`, 'images are only allowed in USER messages');
-      if (mapped.type === 'text') chars += mapped.text.length;
       parts.push(mapped);
     });
     content = parts;
   }
-  if (chars > limits.maxPromptChars) {
-    throw invalid(`${path}.content`, `${chars} characters is more than the limit of ${limits.maxPromptChars}`);
-  }
-
   const message: ChatMessage = { role, content };
   if (proto.name !== '') message.name = proto.name;
   if (proto.reasoning !== '') message.reasoning = proto.reasoning;
@@ -374,6 +367,8 @@ function toResponseFormat(proto: ProtoResponseFormat | undefined, path: string):
 }
 
 function parseJsonObject(text: string, path: string): Record<string, unknown> {
+  // Refused before parsing: JSON.parse spends seconds on megabytes of nesting.
+  if (jsonTextTooDeep(text)) throw invalid(path, `is nested more than ${MAX_JSON_DEPTH} levels deep`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -397,11 +392,6 @@ function toProviderOptions(struct: JsonObject, path: string): Record<string, Rec
 
 function isJsonObject(value: unknown): value is { [key: string]: JsonValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function inRange(value: number, min: number, max: number, param: string): number {
-  if (!Number.isFinite(value) || value < min || value > max) throw invalid(param, `${value} is outside ${min}..${max}`);
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
  * translates the proto request (proto-mapping.ts), calls the core, and translates the answer back;
  * every routing behaviour lives in the core, every error code is decided in errors.ts.
  *
- * Embed belongs to the caching and embeddings capability and is left out here, so routes.ts answers
- * it with UNIMPLEMENTED.
+ * A client's `cache-control` request header (no-cache / no-store) reaches the core's caches the
+ * same way as on REST; the `x-router-cache` response header says hit, semantic or miss.
  */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import {
+  EmbedResponseSchema,
   ListModelsResponseSchema,
   type RouterService,
   SubmitFeedbackResponseSchema,
@@ -16,7 +17,8 @@ import {
 import type { Config } from '../../config/index.js';
 import { collectAnswer } from '../../core/collect.js';
 import type { Router } from '../../core/router.js';
-import type { Protocol } from '../../core/types.js';
+import type { Protocol, RouteInfo, RouteRequest } from '../../core/types.js';
+import { parseCacheControl } from '../../core/cache/cache-control.js';
 import { kRequestId } from './context.js';
 import { toConnectError } from './errors.js';
 import {
@@ -28,6 +30,7 @@ import {
   toExplainResponse,
   toFeedbackInput,
   toProtoModel,
+  toProtoUsage,
   toRouteRequest,
   toStreamResponse,
   type MappingLimits,
@@ -35,7 +38,7 @@ import {
 } from './proto-mapping.js';
 
 /** The part of the core the RPCs use (a Pick, so a test can hand in a fake core). */
-export type RoutingCore = Pick<Router, 'chat' | 'explain' | 'listModels' | 'submitFeedback'>;
+export type RoutingCore = Pick<Router, 'chat' | 'explain' | 'listModels' | 'submitFeedback' | 'embed'>;
 
 export function createRouterService(router: RoutingCore, config: Config): Partial<ServiceImpl<typeof RouterService>> {
   const limits: MappingLimits = {
@@ -48,11 +51,12 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
   return {
     async chat(request, ctx) {
       try {
-        const routeRequest = toRouteRequest(request, limits, requestMeta(ctx));
+        const routeRequest = withCacheControl(toRouteRequest(request, limits, requestMeta(ctx)), ctx);
         // ctx.signal carries the deadline, the client going away and server shutdown: the core
         // hands it to the backend call, so any of them stops the generation upstream.
         // Unary: the client waits for the whole answer, so the core may cascade on a failure anywhere.
         const routed = await router.chat({ ...routeRequest, stream: false }, ctx.signal);
+        setCacheHeader(routed.info, ctx);
         const answer = await collectAnswer(routed.parts);
         return toChatResponse(routed.info, answer);
       } catch (error) {
@@ -62,8 +66,9 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
 
     async *chatStream(request, ctx) {
       try {
-        const routeRequest = streamRouteRequest(request, limits, requestMeta(ctx));
+        const routeRequest = withCacheControl(streamRouteRequest(request, limits, requestMeta(ctx)), ctx);
         const routed = await router.chat({ ...routeRequest, stream: true }, ctx.signal);
+        setCacheHeader(routed.info, ctx);
         yield routeStreamResponse(routed.info);
         // for-await calls return() on the parts when this generator is closed early (client
         // cancelled), which lets the core release the backend stream at once.
@@ -79,6 +84,27 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
         // The core promises a finish or an error part; ending without either would look like a
         // complete (truncated) answer to the client, so it is reported as the bug it is.
         throw new Error('the answer stream ended without a finish part');
+      } catch (error) {
+        throw toConnectError(error, ctx);
+      }
+    },
+
+    async embed(request, ctx) {
+      try {
+        const result = await router.embed(
+          {
+            // Empty: the configured default (ROUTER_EMBED_MODEL), as the router's own name means on REST.
+            model: request.model.trim(),
+            input: request.input,
+            ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
+          },
+          ctx.signal,
+        );
+        return create(EmbedResponseSchema, {
+          model: result.model,
+          embeddings: result.embeddings.map((values) => ({ values })),
+          usage: toProtoUsage({ promptTokens: result.usage.promptTokens, completionTokens: 0 }),
+        });
       } catch (error) {
         throw toConnectError(error, ctx);
       }
@@ -111,6 +137,15 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
       }
     },
   };
+}
+
+function withCacheControl(request: RouteRequest, ctx: HandlerContext): RouteRequest {
+  const cacheControl = parseCacheControl(ctx.requestHeader.get('cache-control'), ctx.requestHeader.get('pragma'));
+  return cacheControl ? { ...request, cacheControl } : request;
+}
+
+function setCacheHeader(info: RouteInfo, ctx: HandlerContext): void {
+  ctx.responseHeader.set('x-router-cache', info.cache);
 }
 
 const PROTOCOLS: Record<string, Protocol> = { connect: 'connect', grpc: 'grpc', 'grpc-web': 'grpc-web' };

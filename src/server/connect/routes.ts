@@ -16,17 +16,8 @@ export interface ConnectServices {
   profiler: Partial<ServiceImpl<typeof ProfilerService>>;
 }
 
-const ROUTER_CAPABILITIES: Record<string, string> = {
-  Embed: 'caching and embeddings',
-};
+const ROUTER_CAPABILITIES: Record<string, string> = {};
 const ADMIN_CAPABILITIES: Record<string, string> = {
-  ListProfiles: 'model discovery, profiling and benchmarks',
-  ListBenchmarks: 'model discovery, profiling and benchmarks',
-  LoadModel: 'GPU memory management',
-  UnloadModel: 'GPU memory management',
-  PinModel: 'GPU memory management',
-  InvalidateCache: 'caching and embeddings',
-  GetStats: 'metrics and hardening',
 };
 
 export function connectRoutes(services: ConnectServices): (router: ConnectRouter) => void {

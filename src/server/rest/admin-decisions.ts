@@ -2,8 +2,8 @@
  * GET /admin/decisions: recent routing decisions, newest first, with their candidates and attempts.
  * The AdminService twin is ListDecisions (connect/admin-decisions.ts); both read the same store.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from './errors.js';
+import type { FastifyInstance } from 'fastify';
+import { whitelistedQuery } from './query.js';
 import type { DecisionData, DecisionStore } from '../../core/decisions.js';
 import { CATEGORIES } from '../../plugin-api/index.js';
 import { candidatesJson } from './explain-json.js';
@@ -31,37 +31,16 @@ export function decisionJson(d: DecisionData) {
   };
 }
 
-/** A 400 for any query parameter outside `allowed` (typos and injection attempts alike). */
-export function rejectUnknownQuery(allowed: readonly string[]) {
-  const known = new Set(allowed);
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const unknown = Object.keys(request.query as object).find((key) => !known.has(key));
-    if (unknown !== undefined) {
-      await sendError(reply, 400, `Unknown query parameter "${unknown.slice(0, 64)}"; allowed: ${allowed.join(', ')}.`, 'invalid_request_error', 'unknown_parameter', unknown.slice(0, 64));
-    }
-  };
-}
-
 export function adminDecisionRoutes(deps: { store: DecisionStore }) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Querystring: { limit?: number; model?: string; category?: string } }>(
       '/admin/decisions',
-      {
-        // fastify's validator strips unknown properties; a whitelist must reject them instead.
-        preValidation: rejectUnknownQuery(['limit', 'model', 'category']),
-        schema: {
-          // Whitelisted parameters only: anything else is a 400, never passed to the database.
-          querystring: {
-            type: 'object',
-            properties: {
-              limit: { type: 'integer', minimum: 1, maximum: MAX_DECISIONS },
-              model: { type: 'string', minLength: 1, maxLength: 256 },
-              category: { type: 'string', enum: [...CATEGORIES] },
-            },
-            additionalProperties: false,
-          },
-        },
-      },
+      // Whitelisted parameters only: anything else is a 400, never passed to the database.
+      whitelistedQuery({
+        limit: { type: 'integer', minimum: 1, maximum: MAX_DECISIONS },
+        model: { type: 'string', minLength: 1, maxLength: 256 },
+        category: { type: 'string', enum: [...CATEGORIES] },
+      }),
       async (request) => {
         const { limit = DEFAULT_DECISIONS, model, category } = request.query;
         const decisions = await deps.store.list({ limit, model, category });

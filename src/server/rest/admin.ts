@@ -1,13 +1,16 @@
 /**
- * Admin REST routes built so far: GET /admin/plugins and GET /admin/explain?prompt=... (POST
- * /admin/explain with a whole chat request is registered by the OpenAI facade's request mapping).
- * Thin: each calls the same code as its AdminService / RouterService twin.
+ * Admin REST routes built so far: GET /admin/plugins, GET /admin/vram, GET /admin/explain?prompt=...
+ * and POST /admin/explain with a whole chat request (through the OpenAI facade's request mapping).
+ * Thin: each calls the same code as its AdminService / RouterService twin. Query strings are
+ * whitelisted (query.ts): an unknown parameter is a 400, not silently dropped.
  */
 import type { FastifyInstance } from 'fastify';
 import type { BackendSpec } from '../../config/index.js';
 import type { Router } from '../../core/router.js';
-import { RouterError } from '../../core/types.js';
+import type { RouteRequest } from '../../core/types.js';
+import { checkRouteRequest, RANGES } from '../../core/validate.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
+import { logRejected } from '../logger.js';
 import { describePlugins } from '../plugins-info.js';
 import { vramReportJson, type VramReport } from '../vram-report.js';
 import { sendError } from './errors.js';
@@ -15,6 +18,7 @@ import { explanationJson } from './explain-json.js';
 import { errorReplyOf, sendErrorReply } from './openai/errors.js';
 import { QUALITY_HEADER, translateChatRequest } from './openai/request.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai/schemas.js';
+import { whitelistedQuery } from './query.js';
 
 export interface AdminRoutesDeps {
   router: Router;
@@ -24,15 +28,90 @@ export interface AdminRoutesDeps {
   vram: () => Promise<VramReport>;
 }
 
+// Response schemas of the admin routes. Declared fields are serialised by fast-json-stringify;
+// `additionalProperties: true` lets a field another capability adds to an explanation through
+// (JSON-encoded) instead of dropping it silently: these are operator answers, not a public contract.
+const num = { type: 'number' } as const;
+const str = { type: 'string' } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
+
+const explanationSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    category: str,
+    complexity: str,
+    complexity_score: num,
+    confidence: num,
+    classifier: str,
+    needs: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { vision: { type: 'boolean' }, tools: { type: 'boolean' }, json: { type: 'boolean' }, min_context_tokens: { type: ['integer', 'null'] } },
+    },
+    quality_preference: num,
+    selected_model: nullableStr,
+    candidates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          model: str,
+          backend: str,
+          total_score: { type: ['number', 'null'] },
+          factors: {
+            type: ['object', 'null'],
+            additionalProperties: true,
+            properties: { capability: num, benchmark: num, speed: num, recency: num, feedback: num, size_penalty: num, vram: num },
+          },
+          estimated: { type: 'array', items: str },
+          excluded: { type: 'boolean' },
+          reason: nullableStr,
+        },
+      },
+    },
+  },
+} as const;
+
+const pluginsSchema = {
+  type: 'object',
+  properties: {
+    plugins: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          name: str,
+          version: str,
+          kind: str,
+          specification_version: str,
+          source: str,
+          location: nullableStr,
+          description: nullableStr,
+          instances: { type: 'array', items: str },
+        },
+      },
+    },
+  },
+} as const;
+
 export function adminRoutes(deps: AdminRoutesDeps) {
   return async (app: FastifyInstance): Promise<void> => {
     // Same error JSON (with `param`) as the OpenAI facade, whose request mapping POST /admin/explain reuses.
-    app.setErrorHandler((error, request, reply) => sendErrorReply(reply, errorReplyOf(error, request)));
+    app.setErrorHandler((error, request, reply) => {
+      const e = errorReplyOf(error, request);
+      if (e.status >= 500) request.log.error({ err: error }, 'request failed');
+      else logRejected(request.log, error, e.status, request.body);
+      return sendErrorReply(reply, e);
+    });
 
     /** POST /admin/explain: an OpenAI chat request in, the routing decision out; nothing is generated. */
-    app.post('/admin/explain', { schema: chatCompletionSchema(deps.limits) }, async (request) => {
+    app.post('/admin/explain', { schema: { body: chatCompletionSchema(deps.limits).body, response: { 200: explanationSchema } } }, async (request) => {
       const chat = translateChatRequest(request.body as ChatCompletionBody, {
         defaultModel: deps.limits.externalModelName,
+        maxMessages: deps.limits.maxMessages,
         maxPromptChars: deps.limits.maxPromptChars,
         qualityHeader: request.headers[QUALITY_HEADER],
         requestId: request.id,
@@ -40,10 +119,13 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       return explanationJson(await deps.router.explain(chat.route));
     });
 
-    /** GET /admin/vram: GPUs, history, warnings and loaded models (monitoring_enabled false without nvidia-smi). */
-    app.get('/admin/vram', async () => vramReportJson(await deps.vram()));
+    // No parameters: anything in the query string is a 400 (whitelisting, not silent dropping).
+    const noQuery = whitelistedQuery({});
 
-    app.get('/admin/plugins', async () => ({
+    /** GET /admin/vram: GPUs, history, warnings and loaded models (monitoring_enabled false without nvidia-smi). */
+    app.get('/admin/vram', { preValidation: noQuery.preValidation, schema: noQuery.schema }, async () => vramReportJson(await deps.vram()));
+
+    app.get('/admin/plugins', { preValidation: noQuery.preValidation, schema: { ...noQuery.schema, response: { 200: pluginsSchema } } }, async () => ({
       plugins: describePlugins(deps.plugins, deps.backendSpecs).map((p) => ({
         name: p.name,
         version: p.version,
@@ -56,37 +138,32 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       })),
     }));
 
-    app.get<{ Querystring: { prompt?: string; quality_preference?: string } }>(
-      '/admin/explain',
+    /** GET /admin/explain?prompt=...&quality_preference=0..1: the routing decision for one user prompt. */
+    const explainQuery = whitelistedQuery(
       {
-        schema: {
-          querystring: {
-            type: 'object',
-            properties: { prompt: { type: 'string', minLength: 1, maxLength: 1_000_000 }, quality_preference: { type: 'string' } },
-            required: ['prompt'],
-            additionalProperties: false,
-          },
-        },
+        prompt: { type: 'string', minLength: 1, maxLength: deps.limits.maxPromptChars },
+        quality_preference: { type: 'number', minimum: RANGES.quality_preference.min, maximum: RANGES.quality_preference.max },
       },
+      ['prompt'],
+    );
+    app.get<{ Querystring: { prompt: string; quality_preference?: number } }>(
+      '/admin/explain',
+      { preValidation: explainQuery.preValidation, schema: { ...explainQuery.schema, response: { 200: explanationSchema } } },
       async (request, reply) => {
-        const pref = request.query.quality_preference;
-        const qualityPreference = pref === undefined ? undefined : Number(pref);
-        if (qualityPreference !== undefined && !(qualityPreference >= 0 && qualityPreference <= 1)) {
-          return sendError(reply, 400, 'quality_preference must be a number from 0 to 1', 'invalid_request_error', null, 'quality_preference');
+        const route: RouteRequest = {
+          model: deps.limits.externalModelName,
+          messages: [{ role: 'user', content: request.query.prompt }],
+          protocol: 'rest',
+          requestId: request.id,
+        };
+        if (request.query.quality_preference !== undefined) route.qualityPreference = request.query.quality_preference;
+        const violation = checkRouteRequest(route, deps.limits);
+        if (violation) {
+          // The one message is the prompt: name the parameter the caller sent.
+          const param = violation.param === 'messages[0].content' ? 'prompt' : violation.param;
+          return sendError(reply, 400, `Invalid '${param}': ${violation.message}.`, 'invalid_request_error', violation.code, param);
         }
-        try {
-          const explanation = await deps.router.explain({
-            model: '',
-            messages: [{ role: 'user', content: request.query.prompt! }],
-            qualityPreference,
-            protocol: 'rest',
-            requestId: request.id,
-          });
-          return explanationJson(explanation);
-        } catch (error) {
-          if (RouterError.isInstance(error)) return sendError(reply, 400, error.message, 'invalid_request_error', error.code, error.details.param ?? null);
-          throw error;
-        }
+        return explanationJson(await deps.router.explain(route));
       },
     );
   };

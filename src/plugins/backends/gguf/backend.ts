@@ -42,7 +42,7 @@ import { Mutex, type Release } from './mutex.js';
 import type { GgufBackendOptions } from './options.js';
 import { PushQueue } from './queue.js';
 import { linkSignals } from './signals.js';
-import { untilAborted } from '../abortable.js';
+import { untilAborted } from '../../../core/abortable.js';
 
 export const GGUF_PROVIDER = 'gguf';
 

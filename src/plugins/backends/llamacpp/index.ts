@@ -28,7 +28,7 @@ import { errorMessageFrom, request, type HttpTarget } from '../http.js';
 import { abortError, embedViaOpenAI, getJson, linkedCall, postJson, streamChatCompletion, toOpenAIChatBody } from '../openai-wire.js';
 import { parseHttpBackendOptions, type HttpBackendOptions } from '../openai/options.js';
 import { statusOf, toModelInfo, type LlamaCppMode, type WireModelEntry, type WireProps, type WireRunning } from './wire.js';
-import { untilAborted } from '../abortable.js';
+import { untilAborted } from '../../../core/abortable.js';
 
 export type { LlamaCppMode } from './wire.js';
 

@@ -34,7 +34,7 @@ export function classify(input: ClassificationInput): Classification {
   if (!last.text.trim() && context.length === 0) return emptyClassification();
 
   const parts = scoreParts(model, conversation);
-  const probabilities = mix(parts.last, parts.context, parts.lastWords, mixing);
+  const probabilities = mix(parts.last, parts.context, parts.lastWords, mixing, parts.cue);
   let best = 0;
   for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[best]) best = i;
   const categoryScores: Partial<Record<Category, number>> = {};

@@ -26,8 +26,8 @@ export interface WeightedConversation {
 }
 
 /** The last user turn keeps its head (where the ask usually is) and its tail (where the question often is). */
-const LAST_HEAD_CHARS = 2_000;
-const LAST_TAIL_CHARS = 4_000;
+const LAST_HEAD_CHARS = 1_200;
+const LAST_TAIL_CHARS = 2_400;
 /** Earlier turns matter less and are cut harder. */
 const CONTEXT_HEAD_CHARS = 600;
 const CONTEXT_TAIL_CHARS = 900;
@@ -112,10 +112,11 @@ export function weightConversation(messages: readonly ChatMessage[] | undefined 
 }
 
 const WORD_COUNT_RE = /\S+/g;
-export function countWords(text: string): number {
+/** Words in `text`, counting at most `max` (the mixing only needs to know whether a turn is short). */
+export function countWords(text: string, max = Infinity): number {
   if (!text) return 0;
   WORD_COUNT_RE.lastIndex = 0;
   let n = 0;
-  while (WORD_COUNT_RE.exec(text) !== null) n++;
+  while (n < max && WORD_COUNT_RE.exec(text) !== null) n++;
   return n;
 }

@@ -6,6 +6,7 @@
  *   w:<stem>         word present (prose), scaled by 1/sqrt(#distinct words) so long texts don't dominate
  *   b:<stem>_<stem>  adjacent word pair ("how many", "write a", "fix this")
  *   c:<stem>         word inside a code block, at reduced weight (code is mostly identifiers)
+ *   g:<4 chars>      character 4-grams of the prose words ("^pyt", "thon", "hon$"), for typos and inflections
  *   l:<lexicon>      hand-curated lexicon hit (see lexicons.ts)
  *   s:<name>         structural feature (see structure.ts)
  *   y:<name>         what the system prompt sets up (a persona, a domain), added to the last turn's vector so
@@ -23,7 +24,7 @@ const FENCED_RE = /```[^\n]*\n?([\s\S]*?)(?:```|$)/g;
 /** Code inside fences counts for less: its words are identifiers, not the user's ask. */
 const CODE_TOKEN_WEIGHT = 0.35;
 const MAX_CODE_TOKENS = 400;
-const MAX_PROSE_TOKENS = 1_500;
+const MAX_PROSE_TOKENS = 1_000;
 
 // ---- lexicons, compiled once ---------------------------------------------------------------
 
@@ -67,6 +68,37 @@ function lexiconHits(prose: string, tokens: readonly string[]): Map<LexiconName,
   return hits;
 }
 
+// ---- character n-grams ------------------------------------------------------------------------
+
+/** How much the character n-grams of a text count, against its word features. */
+const CHAR_GRAM_WEIGHT = 0.7;
+/** 4-grams: 3-grams were no better on the dev sets and match more unrelated words. */
+const CHAR_GRAM_N = 4;
+/** Distinct words whose n-grams are taken: enough for any ask, bounded for long pastes. */
+const MAX_CHAR_GRAM_WORDS = 200;
+const CHAR_GRAM_SKIP_RE = /^<|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/**
+ * Character n-grams of the distinct words (`g:`): a misspelt "fucntion" or "pyhton" shares most of its
+ * n-grams with the right word, and so do inflected forms in German, French, Spanish, Portuguese or
+ * Italian ("programmation", "programmazione") that the stemmer does not merge.
+ */
+function addCharGrams(out: FeatureVector, localKeys: ReadonlySet<string>, weight: number): void {
+  const grams = new Set<string>();
+  let words = 0;
+  for (const key of localKeys) {
+    if (key.charCodeAt(0) !== 119 /* w */) continue;
+    if (++words > MAX_CHAR_GRAM_WORDS) break;
+    const word = key.slice(2);
+    if (word.length < 3 || CHAR_GRAM_SKIP_RE.test(word)) continue;
+    const padded = `^${word}$`;
+    for (let i = 0; i + CHAR_GRAM_N <= padded.length; i++) grams.add(padded.slice(i, i + CHAR_GRAM_N));
+  }
+  if (!grams.size) return;
+  const scale = (weight * CHAR_GRAM_WEIGHT) / Math.sqrt(grams.size);
+  for (const gram of grams) add(out, `g:${gram}`, scale);
+}
+
 // ---- one segment ----------------------------------------------------------------------------
 
 function splitCode(text: string): { prose: string; code: string } {
@@ -100,6 +132,8 @@ export function addSegmentFeatures(out: FeatureVector, text: string, weight: num
     const scale = weight / Math.sqrt(local.size);
     for (const key of local) add(out, key, scale);
   }
+
+  addCharGrams(out, local, weight);
 
   if (code) {
     const codeTokens = new Set(tokenize(code).slice(0, MAX_CODE_TOKENS));

@@ -12,7 +12,7 @@ export const LEXICONS = {
     'html', 'css', 'scss', 'jsx', 'tsx', 'dart', 'elixir', 'erlang', 'clojure', 'matlab', 'julia', 'fortran', 'cobol',
     'assembly', 'wasm', 'webassembly', 'solidity', 'vba', 'objective-c', 'zig', 'ocaml', 'f#', 'groovy', 'zsh',
     'node.js', 'nodejs', 'deno', 'bun', 'plsql', 't-sql', 'graphql', 'latex', 'verilog', 'vhdl', 'cuda', 'opencl',
-    'in go', 'go code', 'in c', 'c code', 'in r', 'swiftui', 'swift code',
+    'in go', 'go code', 'in c', 'c code', 'in r', 'swiftui', 'swift code', 'js', 'ts', 'py', 'golang', 'c/c++',
   ],
   codeTool: [
     'react', 'vue', 'angular', 'svelte', 'next.js', 'nextjs', 'nuxt', 'npm', 'yarn', 'pnpm', 'pip', 'conda', 'poetry',
@@ -57,6 +57,24 @@ export const LEXICONS = {
     'garbage collector', 'unit testing', 'integration test', 'code review', 'pull request', 'pr', 'diff', 'patch',
     'binary', 'executable', 'kernel panic', 'sudo', 'permission denied', 'localhost', 'ip address', 'dns record',
     'ssl certificate', 'tls handshake', 'database index', 'foreign key', 'primary key', 'join', 'select', 'docstring',
+  ],
+  /** Shell commands and their vocabulary: "what does -p do in mkdir" is a coding question however short. */
+  shell: [
+    'mkdir', 'rmdir', 'ls', 'pwd', 'cp', 'mv', 'rm', 'rm -rf',
+    'chmod', 'chown', 'sudo', 'grep', 'sed', 'awk', 'xargs', 'tar', 'zip', 'unzip', 'gzip', 'rsync', 'scp',
+    'ssh', 'htop', 'pkill', 'lsof', 'netstat', 'crontab', 'systemctl',
+    'journalctl', 'yum', 'dnf', 'brew', 'winget', 'choco', 'path variable',
+    'bashrc', 'zshrc', '.bashrc', '.zshrc', 'shell script', 'terminal', 'command line', 'stdout',
+    'stderr', 'stdin', 'shebang', 'git push', 'git pull', 'git merge', 'git rebase', 'git commit', 'git stash',
+    'git reset', 'git log', 'detached head', 'merge conflict', 'repository',
+  ],
+  /** Spreadsheet formulas count as coding (the fixture README's definitions); the words are their own family. */
+  spreadsheet: [
+    'excel', 'spreadsheet', 'google sheets', 'sheets', 'libreoffice calc', 'column',
+    'vlookup', 'xlookup', 'hlookup', 'index match', 'sumif', 'sumifs', 'countif',
+    'countifs', 'averageif', 'iferror', 'pivot table', 'conditional formatting', 'vba', 'apps script',
+    'power query', 'dax', 'worksheet', 'workbook', 'drop-down list', 'data validation', 'concatenate',
+    'textjoin', 'arrayformula', 'filter function', 'unique function',
   ],
   math: [
     'equation', 'equations', 'solve', 'integral', 'derivative', 'differentiate', 'integrate', 'calculus', 'algebra',

@@ -5,6 +5,7 @@
 import { countWords, type WeightedConversation } from './conversation.js';
 import { featurizeLastTurn, featurizeSegments } from './features.js';
 import type { LinearModel } from './model.js';
+import { continuationCue, SHORT_TURN_WORDS } from './mixing.js';
 
 export interface ConversationScores {
   /** Probabilities of the last user turn alone (null when there is none). */
@@ -12,6 +13,8 @@ export interface ConversationScores {
   /** Probabilities of the context alone (null when there is none). */
   context: Float64Array | null;
   lastWords: number;
+  /** continuationCue() of the last turn. */
+  cue: number;
 }
 
 export function scoreParts(model: LinearModel, conversation: WeightedConversation): ConversationScores {
@@ -19,6 +22,8 @@ export function scoreParts(model: LinearModel, conversation: WeightedConversatio
   return {
     last: last.text.trim() ? model.predict(featurizeLastTurn(conversation)) : null,
     context: context.length > 0 ? model.predict(featurizeSegments(context)) : null,
-    lastWords: countWords(last.text),
+    // shortness() in mixing.ts only tells apart turns of up to 12 words.
+    lastWords: countWords(last.text, SHORT_TURN_WORDS + 1),
+    cue: context.length > 0 ? continuationCue(last.text) : 0,
   };
 }

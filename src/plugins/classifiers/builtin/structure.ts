@@ -19,7 +19,8 @@ const STACK_RE =
   /Traceback \(most recent call last\)|^\s+at [\w$.<>]+ ?\(|File "[^"]+", line \d+|\b[A-Z]\w*(?:Error|Exception)\b|\berror(?:\[E\d+\]|:)|panicked at|Segmentation fault|core dumped|undefined reference|cannot find symbol|\bE[A-Z]{4,}\b|exit(?:ed with)? code \d+|npm ERR!|^fatal:|\bwarning: |errno|stack trace|uncaught|unhandled/im;
 const FILE_RE =
   /\b[\w-]+\.(?:py|js|mjs|cjs|ts|tsx|jsx|java|go|rs|cpp|cc|hpp|rb|php|cs|kt|swift|ya?ml|json|toml|sql|sh|ps1|html|css|scss|vue|ini|conf|cfg|env|lock|gradle|xml|ipynb|tf|proto|dockerfile|csproj)\b|\bDockerfile\b|\bMakefile\b/i;
-const IDENT_RE = /\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b\w+\(\)|\b\w+\.\w+\(|::|->|=>|!==?|===?|&&|\|\|/g;
+// `\w\(\)` rather than `\b\w+\(\)`: the same count, without rescanning every word of a long paste.
+const IDENT_RE = /\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\w\(\)|\w\.\w+\(|::|->|=>|!==?|===?|&&|\|\|/g;
 const SHELL_RE =
   /(?:^|\n)\s*(?:\$ ?|> )?(?:sudo|git|npm|npx|yarn|pnpm|pip3?|docker|kubectl|cd|ls|grep|curl|chmod|chown|ssh|brew|apt(?:-get)?|make|python3?|node|cargo|go (?:run|build|test)|java -jar|mvn|gradle|terraform|helm|systemctl|tar|find|awk|sed|ps|kill)\s+[-\w./$~"']/;
 const URL_RE = /https?:\/\/\S+/;

@@ -6,10 +6,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Headers a browser page may read from our answers (fetch hides the rest). */
-export const EXPOSED_HEADERS = 'X-Router-Model, X-Router-Category, X-Request-ID';
+export const EXPOSED_HEADERS = 'X-Router-Model, X-Router-Category, X-Router-Cache, X-Request-ID';
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 /** Used when a preflight does not list the headers it wants. */
-const DEFAULT_ALLOWED_HEADERS = 'authorization, content-type, x-request-id, x-router-quality-preference, openai-organization, openai-project';
+const DEFAULT_ALLOWED_HEADERS = 'authorization, content-type, cache-control, x-request-id, x-router-quality-preference, openai-organization, openai-project';
 const MAX_AGE_SECONDS = '86400';
 
 /** The Access-Control-Allow-Origin value for a request, or undefined when the origin is not allowed. */

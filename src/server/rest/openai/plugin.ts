@@ -11,13 +11,16 @@ import type { Config } from '../../../config/index.js';
 import { collectAnswer } from '../../../core/collect.js';
 import type { Router } from '../../../core/router.js';
 import type { ModelListing, RouteInfo } from '../../../core/types.js';
+import { logRejected } from '../../logger.js';
 import { sendError } from '../errors.js';
 import { corsHeaders, registerCors } from './cors.js';
 import { errorReplyOf, sendErrorReply } from './errors.js';
 import { QUALITY_HEADER, translateChatRequest } from './request.js';
 import { chatCompletionOf, modelOf } from './response.js';
-import { chatCompletionSchema, feedbackSchema, type ChatCompletionBody, type FeedbackBody } from './schemas.js';
+import { chatCompletionSchema, feedbackSchema, modelListSchema, modelSchemaRoute, type ChatCompletionBody, type FeedbackBody } from './schemas.js';
 import { ChunkEncoder, pipeParts } from './sse.js';
+import { parseCacheControl } from '../../../core/cache/cache-control.js';
+import { embeddingsRoute } from './embeddings.js';
 
 export interface OpenAIRoutesDeps {
   router: Router;
@@ -37,17 +40,20 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
     app.setErrorHandler((error, request, reply) => {
       const e = errorReplyOf(error, request);
       if (e.status >= 500) request.log.error({ err: error }, 'request failed');
-      else request.log.debug({ err: error, status: e.status }, 'request rejected');
+      else logRejected(request.log, error, e.status, request.body);
       return sendErrorReply(reply, e);
     });
 
     app.post('/v1/chat/completions', { schema: chatCompletionSchema(config) }, async (request, reply) => {
       const chat = translateChatRequest(request.body as ChatCompletionBody, {
         defaultModel: config.externalModelName,
+        maxMessages: config.maxMessages,
         maxPromptChars: config.maxPromptChars,
         qualityHeader: request.headers[QUALITY_HEADER],
         requestId: request.id,
       });
+      const cacheControl = parseCacheControl(request.headers['cache-control'], request.headers.pragma);
+      if (cacheControl) chat.route.cacheControl = cacheControl;
 
       // One signal from the client's socket to the backend call: a client that goes away stops the
       // generation upstream instead of letting it run to the end for nobody.
@@ -100,12 +106,12 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       }
     });
 
-    app.get('/v1/models', async (_request, reply) => {
+    app.get('/v1/models', { schema: modelListSchema }, async (_request, reply) => {
       return reply.send({ object: 'list', data: visibleModels().map((m) => modelOf(m, startedAt)) });
     });
 
     // A wildcard, not ':id': model ids contain '/' (smarterrouter/main) and ':' (qwen2.5-coder:7b).
-    app.get('/v1/models/*', async (request, reply) => {
+    app.get('/v1/models/*', { schema: modelSchemaRoute }, async (request, reply) => {
       const id = (request.params as { '*': string })['*'];
       const model = visibleModels().find((m) => m.id === id);
       if (!model) return sendError(reply, 404, `The model '${id}' does not exist.`, 'not_found_error', 'model_not_found', 'model');
@@ -121,11 +127,13 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       });
       return reply.send({ accepted: true, response_id: body.response_id, model });
     });
+
+    embeddingsRoute(app, { router, config });
   };
 }
 
 function routerHeaders(info: RouteInfo): Record<string, string> {
-  return { 'x-router-model': headerSafe(info.selectedModel), 'x-router-category': headerSafe(info.category) };
+  return { 'x-router-model': headerSafe(info.selectedModel), 'x-router-category': headerSafe(info.category), 'x-router-cache': info.cache };
 }
 
 /** Node throws on non-ASCII header values; a model id from a plugin could contain any character. */

@@ -3,11 +3,12 @@
  *
  * The JSON schema (schemas.ts) already checked types and ranges; what is left here are the rules a
  * schema expresses badly (per-role content rules, unsupported part types, the legacy `functions`
- * API) and the renaming. Anything rejected throws InvalidRequest with the offending `param`, so the
+ * API), the renaming, and the rules RPC shares (src/core/validate.ts). Anything rejected throws InvalidRequest with the offending `param`, so the
  * client sees which field to fix.
  */
 import type { ChatMessage, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDefinition } from '../../../plugin-api/index.js';
 import type { RouteRequest } from '../../../core/types.js';
+import { checkRouteRequest } from '../../../core/validate.js';
 import type { ChatCompletionBody, WireContentPart, WireFunction, WireMessage } from './schemas.js';
 
 /** A client error found after schema validation: answered as 400 with `param`. */
@@ -36,6 +37,8 @@ export interface TranslatedChat {
 export interface TranslateOptions {
   /** Used when the client sends no `model` (a router that shows one model does not need it). */
   defaultModel: string;
+  /** ROUTER_MAX_MESSAGES and ROUTER_MAX_PROMPT_CHARS. */
+  maxMessages: number;
   maxPromptChars: number;
   /** Raw X-Router-Quality-Preference header, if sent. */
   qualityHeader?: string | string[];
@@ -50,7 +53,7 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   const legacyFunctions = body.tools == null && body.functions != null;
   const route: RouteRequest = {
     model: body.model || options.defaultModel,
-    messages: translateMessages(body.messages, options.maxPromptChars),
+    messages: translateMessages(body.messages),
     stream: body.stream === true,
     protocol: 'rest',
     requestId: options.requestId,
@@ -76,6 +79,11 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   const quality = qualityPreferenceOf(options.qualityHeader);
   if (quality !== undefined) route.qualityPreference = quality;
 
+  // The rules RPC shares (limits, ranges, nesting): most were already enforced by the JSON schema
+  // with better messages; this catches what a schema cannot say (text of all parts together, depth).
+  const violation = checkRouteRequest(route, { maxMessages: options.maxMessages, maxPromptChars: options.maxPromptChars });
+  if (violation) throw new InvalidRequest(`Invalid '${violation.param}': ${violation.message}.`, violation.param, violation.code);
+
   return {
     route,
     stream: body.stream === true,
@@ -98,7 +106,7 @@ export function qualityPreferenceOf(header: string | string[] | undefined): numb
   return value;
 }
 
-function translateMessages(messages: WireMessage[], maxChars: number): ChatMessage[] {
+function translateMessages(messages: WireMessage[]): ChatMessage[] {
   // Legacy `function` messages answer the latest assistant `function_call` of the same name; the
   // core speaks tool calls with ids, so both sides get a synthetic id that pairs them.
   const legacyIds = new Map<string, string>();
@@ -112,10 +120,6 @@ function translateMessages(messages: WireMessage[], maxChars: number): ChatMessa
       if (m.role !== 'assistant') throw new InvalidRequest(`Missing content for a '${m.role}' message: ${where}.content must be a string or an array of content parts.`, `${where}.content`, 'missing_required_parameter');
     } else {
       out.content = translateContent(m.content, m.role, where);
-    }
-    const chars = contentChars(out.content);
-    if (chars > maxChars) {
-      throw new InvalidRequest(`${where}.content is too long: ${chars} characters, at most ${maxChars} are allowed.`, `${where}.content`, 'string_above_max_length');
     }
 
     if (m.role === 'assistant') {
@@ -199,14 +203,6 @@ function imagePart(imageUrl: unknown, at: string): ContentPart {
     `${at}.image_url.url`,
     'invalid_image_url',
   );
-}
-
-function contentChars(content: string | ContentPart[]): number {
-  if (typeof content === 'string') return content.length;
-  // Images are bounded by the body size limit, not by the prompt character limit.
-  let n = 0;
-  for (const p of content) if (p.type === 'text') n += p.text.length;
-  return n;
 }
 
 function toolDefinition(f: WireFunction): ToolDefinition {

@@ -11,7 +11,10 @@
  *   function_call) have no schema here and are checked in request.ts: `type: [a, b]` next to
  *   type-specific keywords trips Ajv's strict mode, and `anyOf` misbehaves with fastify's type
  *   coercion (a failed branch may already have rewritten the value, e.g. unwrapped a one-element array).
+ *
+ * Limits and ranges come from src/core/validate.ts, the one place REST and RPC share them.
  */
+import { MAX_FEEDBACK_COMMENT_CHARS, MAX_RESPONSE_ID_CHARS, MAX_TOOLS, RANGES } from '../../../core/validate.js';
 
 /** Unchecked by the schema: request.ts validates every field it reads. */
 export interface WireContentPart {
@@ -129,9 +132,70 @@ const messageSchema = {
   },
 } as const;
 
-/** The body schema of POST /v1/chat/completions; the message count limit comes from the config. */
+// ---------------------------------------------------------------------------------------------
+// Response schemas: fastify serialises 200 answers with them (fast-json-stringify), so a field that
+// is not listed here never reaches the client. Keep them in step with response.ts; no `required`
+// lists, so a missing optional field is left out instead of failing the answer.
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+
+const functionCallSchema = { type: 'object', properties: { name: str, arguments: str } } as const;
+
+/** A `chat.completion` object (response.ts chatCompletionOf), field for field. */
+export const chatCompletionResponseSchema = {
+  type: 'object',
+  properties: {
+    id: str,
+    object: str,
+    created: int,
+    model: str,
+    choices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: int,
+          message: {
+            type: 'object',
+            properties: {
+              role: str,
+              content: { type: ['string', 'null'] },
+              reasoning_content: str,
+              tool_calls: {
+                type: 'array',
+                items: { type: 'object', properties: { id: str, type: str, function: functionCallSchema } },
+              },
+              function_call: functionCallSchema,
+              refusal: { type: 'null' },
+            },
+          },
+          logprobs: { type: 'null' },
+          finish_reason: str,
+        },
+      },
+    },
+    usage: { type: 'object', properties: { prompt_tokens: int, completion_tokens: int, total_tokens: int } },
+  },
+} as const;
+
+const modelSchema = { type: 'object', properties: { id: str, object: str, created: int, owned_by: str } } as const;
+
+/** GET /v1/models */
+export const modelListSchema = {
+  response: { 200: { type: 'object', properties: { object: str, data: { type: 'array', items: modelSchema } } } },
+} as const;
+
+/** GET /v1/models/{id} */
+export const modelSchemaRoute = { response: { 200: modelSchema } } as const;
+
+/**
+ * The schemas of POST /v1/chat/completions: the body (the message count limit comes from the
+ * config) and the non-streaming answer (streams are written by sse.ts, past the serialiser).
+ */
 export function chatCompletionSchema(limits: { maxMessages: number }) {
   return {
+    response: { 200: chatCompletionResponseSchema },
     body: {
       type: 'object',
       required: ['messages'],
@@ -140,18 +204,19 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
         messages: { type: 'array', minItems: 1, maxItems: limits.maxMessages, items: messageSchema },
         stream: nullable('boolean'),
         stream_options: { type: ['object', 'null'], properties: { include_usage: nullable('boolean') } },
-        temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
-        top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
-        n: { type: ['integer', 'null'], minimum: 1 },
-        max_tokens: { type: ['integer', 'null'], minimum: 1 },
-        max_completion_tokens: { type: ['integer', 'null'], minimum: 1 },
-        presence_penalty: { type: ['number', 'null'], minimum: -2, maximum: 2 },
-        frequency_penalty: { type: ['number', 'null'], minimum: -2, maximum: 2 },
-        seed: nullable('integer'),
+        temperature: { type: ['number', 'null'], minimum: RANGES.temperature.min, maximum: RANGES.temperature.max },
+        top_p: { type: ['number', 'null'], minimum: RANGES.top_p.min, maximum: RANGES.top_p.max },
+        n: { type: ['integer', 'null'], minimum: 1, maximum: 128 },
+        max_tokens: { type: ['integer', 'null'], minimum: RANGES.max_tokens.min, maximum: RANGES.max_tokens.max },
+        max_completion_tokens: { type: ['integer', 'null'], minimum: RANGES.max_tokens.min, maximum: RANGES.max_tokens.max },
+        presence_penalty: { type: ['number', 'null'], minimum: RANGES.presence_penalty.min, maximum: RANGES.presence_penalty.max },
+        frequency_penalty: { type: ['number', 'null'], minimum: RANGES.frequency_penalty.min, maximum: RANGES.frequency_penalty.max },
+        seed: { type: ['integer', 'null'], minimum: RANGES.seed.min, maximum: RANGES.seed.max },
         // string | string[] (at most 4): checked in request.ts.
         stop: {},
         tools: {
           type: ['array', 'null'],
+          maxItems: MAX_TOOLS,
           items: {
             type: 'object',
             required: ['type', 'function'],
@@ -159,7 +224,7 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
           },
         },
         tool_choice: {},
-        functions: { type: ['array', 'null'], items: functionSchema },
+        functions: { type: ['array', 'null'], maxItems: MAX_TOOLS, items: functionSchema },
         function_call: {},
         response_format: {
           type: ['object', 'null'],
@@ -188,9 +253,10 @@ export const feedbackSchema = {
     type: 'object',
     required: ['response_id', 'score'],
     properties: {
-      response_id: { type: 'string', minLength: 1, maxLength: 256 },
-      score: { type: 'number', minimum: -1, maximum: 1 },
-      comment: { type: ['string', 'null'], maxLength: 2000 },
+      response_id: { type: 'string', minLength: 1, maxLength: MAX_RESPONSE_ID_CHARS },
+      score: { type: 'number', minimum: RANGES.score.min, maximum: RANGES.score.max },
+      comment: { type: ['string', 'null'], maxLength: MAX_FEEDBACK_COMMENT_CHARS },
     },
   },
+  response: { 200: { type: 'object', properties: { accepted: { type: 'boolean' }, response_id: str, model: str } } },
 } as const;

@@ -13,6 +13,11 @@ import { GENERAL } from './corpus/general.js';
 import { GENERATORS } from './corpus/templates.js';
 import { BOUNDARY } from './corpus/boundary.js';
 import { GENERALIZATION } from './corpus/generalization.js';
+import { TRAFFIC_CODING } from './corpus/traffic-coding.js';
+import { TRAFFIC_REASONING } from './corpus/traffic-reasoning.js';
+import { TRAFFIC_CREATIVITY } from './corpus/traffic-creativity.js';
+import { TRAFFIC_GENERAL } from './corpus/traffic-general.js';
+import { TRAFFIC_MULTI_TURN, TRAFFIC_SYSTEM_PROMPTED } from './corpus/traffic-conversations.js';
 import {
   AMBIGUOUS_TURNS,
   ASSISTANT_REPLIES,
@@ -39,6 +44,18 @@ export const HAND_WRITTEN: Record<Category, readonly string[]> = {
   reasoning: [...REASONING, ...BOUNDARY.reasoning, ...GENERALIZATION.reasoning],
   creativity: [...CREATIVITY, ...BOUNDARY.creativity, ...GENERALIZATION.creativity],
   general: [...GENERAL, ...BOUNDARY.general, ...GENERALIZATION.general],
+};
+
+/**
+ * The real-traffic corpus (corpus/traffic-*.ts). All of it trains: its held-out check is the separate
+ * dev-set-traffic.ts, written before it. Keeping it out of the hash split also keeps the held-out
+ * numbers of the older corpus comparable from one round to the next.
+ */
+export const TRAFFIC: Record<Category, readonly string[]> = {
+  coding: TRAFFIC_CODING,
+  reasoning: TRAFFIC_REASONING,
+  creativity: TRAFFIC_CREATIVITY,
+  general: TRAFFIC_GENERAL,
 };
 
 /** FNV-1a, for a split that depends only on the prompt text. */
@@ -102,6 +119,13 @@ export function buildDatasets(seed = 7): Datasets {
           conversations.push({ input: { messages: [system(pick(NEUTRAL_SYSTEM_PROMPTS)), user(text)] }, category, weight: 0.5, source: 'hand+system' });
         }
       }
+    }
+  }
+
+  for (const category of CATEGORIES) {
+    for (const text of TRAFFIC[category]) {
+      trainItems[category].push(text);
+      train.push({ input: { messages: [user(text)] }, category, weight: 1, source: 'traffic' });
     }
   }
 
@@ -174,6 +198,10 @@ export function buildDatasets(seed = 7): Datasets {
         source: 'system-service',
       });
     }
+  }
+  // Whole hand-written conversations: the system-prompted ones also train the linear model (below).
+  for (const { category, messages } of [...TRAFFIC_MULTI_TURN, ...TRAFFIC_SYSTEM_PROMPTED]) {
+    conversations.push({ input: { messages }, category, weight: 1, source: 'traffic-conversation' });
   }
   const systemTrain = conversations.filter(
     (ex) => ex.input.messages.length === 2 && ex.input.messages[0].role === 'system' && ex.input.messages[1].role === 'user',

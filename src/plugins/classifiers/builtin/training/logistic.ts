@@ -53,7 +53,7 @@ export function train(examples: readonly TrainingExample[], options: TrainOption
   const index = new Map<string, number>();
   for (const [key, n] of counts) {
     // Lexicon, structural and bias features are designed by hand: always keep them.
-    if (n >= options.minCount || !/^[wbc]:/.test(key)) index.set(key, index.size);
+    if (n >= options.minCount || !/^[wbcg]:/.test(key)) index.set(key, index.size);
   }
   const dim = index.size;
   const w = new Float64Array(dim * k);

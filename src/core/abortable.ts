@@ -1,5 +1,5 @@
 /**
- * Waits for a promise unless a signal aborts first. Used where a plugin waits on work it does not
+ * Waits for a promise unless a signal aborts first. Used where a caller waits on work it does not
  * own (a model load, a mode probe shared by several calls): the caller stops waiting, the work goes
  * on and settles unobserved but handled.
  */

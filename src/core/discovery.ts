@@ -1,0 +1,108 @@
+/**
+ * Model discovery: at start-up and every polling interval, lists every backend (through the
+ * registry), records what it found in the model repository (new models added, changed ones updated,
+ * vanished ones marked unavailable — never deleted, so their history stays) and hands the models
+ * worth profiling to a callback: every available chat model on the first round (the profiler's plan
+ * skips what is current, and picks up runs a crash interrupted or a new prompt set invalidated),
+ * then only the new, changed and returning ones.
+ */
+import type { BackendModelInfo } from '../plugin-api/index.js';
+import type { ModelRegistry, RegistryEntry } from './registry.js';
+
+export interface DiscoveredModel {
+  key: string;
+  backend: string;
+  info: BackendModelInfo;
+  available: boolean;
+}
+
+/** What a sync changed, by router-wide key. */
+export interface ModelSyncResult {
+  added: string[];
+  /** Digest or size differs from the stored one: new weights under the same name. */
+  changed: string[];
+  /** Stored as available, now missing or unavailable. */
+  vanished: string[];
+  /** Stored as unavailable, available again. */
+  returned: string[];
+}
+
+/** The models table (src/db/model-store.ts). */
+export interface ModelRepository {
+  sync(models: readonly DiscoveredModel[], seenAt: Date): Promise<ModelSyncResult>;
+}
+
+export interface DiscoveryLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface DiscoveryOptions {
+  registry: ModelRegistry;
+  models: ModelRepository;
+  /** Models to consider for profiling (called only with available chat models). */
+  onProfileCandidates?(entries: RegistryEntry[]): void;
+  logger?: DiscoveryLogger;
+}
+
+export class Discovery {
+  private rounds = 0;
+  private running: Promise<ModelSyncResult | undefined> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: DiscoveryOptions) {}
+
+  /**
+   * One round. Rounds never overlap: a round asked for while one runs returns that one (a slow
+   * backend must not pile polling rounds up).
+   */
+  round(signal: AbortSignal): Promise<ModelSyncResult | undefined> {
+    this.running ??= this.runRound(signal).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Polls every `intervalMs` (0 = never); the timer does not keep the process alive. */
+  startPolling(intervalMs: number, signal: AbortSignal): void {
+    if (intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.round(signal), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for a round in flight (its store writes must land before the database closes). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async runRound(signal: AbortSignal): Promise<ModelSyncResult | undefined> {
+    const first = this.rounds++ === 0;
+    const { registry, logger } = this.options;
+    let refreshed;
+    try {
+      refreshed = await registry.refresh(signal);
+    } catch (error) {
+      logger?.warn({ err: error }, 'model discovery failed');
+      return undefined;
+    }
+    const entries = registry.entriesList();
+    let sync: ModelSyncResult | undefined;
+    try {
+      sync = await this.options.models.sync(
+        entries.map((e) => ({ key: e.key, backend: e.backend.name, info: e.info, available: e.available })),
+        new Date(),
+      );
+    } catch (error) {
+      logger?.warn({ err: error }, 'cannot record discovered models; profiling what the registry found new');
+    }
+    const changes = sync ?? { added: refreshed.added, changed: [], vanished: refreshed.removed, returned: [] };
+    if (changes.added.length || changes.changed.length || changes.vanished.length || changes.returned.length) {
+      logger?.info({ ...changes, failedBackends: refreshed.failedBackends }, 'models discovered');
+    }
+    if (signal.aborted) return sync;
+    const wanted = new Set([...changes.added, ...changes.changed, ...changes.returned]);
+    const candidates = entries.filter((e) => e.available && e.info.capabilities.chat && (first || wanted.has(e.key)));
+    if (candidates.length > 0) this.options.onProfileCandidates?.(candidates);
+    return sync;
+  }
+}

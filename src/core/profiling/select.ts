@@ -1,0 +1,31 @@
+/**
+ * Which registry models a profiling request covers: every available chat model when none is named,
+ * else the named ones resolved like a client would name them (router-wide id, or a backend id one
+ * backend alone has). Both doors (ProfilerService and POST /admin/reprofile) map the leftovers to
+ * their own errors: unknown names (not found), known but unavailable models (precondition).
+ */
+import type { RegistryEntry } from '../registry.js';
+
+export interface EntryLookup {
+  resolve(name: string): RegistryEntry | undefined;
+  entriesList(): RegistryEntry[];
+}
+
+export interface EntrySelection {
+  entries: RegistryEntry[];
+  unknown: string[];
+  unavailable: string[];
+}
+
+export function selectProfileEntries(registry: EntryLookup, names: readonly string[]): EntrySelection {
+  const wanted = names.map((n) => n.trim()).filter((n) => n !== '');
+  if (wanted.length === 0) return { entries: registry.entriesList().filter((e) => e.available && e.info.capabilities.chat), unknown: [], unavailable: [] };
+  const selection: EntrySelection = { entries: [], unknown: [], unavailable: [] };
+  for (const name of wanted) {
+    const entry = registry.resolve(name);
+    if (!entry) selection.unknown.push(name);
+    else if (!entry.available) selection.unavailable.push(entry.key);
+    else if (!selection.entries.includes(entry)) selection.entries.push(entry);
+  }
+  return selection;
+}

@@ -1,0 +1,161 @@
+/**
+ * REST twins of the profiling and benchmark APIs:
+ *   GET  /admin/profiles    ?model=&sort=&limit=&offset=           one entry per profiled model
+ *   GET  /admin/benchmarks  ?model=&benchmark=&sort=&limit=&offset= public figures matched to known models
+ *   POST /admin/reprofile   ?force=true&model=...                  starts a background run (202)
+ * `sort` is one whitelisted field, `-field` for descending; anything else is a 400 naming the
+ * allowed fields. The listings are the same code as AdminService.ListProfiles / ListBenchmarks.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ProfilingBusyError } from '../../core/profiling/coordinator.js';
+import {
+  BENCHMARK_SORT_FIELDS,
+  MAX_PAGE_SIZE,
+  PROFILE_SORT_FIELDS,
+  ListingError,
+  benchmarkViews,
+  listBenchmarks,
+  listProfiles,
+  parsePageSize,
+  parseSort,
+  type BenchmarkView,
+  type ProfileView,
+} from '../../core/profiling/listing.js';
+import { selectProfileEntries } from '../../core/profiling/select.js';
+import type { KnowledgeServices } from '../wiring.js';
+import { sendError } from './errors.js';
+import { sortOf, whitelistedQuery, type QueryProperties } from './query.js';
+
+const page = {
+  sort: { type: 'string', maxLength: 64 },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+} satisfies QueryProperties;
+
+interface ListQuerystring {
+  model?: string;
+  benchmark?: string;
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function profileJson(v: ProfileView) {
+  return {
+    model: v.model,
+    backend: v.backend || null,
+    model_id: v.modelId,
+    available: v.available,
+    scores: Object.fromEntries(v.categories.map((c) => [c.category, c.score])),
+    categories: Object.fromEntries(
+      v.categories.map((c) => [
+        c.category,
+        {
+          score: c.score,
+          prompts: c.prompts,
+          failures: c.failures,
+          timeouts: c.timeouts,
+          ttft_ms: c.ttftMs ?? null,
+          tokens_per_second: c.tokensPerSecond ?? null,
+          total_latency_ms: c.totalLatencyMs ?? null,
+        },
+      ]),
+    ),
+    ttft_ms: v.ttftMs ?? null,
+    tokens_per_second: v.tokensPerSecond ?? null,
+    total_latency_ms: v.totalLatencyMs ?? null,
+    failures: v.failures,
+    timeouts: v.timeouts,
+    vram_bytes: v.vramBytes ?? null,
+    judge: v.judge,
+    prompt_set_version: v.promptSetVersion,
+    profiled_at: v.profiledAt?.toISOString() ?? null,
+  };
+}
+
+function benchmarkJson(v: BenchmarkView) {
+  return {
+    model: v.model,
+    backend: v.backend,
+    matched_entry: v.matchedEntry,
+    match_confidence: v.confidence,
+    benchmark: v.benchmark,
+    score: v.score,
+    scale: v.scale,
+    normalized_score: v.normalizedScore,
+    source: v.source,
+    source_url: v.sourceUrl ?? null,
+    fetched_at: v.fetchedAt?.toISOString() ?? null,
+  };
+}
+
+function listingError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof ListingError) return sendError(reply, 400, error.message, 'invalid_request_error', 'invalid_parameter', error.param);
+  throw error;
+}
+
+/** `sort` as "field" or "-field", checked against the whitelist (the error lists the allowed values). */
+function parseRestSort<S extends string>(sort: string | undefined, allowed: readonly S[]): { sortBy: S; descending: boolean } {
+  const { field, descending } = sortOf(sort, allowed[0]);
+  return { sortBy: parseSort(field, allowed, 'sort'), descending };
+}
+
+export function adminKnowledgeRoutes(deps: KnowledgeServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get<{ Querystring: ListQuerystring }>('/admin/profiles', whitelistedQuery({ model: { type: 'string', maxLength: 256 }, ...page }), async (request, reply) => {
+      try {
+        const q = request.query;
+        const query = { model: q.model, ...parseRestSort(q.sort, PROFILE_SORT_FIELDS), limit: parsePageSize(q.limit, 'limit'), offset: q.offset ?? 0 };
+        const result = listProfiles(deps.knowledge.profiles(), query);
+        return { object: 'list', data: result.items.map(profileJson), total: result.total, limit: query.limit, offset: query.offset, has_more: result.nextOffset !== undefined };
+      } catch (error) {
+        return listingError(reply, error);
+      }
+    });
+
+    app.get<{ Querystring: ListQuerystring }>(
+      '/admin/benchmarks',
+      whitelistedQuery({ model: { type: 'string', maxLength: 256 }, benchmark: { type: 'string', maxLength: 128 }, ...page }),
+      async (request, reply) => {
+        try {
+          const q = request.query;
+          const query = { model: q.model, benchmark: q.benchmark, ...parseRestSort(q.sort, BENCHMARK_SORT_FIELDS), limit: parsePageSize(q.limit, 'limit'), offset: q.offset ?? 0 };
+          const models = deps.registry.entriesList().map((e) => ({ key: e.key, backend: e.backend.name, modelId: e.info.id }));
+          const result = listBenchmarks(benchmarkViews(models, deps.knowledge.benchmarks), query);
+          return { object: 'list', data: result.items.map(benchmarkJson), total: result.total, limit: query.limit, offset: query.offset, has_more: result.nextOffset !== undefined };
+        } catch (error) {
+          return listingError(reply, error);
+        }
+      },
+    );
+
+    app.post<{ Querystring: { force?: boolean; model?: string[] } }>(
+      '/admin/reprofile',
+      whitelistedQuery({ force: { type: 'boolean' }, model: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 500 } }),
+      async (request, reply) => {
+        const { entries, unknown, unavailable } = selectProfileEntries(deps.registry, request.query.model ?? []);
+        if (unknown.length) return sendError(reply, 404, `Unknown model: ${unknown.map((n) => JSON.stringify(n.slice(0, 256))).join(', ')}.`, 'not_found_error', 'model_not_found', 'model');
+        if (unavailable.length) {
+          return sendError(reply, 409, `Not available now (backend down or model removed): ${unavailable.join(', ')}.`, 'invalid_request_error', 'model_unavailable', 'model');
+        }
+        try {
+          const run = deps.coordinator.start({ entries, force: request.query.force ?? false });
+          const plan = await run.planned;
+          return reply.code(202).send({
+            run_id: run.id,
+            status: 'started',
+            force: request.query.force ?? false,
+            models: plan.models,
+            skipped: plan.skipped.map((s) => ({ model: s.model, reason: s.reason })),
+            prompt_set_version: deps.coordinator.promptSetVersion,
+          });
+        } catch (error) {
+          if (error instanceof ProfilingBusyError) {
+            return sendError(reply, 409, `${error.message}.`, 'invalid_request_error', 'profiling_in_progress');
+          }
+          return sendError(reply, 503, (error as Error).message, 'server_error', 'unavailable');
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * ProfilerService (Reprofile, ProfileModel, GetStatus, SyncBenchmarks), POST /admin/reprofile and
+ * `npm run profile`, over real transports against a router in front of the Ollama simulator. The
+ * router starts with profiling on start-up off (the test-router default), so every run here is one
+ * the test asked for.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
+import { Category } from '../gen/smarterrouter/v1/common_pb.js';
+import { ProfilerService, ReprofileState, type ReprofileResponse } from '../gen/smarterrouter/v1/profiler_pb.js';
+import { PROMPT_SET_VERSION } from '../src/core/profiling/index.js';
+import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
+import { startTestRouter, type TestRouter } from './support/router.js';
+
+const ARENA_CSV = fileURLToPath(new URL('./fixtures/benchmarks/arena.csv', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface ErrorJson {
+  error: { message: string; type: string; code: string | null; param: string | null };
+}
+
+let sim: RunningSimulator;
+let router: TestRouter;
+let profiler: Client<typeof ProfilerService>;
+let admin: Client<typeof AdminService>;
+
+beforeAll(async () => {
+  sim = await startOllamaSimulator({
+    models: [
+      { id: 'llama3.1:8b', quality: { coding: 0.9, reasoning: 0.9, creativity: 0.9, general: 0.9 } },
+      { id: 'slowpoke:7b', quality: { coding: 0.4, reasoning: 0.4, creativity: 0.4, general: 0.4 } },
+      { id: 'nomic-embed-text:latest', capabilities: { embeddings: true } },
+    ],
+  });
+  router = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_PROFILE_PROMPTS_PER_CATEGORY: '1', ROUTER_PROFILE_TIMEOUT: '1' });
+  const transport = createGrpcTransport({ baseUrl: router.url });
+  profiler = createClient(ProfilerService, transport);
+  admin = createClient(AdminService, transport);
+});
+
+afterAll(async () => {
+  await router?.stop();
+  await sim?.close();
+});
+
+async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  expect(error, 'the call should have failed').toBeDefined();
+  return error!;
+}
+
+async function collect(stream: AsyncIterable<ReprofileResponse>): Promise<ReprofileResponse[]> {
+  const events: ReprofileResponse[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+describe('ProfilerService', () => {
+  it('GetStatus reports an idle profiler that never ran', async () => {
+    const status = await profiler.getStatus({});
+    expect(status).toMatchObject({ running: false, currentModel: '', queuedModels: [], completedCount: 0, promptSetVersion: PROMPT_SET_VERSION });
+    expect(status.lastRunAt).toBeUndefined();
+    expect((await admin.listProfiles({})).profiles).toEqual([]);
+  });
+
+  it('Reprofile streams progress (model, category, prompt i/n, elapsed, ETA) until the run is over', async () => {
+    const events = await collect(profiler.reprofile({ models: ['llama3.1:8b'] }));
+    expect(events[0]).toMatchObject({ state: ReprofileState.STARTED, modelCount: 1, promptCount: 4, model: '' });
+    const prompts = events.filter((e) => e.state === ReprofileState.PROMPT_DONE);
+    expect(prompts.map((e) => e.promptIndex)).toEqual([1, 2, 3, 4]);
+    expect(prompts.map((e) => e.category)).toEqual([Category.CODING, Category.REASONING, Category.CREATIVITY, Category.GENERAL]);
+    for (const e of prompts) {
+      expect(e).toMatchObject({ model: 'llama3.1:8b', modelIndex: 1, modelCount: 1, promptCount: 4 });
+      expect(e.elapsedSeconds).toBeGreaterThanOrEqual(0);
+      expect(e.etaSeconds).toBeGreaterThanOrEqual(0);
+    }
+    expect(prompts.at(-1)?.etaSeconds).toBe(0);
+    expect(events.at(-2)).toMatchObject({ state: ReprofileState.MODEL_DONE, model: 'llama3.1:8b', promptIndex: 4 });
+    expect(events.at(-1)).toMatchObject({ state: ReprofileState.FINISHED, message: expect.stringContaining('1 profiled') });
+
+    const status = await profiler.getStatus({});
+    expect(status).toMatchObject({ running: false, completedCount: 1 });
+    expect(status.lastRunAt).toBeDefined();
+    const { profiles } = await admin.listProfiles({ model: 'llama3.1' });
+    expect(profiles).toHaveLength(1);
+    expect(profiles[0].scores).toHaveLength(4);
+  });
+
+  it('skips what is current unless forced; embedding-only models are never profiled', async () => {
+    const again = await collect(profiler.reprofile({ models: ['llama3.1:8b', 'nomic-embed-text:latest'] }));
+    expect(again[0]).toMatchObject({ state: ReprofileState.STARTED, modelCount: 0 });
+    const skipped = again.filter((e) => e.state === ReprofileState.MODEL_SKIPPED);
+    expect(skipped.map((e) => [e.model, e.message])).toEqual([
+      ['llama3.1:8b', 'unchanged since the last profile'],
+      ['nomic-embed-text:latest', 'not a chat model (embedding-only)'],
+    ]);
+    expect(again.at(-1)?.state).toBe(ReprofileState.FINISHED);
+
+    const one = await profiler.profileModel({ model: 'llama3.1:8b' });
+    expect(one.skipped).toBe(true);
+    expect(one.profile?.model).toBe('llama3.1:8b');
+    const forced = await profiler.profileModel({ model: 'llama3.1:8b', force: true });
+    expect(forced.skipped).toBe(false);
+    expect(forced.profile?.scores.map((s) => s.category).sort()).toEqual([Category.CODING, Category.REASONING, Category.CREATIVITY, Category.GENERAL].sort());
+    expect(forced.profile?.backend).toBe('ollama');
+  });
+
+  it('ProfileModel answers NOT_FOUND, INVALID_ARGUMENT and FAILED_PRECONDITION for bad requests', async () => {
+    expect((await rpcError(profiler.profileModel({ model: 'no-such-model:1b' }))).code).toBe(Code.NotFound);
+    expect((await rpcError(profiler.profileModel({ model: ' ' }))).code).toBe(Code.InvalidArgument);
+    expect((await rpcError(profiler.profileModel({ model: 'nomic-embed-text:latest' }))).code).toBe(Code.FailedPrecondition);
+    expect((await rpcError(collect(profiler.reprofile({ models: ['ghost:7b'] })))).code).toBe(Code.NotFound);
+  });
+
+  it('one run at a time: a second Reprofile, ProfileModel or POST /admin/reprofile is refused while one runs, and timeouts are recorded', async () => {
+    // A model that does not answer keeps the run busy until its prompt times out (1 s).
+    sim.setFailure('hang', 'slowpoke:7b');
+    const mark = sim.requests.length;
+    const res = await fetch(`${router.url}/admin/reprofile?model=slowpoke:7b&force=true`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const started = await res.json();
+    expect(started).toMatchObject({ status: 'started', force: true, models: ['slowpoke:7b'], skipped: [], prompt_set_version: PROMPT_SET_VERSION });
+    // The first prompt is on the wire (and hangs): from here the run is certainly busy.
+    while (!sim.requests.slice(mark).some((r) => r.path === '/api/chat' && (r.body as { messages?: unknown[] })?.messages?.length)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
+    expect((await rpcError(collect(profiler.reprofile({})))).code).toBe(Code.Aborted);
+    const busy = await rpcError(profiler.profileModel({ model: 'llama3.1:8b', force: true }));
+    expect(busy.code).toBe(Code.Aborted);
+    expect(busy.rawMessage).toMatch(/already in progress/);
+    const conflict = await fetch(`${router.url}/admin/reprofile`, { method: 'POST' });
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as ErrorJson).error).toMatchObject({ code: 'profiling_in_progress', type: 'invalid_request_error' });
+    const status = await profiler.getStatus({});
+    expect(status.running).toBe(true);
+    expect([status.currentModel, ...status.queuedModels]).toContain('slowpoke:7b');
+
+    // The hung prompt times out; the later ones are answered.
+    sim.setFailure('none');
+    await router.core.knowledge.coordinator.current()?.done;
+    const { profiles } = await admin.listProfiles({ model: 'slowpoke' });
+    expect(profiles[0]).toMatchObject({ failures: 1, timeouts: 1 });
+    const coding = profiles[0].scores.find((s) => s.category === Category.CODING);
+    expect(coding?.score).toBe(0);
+    expect(profiles[0].scores.find((s) => s.category === Category.GENERAL)?.score).toBeGreaterThan(0);
+  });
+
+  it('POST /admin/reprofile rejects bad input with OpenAI error JSON', async () => {
+    const bad = await fetch(`${router.url}/admin/reprofile?force=maybe`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as ErrorJson).error.type).toBe('invalid_request_error');
+    const unknown = await fetch(`${router.url}/admin/reprofile?model=ghost:7b`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as ErrorJson).error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    const extra = await fetch(`${router.url}/admin/reprofile?forse=true`, { method: 'POST' });
+    expect(extra.status).toBe(400);
+  });
+
+  it('SyncBenchmarks imports a file, reports an unreachable URL without failing, and ListBenchmarks shows the source', async () => {
+    const result = await profiler.syncBenchmarks({ sources: [ARENA_CSV, 'http://127.0.0.1:9/leaderboard.json'] });
+    expect(result.results.map((r) => r.source)).toEqual([ARENA_CSV, 'http://127.0.0.1:9/leaderboard.json']);
+    expect(result.results[0]).toMatchObject({ ok: true, error: '' });
+    expect(result.results[0].rows).toBeGreaterThan(0);
+    expect(result.results[1]).toMatchObject({ ok: false, rows: 0, error: expect.stringMatching(/unreachable/) });
+    expect(result.rowsTotal).toBe(result.results[0].rows);
+
+    const { rows } = await admin.listBenchmarks({ model: 'llama3.1:8b', benchmark: 'arena' });
+    expect(rows.find((r) => r.sourceUrl === ARENA_CSV)).toMatchObject({ model: 'llama3.1:8b', matchedEntry: 'llama-3.1-8b-instruct', source: 'lmarena', score: 1175.9 });
+
+    const defaults = await profiler.syncBenchmarks({});
+    expect(defaults.results).toHaveLength(1);
+    expect(defaults.results[0].source).toMatch(/^bundled@/);
+    expect((await rpcError(profiler.syncBenchmarks({ sources: [''] }))).code).toBe(Code.InvalidArgument);
+  });
+});
+
+describe('npm run profile', () => {
+  const run = promisify(execFile);
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/profile.ts', '--url', router.url, ...args], { cwd: ROOT, env: { ...process.env, ROUTER_ADMIN_API_KEY: '' } });
+
+  it('profiles through the running router and prints progress and a summary', async () => {
+    const { stdout } = await cli('--force', '--model', 'llama3.1:8b');
+    expect(stdout).toContain('profiling 1 model(s)');
+    expect(stdout).toMatch(/done {4}llama3\.1:8b \(1\/1\) coding \d\.\d\d/);
+    expect(stdout).toMatch(/finished: 1 profiled, 0 failed, 0 skipped/);
+  });
+
+  it('exits 2 with a clear message when no router listens', async () => {
+    const error = (await run(process.execPath, ['--import', 'tsx', 'scripts/profile.ts', '--url', 'http://127.0.0.1:9'], { cwd: ROOT }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toContain('cannot reach the router');
+  });
+});
+
+describe('Connect protocol over HTTP/1.1', () => {
+  it('GetStatus works with the Connect transport the CLI uses', async () => {
+    const client = createClient(ProfilerService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
+    expect((await client.getStatus({})).promptSetVersion).toBe(PROMPT_SET_VERSION);
+  });
+});
