@@ -2,10 +2,11 @@
 # Installs the Debian packages that some tests and tools need beyond Node, when they are missing:
 #   python3-grpcio python3-protobuf      the Python gRPC client (clients/python) and its test
 #   protobuf-compiler protobuf-compiler-grpc   regenerating that client (clients/python/generate.sh)
+#   chromium                              the dashboard test (headless, driven by playwright-core)
 # Used by .ci/run; run it yourself (as root, or through sudo) to get the same tests locally.
 # `npm start` needs none of these.
 set -eu
-PACKAGES="python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc"
+PACKAGES="python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc chromium"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
