@@ -95,7 +95,7 @@ export const VARIABLES = {
   signatureEnabled: bool('ROUTER_SIGNATURE_ENABLED', false, 'Append a signature naming the model to each answer.', routing),
   signatureFormat: str('ROUTER_SIGNATURE_FORMAT', '\\n\\n— answered by {model}', 'Signature text; {model} is replaced by the model id, \\n by a newline.', routing),
   corsOrigins: list('ROUTER_CORS_ORIGINS', ['*'], 'Origins allowed by CORS on /v1 (never on /admin); * = any.', routing),
-  embedModel: optionalStr('ROUTER_EMBED_MODEL', 'Embedding model for the semantic cache and the embedding classifier (unset = both off).', routing),
+  embedModel: optionalStr('ROUTER_EMBED_MODEL', 'Embedding model for the semantic cache and for /v1/embeddings requests naming the router model (unset: semantic cache off, embeddings go to the first embedding-capable model).', routing),
 
   // Profiling and benchmarks
   pollingInterval: int('ROUTER_POLLING_INTERVAL', 60, 'Seconds between model discovery rounds (0 = only at start-up).', { ...profiling, min: 0, max: 86400 }),
