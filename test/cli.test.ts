@@ -45,7 +45,7 @@ describe('smarterrouter CLI', () => {
         { id: 'llama3.2:3b', parameterSizeB: 3.2, quality: { coding: 0.4, reasoning: 0.4, creativity: 0.8, general: 0.7 } },
       ],
     });
-    router = await startTestRouter({ ROUTER_OLLAMA_URL: ollama.url, ROUTER_ADMIN_API_KEY: ADMIN_KEY, ROUTER_CACHE_ENABLED: 'false' });
+    router = await startTestRouter({ ROUTER_OLLAMA_URL: ollama.url, ROUTER_ADMIN_API_KEY: ADMIN_KEY, ROUTER_PROFILE_PROMPTS_PER_CATEGORY: '1' });
   });
   afterAll(async () => {
     await router?.stop();
@@ -91,6 +91,38 @@ describe('smarterrouter CLI', () => {
     expect(lines[1]).toMatch(/coding .* -> qwen2\.5-coder:7b .* ok .* chatcmpl-/);
     const coding = await cli('decisions', '--category', 'coding');
     expect(coding.out.trim().split('\n').every((l) => l.includes(' coding '))).toBe(true);
+  });
+
+  it('reprofiles with progress lines (no TTY), then lists the measured profiles', async () => {
+    const run = await cli('reprofile', '--force');
+    expect(run.code).toBe(0);
+    const lines = run.out.trim().split('\n');
+    // A bar per progress event (one line each without a terminal): model i/n, category, prompt i/n
+    // of the model's whole set; then the summary.
+    expect(lines.some((l) => /^\[[#.]+\]\s+\d+% qwen2\.5-coder:7b 1\/2 coding 1\/4 · /.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^done: 2 model\(s\) in [\d.]+s/);
+    const table = await cli('profiles');
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^model\s+coding\s+reasoning\s+creativity\s+general\s+tok\/s/m);
+    expect(table.out).toMatch(/^qwen2\.5-coder:7b\s+\d\.\d\d\s+\d\.\d\d/m);
+    expect(table.out).toMatch(/^llama3\.2:3b\s+\d\.\d\d/m);
+  });
+
+  it('invalidates the caches and reports what was removed', async () => {
+    const body = JSON.stringify({ model: 'smarterrouter/main', temperature: 0, messages: [{ role: 'user', content: 'name three rivers in europe' }] });
+    for (let i = 0; i < 2; i++) await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cleared = await cli('cache', 'invalidate', '--scope', 'response');
+    expect(cleared).toMatchObject({ code: 0 });
+    expect(cleared.out).toMatch(/^removed: [1-9]\d* response, 0 routing, 0 semantic$/m);
+    expect(await cli('cache', 'invalidate', '--scope', 'everything')).toMatchObject({ code: 2, err: expect.stringContaining('--scope must be one of') });
+  });
+
+  it('says which key to fix when the router refuses the admin key (exit 1)', async () => {
+    const out = capture();
+    const err = capture();
+    const code = await main(['vram', '--url', router.url, '--admin-key', 'wrong-key'], { out: out.stream, err: err.stream, env: {} });
+    expect(code).toBe(1);
+    expect(err.text()).toMatch(/^smarterrouter: the router refused the key \(.*\): pass --admin-key or set ROUTER_ADMIN_API_KEY/);
   });
 
   it('rejects bad usage with exit code 2 and a clear line', async () => {
