@@ -24,6 +24,13 @@ const ADMIN_KEY = 'dashboard-test-admin-key';
 const CHARTS = ['backends', 'cache', 'routing-models', 'routing-categories', 'profiles', 'vram'] as const;
 const originalPath = process.env.PATH;
 
+/**
+ * document.getElementById inside the page. Functions passed to waitForFunction run in the browser
+ * (the page's CSP forbids the string form); this Node-typed file has no DOM types, hence the cast.
+ */
+declare const page$: (id: string) => { dataset: Record<string, string>; textContent: string | null } | null;
+const PAGE_HELPERS = 'globalThis.page$ = (id) => document.getElementById(id);';
+
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -101,6 +108,7 @@ describe.skipIf(!available)('admin dashboard in headless Chromium', () => {
     // admin key as password and then sends those credentials with every request the page makes.
     const context = await browser.newContext({ viewport: { width: 1280, height: 1800 }, httpCredentials: { username: 'admin', password: ADMIN_KEY } });
     const page = await context.newPage();
+    await page.addInitScript(PAGE_HELPERS);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -110,9 +118,9 @@ describe.skipIf(!available)('admin dashboard in headless Chromium', () => {
 
     // Every chart has drawn data points (the VRAM line needs two samples: a few seconds).
     for (const chart of CHARTS) {
-      await page.waitForFunction(`Number(document.getElementById(${JSON.stringify(chart)})?.dataset.points ?? 0) > 0`, undefined, { timeout: 30_000 });
+      await page.waitForFunction((id) => Number(page$(id)?.dataset.points ?? 0) > 0, chart, { timeout: 30_000 });
     }
-    await page.waitForFunction(`document.getElementById('status')?.textContent === 'ready'`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => page$('status')?.textContent === 'ready', undefined, { timeout: 30_000 });
     expect(await page.locator('#routing-models rect[data-series="qwen2.5-coder:7b"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#routing-categories rect[data-series="coding"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#profiles rect[data-value]').count()).toBeGreaterThanOrEqual(12);

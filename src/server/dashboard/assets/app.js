@@ -34,6 +34,10 @@ function html(tag, attrs = {}, children = []) {
   return node;
 }
 
+function chartWidth(container, fallback) {
+  return Math.max(320, Math.round(container.clientWidth || fallback));
+}
+
 function svgBox(width, height) {
   return el('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'xMinYMin meet', role: 'img' });
 }
@@ -71,15 +75,17 @@ async function getJson(path) {
 // ---- charts --------------------------------------------------------------------------------------
 
 /** Horizontal bars: rows of [label, value 0..1, color, caption]. */
-function horizontalBars(container, rows, { max = 1 } = {}) {
+function horizontalBars(container, rows, { max = 1, width: fixedWidth } = {}) {
   if (!rows.length) return empty(container, 'no data yet');
   const rowHeight = 22;
-  const width = 560;
-  const labelWidth = 170;
+  // Drawn at the container's own width so text keeps its size (no scaling of the viewBox).
+  const width = fixedWidth ?? chartWidth(container, 560);
+  const labelWidth = Math.min(260, Math.round(width * 0.32));
   const svg = svgBox(width, rows.length * rowHeight + 4);
   rows.forEach(([label, value, color, caption], i) => {
     const y = i * rowHeight + 2;
-    svg.append(el('text', { x: 0, y: y + 14, class: 'label' }, label.length > 26 ? `${label.slice(0, 25)}…` : label));
+    const maxChars = Math.floor(labelWidth / 6.5);
+    svg.append(el('text', { x: 0, y: y + 14, class: 'label' }, label.length > maxChars ? `${label.slice(0, maxChars - 1)}…` : label));
     svg.append(el('rect', { x: labelWidth, y: y + 3, width: width - labelWidth - 90, height: 14, fill: '#222b3d', rx: 3 }));
     svg.append(el('rect', { x: labelWidth, y: y + 3, width: Math.max(1, ((width - labelWidth - 90) * Math.min(value, max)) / max), height: 14, fill: color, rx: 3, 'data-value': value }));
     svg.append(el('text', { x: width - 84, y: y + 14 }, caption));
@@ -92,7 +98,7 @@ function horizontalBars(container, rows, { max = 1 } = {}) {
 function stackedColumns(container, buckets, series) {
   const total = buckets.reduce((n, b) => n + series.reduce((m, s) => m + (b.values[s.key] ?? 0), 0), 0);
   if (!total) return empty(container, 'no routed requests in the last 30 minutes');
-  const width = 900;
+  const width = chartWidth(container, 900);
   const height = 180;
   const left = 34;
   const bottom = 20;
@@ -126,7 +132,7 @@ function stackedColumns(container, buckets, series) {
 function lines(container, series, yMax) {
   const all = series.flatMap((s) => s.points);
   if (all.length < 2) return empty(container, 'no GPU samples (no nvidia-smi, or monitoring disabled)');
-  const width = 900;
+  const width = chartWidth(container, 900);
   const height = 180;
   const left = 40;
   const bottom = 20;
@@ -243,6 +249,8 @@ function renderDecisions(decisions) {
       horizontalBars(
         bars,
         d.candidates.map((c) => [c.model, c.excluded ? 0 : Math.max(0, c.total_score ?? 0), c.excluded ? '#ef5b5b' : colorFor(c.model), c.excluded ? `excluded` : (c.total_score ?? 0).toFixed(3)]),
+        // Not attached yet: size it from the table it will sit in.
+        { width: chartWidth($('decisions'), 560) - 16 },
       );
       const reasons = d.candidates.filter((c) => c.excluded).map((c) => `${c.model}: ${c.reason}`);
       cell.append(html('div', { class: 'muted', text: `${d.response_id} · complexity ${d.complexity_score.toFixed(2)} · quality preference ${d.quality_preference}` }), bars);
