@@ -1,5 +1,10 @@
-/** Routing decision time (scoring) with 10, 50 and 200 models, and classification time. */
+/**
+ * Routing decision time with 10, 50 and 200 models (what Router.plan does after classification:
+ * read the request's needs, filter and score every model), and classification time.
+ */
+import type { ToolDefinition } from '../src/plugin-api/index.js';
 import { classify } from '../src/plugins/classifiers/builtin/index.js';
+import { detectNeeds } from '../src/core/needs.js';
 import { DEFAULT_WEIGHTS, scoreCandidates, type RoutableModel } from '../src/core/scoring.js';
 import { summarize, timeSync } from './stats.js';
 
@@ -25,6 +30,8 @@ export function syntheticFleet(n: number): RoutableModel[] {
 
 export function decisionBench(): Array<{ name: string; p50_us: number; p99_us: number }> {
   const rows: Array<{ name: string; p50_us: number; p99_us: number }> = [];
+  const tools: ToolDefinition[] = [{ name: 'run_python', description: 'Runs Python code', parameters: { type: 'object', properties: { code: { type: 'string' } } } }];
+  const request = { messages: [{ role: 'user' as const, content: 'Write a Python function that returns the n-th Fibonacci number.' }], tools, maxTokens: 2000 };
   for (const n of [10, 50, 200]) {
     const models = syntheticFleet(n);
     const shares = new Map(models.map((m, i) => [m.key, (i % 5) / 10]));
@@ -35,7 +42,7 @@ export function decisionBench(): Array<{ name: string; p50_us: number; p99_us: n
           category: 'coding',
           complexity: 'hard',
           complexityScore: 0.8,
-          needs: { vision: false, tools: true, json: false, minContextTokens: 2000 },
+          needs: detectNeeds(request),
           qualityPreference: 0.5,
           weights: DEFAULT_WEIGHTS,
           recentShare: (k) => shares.get(k) ?? 0,

@@ -1,200 +1,214 @@
 /**
- * Proxy overhead measured side by side in one run: the simulated backend called directly vs through
+ * Proxy overhead measured side by side in one run: the simulated backend called directly, through a
+ * bare fastify pass-through proxy (the lower bound), through the peer gateway (Portkey) and through
  * the router (model smarterrouter/main, so classification, scoring and dispatch all run), at several
- * client concurrencies, non-streaming and streaming. Backend and router run in their own processes;
- * this process is only the load generator.
+ * client concurrencies, non-streaming and streaming. Every server runs in its own process; this
+ * process is only the load generator.
+ *
+ * The machine is shared and noisy, so each cell is measured in rounds that rotate the order of the
+ * targets: a burst of load from elsewhere then hits every target alike, and the ratios stay comparable.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import net from 'node:net';
-import { summarize } from './stats.js';
+import { rmSync } from 'node:fs';
+import { figures, TargetClient, BENCH_PROMPT, type LoadFigures, type RunSamples, type Target } from './load.js';
+import { startPortkey } from './peer/portkey.js';
+import { cpuMs, rssMb, rssSampler, type Child } from './processes.js';
+import { cleanEnv, startPassthrough, startRouterProcess, startSim } from './servers.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const TSX = import.meta.resolve('tsx');
+export type TargetKey = 'direct' | 'bare' | 'peer' | 'router';
+const KEYS: TargetKey[] = ['direct', 'bare', 'peer', 'router'];
+
+export interface TargetFigures extends LoadFigures {
+  /** CPU time of the serving process (the proxy; the backend for `direct`) per request, in µs. */
+  cpu_us_per_request: number;
+}
 
 export interface OverheadRow {
   mode: 'non-streaming' | 'streaming';
   concurrency: number;
-  direct_rps: number;
-  router_rps: number;
+  direct: TargetFigures;
+  bare: TargetFigures;
+  peer: TargetFigures;
+  router: TargetFigures;
+  /** router req/s ÷ direct req/s. */
   rps_ratio: number;
-  direct_p50_ms: number;
-  router_p50_ms: number;
+  router_vs_bare_rps: number;
+  router_vs_peer_rps: number;
+  /** Router latency minus direct latency (total; for streams also time to first token). */
   added_p50_ms: number;
-  direct_p99_ms: number;
-  router_p99_ms: number;
   added_p99_ms: number;
-  direct_ttft_p50_ms?: number;
-  router_ttft_p50_ms?: number;
-  /** A bare fastify pass-through proxy on the same backend: the cost of one extra hop, nothing else. */
-  passthrough_rps: number;
-  passthrough_p50_ms: number;
-  router_vs_passthrough_rps: number;
+  added_ttft_p50_ms?: number;
+  added_ttft_p99_ms?: number;
+  /** Router event-loop delay p99 during its runs (prom-client's nodejs_eventloop_lag_p99_seconds). */
+  router_loop_delay_p99_ms: number;
 }
 
-function child(args: string[], env: Record<string, string>): { proc: ChildProcess; firstLine: Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', TSX, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl).trim());
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-  return { proc, firstLine };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitHealthy(url: string): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`);
-      const body = (await res.json()) as { ready?: boolean };
-      if (res.ok && body.ready) return performance.now() - started;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Sample {
-  totalMs: number;
-  ttftMs: number;
-}
-
-function once(agent: http.Agent, url: URL, body: string, stream: boolean): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let ttft = 0;
-    const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.on('data', () => {
-          if (!ttft) ttft = performance.now() - started;
-        });
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} from ${url}`));
-          else resolve({ totalMs: performance.now() - started, ttftMs: ttft || performance.now() - started });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-    void stream;
-  });
-}
-
-async function load(target: string, model: string, concurrency: number, seconds: number, stream: boolean) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const url = new URL(`${target}/v1/chat/completions`);
-  const body = JSON.stringify({
-    model,
-    stream,
-    max_tokens: 16,
-    temperature: 0,
-    messages: [{ role: 'user', content: 'Write a Python function that returns the n-th Fibonacci number.' }],
-  });
-  const samples: Sample[] = [];
-  // Warm-up: connections, JIT.
-  await Promise.all(Array.from({ length: concurrency }, () => once(agent, url, body, stream)));
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) samples.push(await once(agent, url, body, stream));
-    }),
-  );
-  const elapsedS = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { rps: samples.length / elapsedS, total: summarize(samples.map((s) => s.totalMs)), ttft: summarize(samples.map((s) => s.ttftMs)) };
-}
-
-export async function overheadBench(options: { seconds: number; concurrencies: number[] }): Promise<{ rows: OverheadRow[]; startupMs: number; routerRssIdleMb: number }> {
-  const sim = child(['bench/sim-server.ts'], {});
-  const simUrl = await sim.firstLine;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sr-bench-'));
-  const startedAt = performance.now();
-  const router = child(['src/main.ts'], {
-    ROUTER_HOST: '127.0.0.1',
-    ROUTER_PORT: String(port),
-    ROUTER_PROVIDER: 'openai',
-    ROUTER_OPENAI_BASE_URL: `${simUrl}/v1`,
-    ROUTER_DATABASE_URL: join(dir, 'bench.db'),
-    ROUTER_LOG_LEVEL: 'warn',
-    ROUTER_CACHE_ENABLED: 'false',
-  });
-  const routerUrl = `http://127.0.0.1:${port}`;
-  await waitHealthy(routerUrl);
-  const passthrough = child(['bench/passthrough.ts', simUrl], {});
-  const passthroughUrl = await passthrough.firstLine;
-  const startupMs = performance.now() - startedAt;
-  const routerRssIdleMb = await rssMb(router.proc.pid!);
-  // Which model does the router pick for the bench prompt? Call the backend directly with the same one.
-  const explain = (await (await fetch(`${routerUrl}/admin/explain?prompt=${encodeURIComponent('Write a Python function that returns the n-th Fibonacci number.')}`)).json()) as {
-    selected_model: string;
+export interface OverheadResult {
+  rows: OverheadRow[];
+  /** The backend model the router picks for the bench prompt; direct, bare and peer name it too. */
+  model: string;
+  startup: { router_ms: number; peer_ms: number };
+  memory: {
+    router_idle_mb: number;
+    /** Of the idle RSS: the V8 heap in use and memory outside it (buffers, native addons), from /metrics. */
+    router_idle_heap_used_mb: number;
+    router_idle_external_mb: number;
+    router_load_peak_mb: number;
+    router_idle_after_load_mb: number;
+    peer_idle_mb: number;
+    peer_load_peak_mb: number;
   };
-  const rows: OverheadRow[] = [];
+}
+
+export interface OverheadOptions {
+  seconds: number;
+  concurrencies: number[];
+  /** Rounds per cell (default 3); each target gets seconds / rounds per round. */
+  rounds?: number;
+  /** Warm-up per target and cell, in seconds (connections, JIT). */
+  warmupSeconds?: number;
+  /** Pause before idle memory readings, in ms. */
+  settleMs?: number;
+  /** Extra node flags for the router child (e.g. --cpu-prof). */
+  routerNodeArgs?: string[];
+  log?: (line: string) => void;
+}
+
+export async function overheadBench(options: OverheadOptions): Promise<OverheadResult> {
+  const rounds = options.rounds ?? 3;
+  const warmup = options.warmupSeconds ?? Math.min(1, options.seconds / 3);
+  const settle = options.settleMs ?? 1000;
+  const log = options.log ?? (() => undefined);
+  const env = cleanEnv();
+  const children: Child[] = [];
+  let routerDir: string | undefined;
   try {
+    const sim = await startSim(env);
+    children.push(sim.child);
+    const router = await startRouterProcess(env, sim.url, options.routerNodeArgs);
+    children.push(router.child);
+    routerDir = router.dir;
+    log(`router ready in ${Math.round(router.startupMs)} ms`);
+    const bare = await startPassthrough(env, sim.url);
+    children.push(bare.child);
+    const peer = await startPortkey(env);
+    children.push(peer.child);
+    log(`peer gateway ready in ${Math.round(peer.startupMs)} ms`);
+    await sleep(settle);
+    const routerIdle = rssMb(router.child.proc.pid!);
+    const peerIdle = rssMb(peer.child.proc.pid!);
+    const idleMetrics = await routerMetrics(router.url);
+
+    // Which model does the router pick for the bench prompt? The others call the backend with that one.
+    const explainRes = await fetch(`${router.url}/admin/explain?prompt=${encodeURIComponent(BENCH_PROMPT)}`);
+    if (!explainRes.ok) throw new Error(`GET /admin/explain answered ${explainRes.status}: ${await explainRes.text()}`);
+    const model = ((await explainRes.json()) as { selected_model?: string }).selected_model;
+    if (!model) throw new Error('the router selected no model for the bench prompt');
+
+    const targets: Record<TargetKey, Target> = {
+      direct: { name: 'direct', url: sim.url, model },
+      bare: { name: 'bare proxy', url: bare.url, model },
+      peer: peer.target(sim.url, model),
+      router: { name: 'router', url: router.url, model: 'smarterrouter/main' },
+    };
+    const servingPid: Record<TargetKey, number> = {
+      direct: sim.child.proc.pid!,
+      bare: bare.child.proc.pid!,
+      peer: peer.child.proc.pid!,
+      router: router.child.proc.pid!,
+    };
+    const routerPeak = rssSampler(servingPid.router);
+    const peerPeak = rssSampler(servingPid.peer);
+
+    const rows: OverheadRow[] = [];
     for (const stream of [false, true]) {
       for (const concurrency of options.concurrencies) {
-        const direct = await load(simUrl, explain.selected_model, concurrency, options.seconds, stream);
-        const routed = await load(routerUrl, 'smarterrouter/main', concurrency, options.seconds, stream);
-        const bare = await load(passthroughUrl, explain.selected_model, concurrency, options.seconds, stream);
+        log(`${stream ? 'streaming' : 'non-streaming'}, ${concurrency} client(s)`);
+        const clients = Object.fromEntries(KEYS.map((k) => [k, new TargetClient(targets[k], stream, concurrency)])) as Record<TargetKey, TargetClient>;
+        const runs = Object.fromEntries(KEYS.map((k) => [k, [] as RunSamples[]])) as Record<TargetKey, RunSamples[]>;
+        const cpu = Object.fromEntries(KEYS.map((k) => [k, 0])) as Record<TargetKey, number>;
+        let loopDelayP99 = 0;
+        try {
+          for (const key of KEYS) {
+            await clients[key].validate();
+            await clients[key].run(concurrency, warmup);
+          }
+          for (let round = 0; round < rounds; round++) {
+            // Rotate the order so no target always runs first (or right after a noisy neighbour).
+            for (let i = 0; i < KEYS.length; i++) {
+              const key = KEYS[(i + round) % KEYS.length]!;
+              if (key === 'router') await routerMetrics(router.url); // resets the loop-delay histogram
+              const cpuBefore = cpuMs(servingPid[key]);
+              runs[key].push(await clients[key].run(concurrency, options.seconds / rounds));
+              cpu[key] += cpuMs(servingPid[key]) - cpuBefore;
+              if (key === 'router') loopDelayP99 = Math.max(loopDelayP99, metric(await routerMetrics(router.url), 'nodejs_eventloop_lag_p99_seconds') * 1000);
+            }
+          }
+        } finally {
+          for (const key of KEYS) clients[key].close();
+        }
+        const f = Object.fromEntries(
+          KEYS.map((k) => {
+            const fig = figures(runs[k]);
+            return [k, { ...fig, cpu_us_per_request: (cpu[k] * 1000) / (fig.requests || 1) }];
+          }),
+        ) as Record<TargetKey, TargetFigures>;
         rows.push({
           mode: stream ? 'streaming' : 'non-streaming',
           concurrency,
-          direct_rps: round(direct.rps),
-          router_rps: round(routed.rps),
-          rps_ratio: round(routed.rps / direct.rps, 3),
-          direct_p50_ms: round(direct.total.p50, 3),
-          router_p50_ms: round(routed.total.p50, 3),
-          added_p50_ms: round(routed.total.p50 - direct.total.p50, 3),
-          direct_p99_ms: round(direct.total.p99, 3),
-          router_p99_ms: round(routed.total.p99, 3),
-          added_p99_ms: round(routed.total.p99 - direct.total.p99, 3),
-          ...(stream ? { direct_ttft_p50_ms: round(direct.ttft.p50, 3), router_ttft_p50_ms: round(routed.ttft.p50, 3) } : {}),
-          passthrough_rps: round(bare.rps),
-          passthrough_p50_ms: round(bare.total.p50, 3),
-          router_vs_passthrough_rps: round(routed.rps / bare.rps, 3),
+          ...f,
+          rps_ratio: f.router.rps / f.direct.rps,
+          router_vs_bare_rps: f.router.rps / f.bare.rps,
+          router_vs_peer_rps: f.router.rps / f.peer.rps,
+          added_p50_ms: f.router.p50_ms - f.direct.p50_ms,
+          added_p99_ms: f.router.p99_ms - f.direct.p99_ms,
+          ...(stream ? { added_ttft_p50_ms: f.router.ttft_p50_ms - f.direct.ttft_p50_ms, added_ttft_p99_ms: f.router.ttft_p99_ms - f.direct.ttft_p99_ms } : {}),
+          router_loop_delay_p99_ms: loopDelayP99,
         });
       }
     }
+    const routerLoadPeak = routerPeak.stop();
+    const peerLoadPeak = peerPeak.stop();
+    await sleep(settle);
+    return {
+      rows,
+      model,
+      startup: { router_ms: router.startupMs, peer_ms: peer.startupMs },
+      memory: {
+        router_idle_mb: routerIdle,
+        router_idle_heap_used_mb: metric(idleMetrics, 'nodejs_heap_size_used_bytes') / MB,
+        router_idle_external_mb: metric(idleMetrics, 'nodejs_external_memory_bytes') / MB,
+        router_load_peak_mb: routerLoadPeak,
+        router_idle_after_load_mb: rssMb(servingPid.router),
+        peer_idle_mb: peerIdle,
+        peer_load_peak_mb: peerLoadPeak,
+      },
+    };
   } finally {
-    for (const proc of [router.proc, sim.proc, passthrough.proc]) {
-      proc.removeAllListeners('exit');
-      proc.kill('SIGTERM');
-    }
-  }
-  return { rows, startupMs: round(startupMs), routerRssIdleMb };
-}
-
-async function rssMb(pid: number): Promise<number> {
-  try {
-    const { readFileSync } = await import('node:fs');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-    return round(kb / 1024);
-  } catch {
-    return NaN;
+    // A profiled router writes its profile on exit: give it time.
+    await Promise.all(children.map((c) => c.stop(options.routerNodeArgs?.length ? 30_000 : 5000)));
+    if (routerDir) rmSync(routerDir, { recursive: true, force: true });
   }
 }
 
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
+const MB = 1024 * 1024;
+
+/**
+ * The router's Prometheus text. Reading it also resets prom-client's event-loop delay histogram, so
+ * a read right before a run and one right after give that run's delay percentiles.
+ */
+async function routerMetrics(routerUrl: string): Promise<string> {
+  const res = await fetch(`${routerUrl}/metrics`);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  return text;
+}
+
+/** An unlabelled sample's value; NaN when absent. */
+function metric(text: string, name: string): number {
+  const value = new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(text)?.[1];
+  return value === undefined ? NaN : Number(value);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,43 +1,65 @@
 /**
- * `npm run bench`: every benchmark in one run, printed as one table and written to
- * bench/results/<timestamp>.json with the machine's cores and Node version.
- * BENCH_SECONDS (default 3) sets the length of each load run; BENCH_QUICK=1 is the CI smoke mode.
+ * `npm run bench`: every benchmark in one run, printed as Markdown tables (ending with the targets
+ * and their verdicts) and written to bench/results/<timestamp>.json with the machine's cores, Node
+ * version and load average.
+ *
+ * BENCH_SECONDS (default 3): measured seconds per target and cell of the proxy bench.
+ * BENCH_QUICK=1: the CI smoke mode (seconds long; the figures mean little, the shape is checked).
+ * BENCH_OUT=<file>: write the JSON there instead (the smoke test uses a temp file).
+ * BENCH_CPU_PROF=<dir>: also write a V8 CPU profile of the router process there (see
+ *   bench/profile-summary.ts), which slows the router a little.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { decisionBench } from './decision.js';
 import { overheadBench } from './overhead.js';
+import { cpuTable, decisionTable, latencyTable, processTable, section, semanticTables, targetsTable, throughputTable } from './report.js';
+import { semanticBench } from './semantic.js';
+import { judgeTargets } from './targets.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const seconds = Number(process.env.BENCH_SECONDS ?? (quick ? 0.5 : 3));
-const concurrencies = quick ? [1, 4] : [1, 16, 64];
+const seconds = Number(process.env.BENCH_SECONDS ?? (quick ? 0.4 : 3));
+if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`BENCH_SECONDS must be a positive number of seconds, got "${process.env.BENCH_SECONDS}"`);
+const concurrencies = quick ? [1, 16] : [1, 16, 64];
+const cpuProfDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 
-const machine = { cores: os.availableParallelism(), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' };
-console.log(`SmarterRouter bench — ${machine.cores} cores, Node ${machine.node}, ${machine.cpu}${quick ? ' (quick smoke run)' : ''}\n`);
+const loadavg = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+const machine = { cores: os.availableParallelism(), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown', loadavg_start: loadavg() };
+console.log(`# SmarterRouter bench\n`);
+console.log(`${machine.cores} cores, Node ${machine.node}, ${machine.cpu}; load average ${machine.loadavg_start.join(' ')}${quick ? '; quick smoke run' : ''}\n`);
 
 const decision = decisionBench();
-console.log('In-process (microseconds)');
-console.table(decision.map((r) => ({ benchmark: r.name, 'p50 µs': r.p50_us.toFixed(2), 'p99 µs': r.p99_us.toFixed(2) })));
+console.log(section('Routing decision and classification (in-process)', decisionTable(decision)));
 
-const overhead = await overheadBench({ seconds, concurrencies });
-console.log('Proxy overhead: simulated backend direct vs through the router (same run, side by side)');
-console.table(
-  overhead.rows.map((r) => ({
-    mode: r.mode,
-    clients: r.concurrency,
-    'direct req/s': r.direct_rps,
-    'router req/s': r.router_rps,
-    ratio: r.rps_ratio,
-    'added p50 ms': r.added_p50_ms,
-    'added p99 ms': r.added_p99_ms,
-    'bare proxy req/s': r.passthrough_rps,
-    'router/bare': r.router_vs_passthrough_rps,
-    ...(r.router_ttft_p50_ms !== undefined ? { 'TTFT direct/router ms': `${r.direct_ttft_p50_ms}/${r.router_ttft_p50_ms}` } : {}),
-  })),
-);
-console.log(`Router start-up to healthy: ${overhead.startupMs} ms; RSS at idle: ${overhead.routerRssIdleMb} MB\n`);
+const overhead = await overheadBench({
+  seconds,
+  concurrencies,
+  rounds: quick ? 1 : 3,
+  warmupSeconds: quick ? 0.1 : undefined,
+  settleMs: quick ? 200 : 1000,
+  routerNodeArgs: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+console.log(`Backend model the router picks for the bench prompt (also named by direct, bare and peer calls): ${overhead.model}\n`);
+console.log(section('Proxy throughput (requests/s, same run, side by side)', throughputTable(overhead)));
+console.log(section('Proxy latency (ms; added = router − direct)', latencyTable(overhead)));
+console.log(section('CPU time per request of the serving process (µs) and router event-loop delay', cpuTable(overhead)));
+console.log(section('Start-up and memory', processTable(overhead)));
 
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({ machine, quick, seconds, decision, overhead }, null, 2));
-console.log(`Results written to ${file.pathname}`);
+process.stderr.write('bench: semantic cache\n');
+const semantic = await semanticBench({ quick, seconds });
+console.log(section('Semantic cache lookups and event-loop delay', semanticTables(semantic)));
+
+const targets = judgeTargets({ overhead, concurrencies, decision });
+console.log(section('Targets', targetsTable(targets)));
+
+const finished = { ...machine, loadavg_end: loadavg() };
+const file = process.env.BENCH_OUT
+  ? resolve(process.env.BENCH_OUT)
+  : new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`, import.meta.url).pathname;
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, JSON.stringify({ machine: finished, quick, seconds, concurrencies, decision, overhead, semantic, targets }, null, 2));
+console.log(`Load average at the end: ${finished.loadavg_end.join(' ')}`);
+console.log(`Results written to ${file}`);
+if (cpuProfDir) console.log(`Router CPU profile in ${cpuProfDir} (summarise: npx tsx bench/profile-summary.ts ${cpuProfDir})`);
