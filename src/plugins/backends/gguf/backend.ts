@@ -39,12 +39,12 @@ import { ModelInfoCache, scanModelFolder, type GgufFile } from './catalog.js';
 import { sharedLlama } from './llama.js';
 import { toChatHistory } from './messages.js';
 import { Mutex, type Release } from './mutex.js';
-import type { GgufBackendOptions } from './options.js';
+import { GGUF_PROVIDER, type GgufBackendOptions } from './options.js';
 import { PushQueue } from './queue.js';
 import { linkSignals } from './signals.js';
 import { untilAborted } from '../../../core/abortable.js';
 
-export const GGUF_PROVIDER = 'gguf';
+export { GGUF_PROVIDER };
 
 /** llama.cpp server's default: mildly creative when the client does not say. */
 const DEFAULT_TEMPERATURE = 0.8;

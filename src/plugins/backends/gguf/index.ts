@@ -3,8 +3,8 @@
  * Options: location (folder), threads, contextSize, maxLoadedModels, recursive, gpu, defaultMaxTokens.
  */
 import { SPECIFICATION_VERSION, type BackendPlugin, type PluginDefinition } from '../../../plugin-api/index.js';
-import { GgufBackend, GGUF_PROVIDER } from './backend.js';
-import { resolveGgufOptions } from './options.js';
+// Only light modules here: the manifest must not pull in node-llama-cpp.
+import { GGUF_PROVIDER, resolveGgufOptions } from './options.js';
 
 export const ggufBackendDefinition: PluginDefinition<'backend'> = {
   manifest: {
@@ -14,12 +14,13 @@ export const ggufBackendDefinition: PluginDefinition<'backend'> = {
     specificationVersion: SPECIFICATION_VERSION,
     description: 'Runs GGUF models from a local folder in-process with node-llama-cpp (CPU by default).',
   },
-  create(options, context): BackendPlugin {
-    return new GgufBackend(resolveGgufOptions(options), context);
+  async create(options, context): Promise<BackendPlugin> {
+    const resolved = resolveGgufOptions(options);
+    // node-llama-cpp (about 25 MB resident) loads only when a GGUF backend is configured.
+    const { GgufBackend } = await import('./backend.js');
+    return new GgufBackend(resolved, context);
   },
 };
 
 export default ggufBackendDefinition;
-export { GgufBackend, GGUF_PROVIDER } from './backend.js';
 export { defaultThreads, resolveGgufOptions, DEFAULT_CONTEXT_SIZE, DEFAULT_MAX_TOKENS, type GgufBackendOptions } from './options.js';
-export { scanModelFolder, describeHeader, type GgufFile } from './catalog.js';

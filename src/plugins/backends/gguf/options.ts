@@ -6,6 +6,9 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PluginError, type PluginOptions } from '../../../plugin-api/index.js';
 
+/** The provider name of the embedded GGUF backend. */
+export const GGUF_PROVIDER = 'gguf';
+
 export interface GgufBackendOptions {
   /** Instance name (ROUTER_BACKENDS entry). */
   name: string;
