@@ -23,7 +23,7 @@ describe('ROUTER_DATABASE_URL', () => {
 
   it('rejects other schemes with a clear message', () => {
     expect(() => sqlitePathFromUrl('mysql://x/y')).toThrow(/unsupported scheme/);
-    expect(() => sqlitePathFromUrl('postgresql://u@h/db')).toThrow(/PostgreSQL is not supported yet/);
+    expect(() => sqlitePathFromUrl('postgresql://u@h/db')).toThrow(/not a SQLite file path/);
     expect(() => sqlitePathFromUrl('sqlite:///')).toThrow(/no file path/);
   });
 });

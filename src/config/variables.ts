@@ -28,7 +28,7 @@ export const VARIABLES = {
   databaseUrl: str(
     'ROUTER_DATABASE_URL',
     'sqlite:///data/router.db',
-    'Database: sqlite:///relative/path.db (three slashes), sqlite:////absolute/path.db (four) or a plain file path.',
+    'Database: sqlite:///relative/path.db (three slashes), sqlite:////absolute/path.db (four) or a plain file path; postgresql://user:password@host:5432/db for PostgreSQL, shared by several replicas (docs/deployment.md).',
     server,
   ),
   shutdownTimeout: num('ROUTER_SHUTDOWN_TIMEOUT', 10, 'Seconds to drain in-flight requests on SIGTERM/SIGINT before closing connections.', {
@@ -36,7 +36,18 @@ export const VARIABLES = {
     min: 0,
     max: 3600,
   }),
-  redisUrl: optionalStr('ROUTER_REDIS_URL', 'Redis URL shared by several replicas (caches, rate limits, locks); unset = in-process.', server),
+  redisUrl: optionalStr(
+    'ROUTER_REDIS_URL',
+    'Redis shared by several replicas, e.g. redis://host:6379/0: response cache, rate-limit counters, circuit-breaker states, the profiling lock; unset = all in-process (docs/deployment.md).',
+    { ...server, secret: true },
+  ),
+  redisPrefix: str('ROUTER_REDIS_PREFIX', 'smarterrouter:', 'Prefix of every Redis key, so several router fleets can share one Redis.', server),
+  feedbackSyncInterval: num(
+    'ROUTER_FEEDBACK_SYNC_INTERVAL',
+    5,
+    'Seconds between reloads of feedback other replicas stored in a shared PostgreSQL database (0 = off; unused with SQLite).',
+    { ...server, min: 0, max: 3600 },
+  ),
 
   // Backends
   provider: oneOf('ROUTER_PROVIDER', PROVIDERS, 'ollama', 'Single-backend mode (used when ROUTER_BACKENDS is unset): ollama, llama.cpp, openai or gguf.', backends),

@@ -30,6 +30,8 @@ export interface CircuitChange {
   name: string;
   from: CircuitState;
   to: CircuitState;
+  /** Set when another replica's circuit moved and this one followed (applyRemote). */
+  remote?: boolean;
 }
 
 export interface CircuitInfo {
@@ -109,6 +111,29 @@ export class CircuitBreakers {
     return this.map(scope).get(name)?.state ?? 'closed';
   }
 
+  /**
+   * A state another replica's circuit reached (ROUTER_REDIS_URL): open here too, for a full
+   * cool-down from now, or closed again. Half-open is not shared: each replica probes for itself.
+   */
+  applyRemote(scope: CircuitScope, name: string, to: 'open' | 'closed', failures = 0, lastError?: string): void {
+    const map = this.map(scope);
+    let c = map.get(name);
+    if (to === 'closed') {
+      if (!c || c.state === 'closed') return;
+      c.failures = 0;
+      c.probeAt = undefined;
+      this.move(scope, name, c, 'closed', true);
+      return;
+    }
+    if (!c) map.set(name, (c = { state: 'closed', failures: 0, openedAt: 0 }));
+    if (c.state === 'open') return;
+    c.failures = Math.max(c.failures, failures);
+    if (lastError !== undefined) c.lastError = lastError;
+    c.probeAt = undefined;
+    c.openedAt = this.now();
+    this.move(scope, name, c, 'open', true);
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private map(scope: CircuitScope): Map<string, Circuit> {
@@ -159,9 +184,9 @@ export class CircuitBreakers {
     if (c) c.probeAt = undefined;
   }
 
-  private move(scope: CircuitScope, name: string, c: Circuit, to: CircuitState): void {
+  private move(scope: CircuitScope, name: string, c: Circuit, to: CircuitState, remote = false): void {
     const from = c.state;
     c.state = to;
-    this.options.onChange?.({ scope, name, from, to });
+    this.options.onChange?.(remote ? { scope, name, from, to, remote } : { scope, name, from, to });
   }
 }

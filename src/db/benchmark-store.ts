@@ -12,6 +12,7 @@ import { matchModel } from '../core/benchmarks/match.js';
 import { canonicalBenchmark } from '../core/benchmarks/normalize.js';
 import type { Database } from './index.js';
 import { BenchmarkEntity, type BenchmarkRecord } from './entities.js';
+import { likeOperator } from './dialect.js';
 
 export type BenchmarkSortField = 'entry' | 'benchmark' | 'score' | 'source' | 'fetched_at';
 
@@ -89,7 +90,7 @@ export class BenchmarkStore {
       const entries = (await em.getConnection().execute<{ entry: string }[]>('select distinct entry from benchmark_scores')).map((r) => r.entry);
       const match = matchModel(model, entries);
       if (match !== undefined && match.confidence >= MODEL_FILTER_MIN_CONFIDENCE) where.entry = match.entry;
-      else where.entry = { $like: `%${model.toLowerCase().replace(/%/g, '')}%` };
+      else where.entry = { [likeOperator(this.db)]: `%${model.toLowerCase().replace(/%/g, '')}%` };
     }
     const direction = query.descending ? 'desc' : 'asc';
     const orderBy = { [SORT_PROPERTY[query.sortBy] ?? 'entry']: direction, id: 'asc' } as QueryOrderMap<BenchmarkRecord>;

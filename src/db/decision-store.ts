@@ -2,10 +2,14 @@
  * DecisionStore on MikroORM: routing decisions are queued in memory and written in batches off the
  * request path (one transaction per batch); feedback is written at once, because the client is
  * told it was accepted. Recent decisions stay findable in memory before their batch lands.
+ *
+ * Several replicas on one PostgreSQL database: `pullFeedback` returns the feedback the others stored
+ * since the last call (see FeedbackCursor), so each replica's in-memory means follow all of it.
  */
 import { DecisionListeners, type DecisionData, type DecisionListener, type DecisionQuery, type DecisionStore, type FeedbackData } from '../core/decisions.js';
 import type { Database } from './index.js';
-import { DecisionEntity, FeedbackEntity, type DecisionRecord } from './entities.js';
+import { DecisionEntity, FeedbackEntity, type DecisionRecord, type FeedbackRecord } from './entities.js';
+import { dbTime } from './dialect.js';
 
 export interface DecisionStoreOptions {
   /** Milliseconds between batch writes. */
@@ -25,6 +29,9 @@ export class SqlDecisionStore implements DecisionStore {
   private readonly maxBatch: number;
   private readonly recentSize: number;
   private readonly listeners = new DecisionListeners();
+  private readonly feedbackCursor = new FeedbackCursor();
+  /** saveFeedback and pullFeedback one at a time, so a row is never both ours and pulled. */
+  private feedbackLock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -66,14 +73,40 @@ export class SqlDecisionStore implements DecisionStore {
   }
 
   async saveFeedback(feedback: FeedbackData): Promise<void> {
-    const em = this.db.em.fork();
-    em.create(FeedbackEntity, { ...feedback, comment: feedback.comment ?? null });
-    await em.flush();
+    await this.serialFeedback(async () => {
+      const em = this.db.em.fork();
+      const row = em.create(FeedbackEntity, { ...feedback, comment: feedback.comment ?? null });
+      await em.flush();
+      this.feedbackCursor.own(row.id);
+    });
   }
 
   async loadFeedback(): Promise<FeedbackData[]> {
-    const rows = await this.db.em.fork().find(FeedbackEntity, {}, { orderBy: { id: 'asc' } });
-    return rows.map((r) => ({ responseId: r.responseId, modelKey: r.modelKey, category: r.category, score: r.score, comment: r.comment ?? undefined, createdAt: r.createdAt }));
+    return this.serialFeedback(async () => {
+      const rows = await this.db.em.fork().find(FeedbackEntity, {}, { orderBy: { id: 'asc' } });
+      this.feedbackCursor.seen(rows.map((r) => r.id));
+      return rows.map(feedbackFrom);
+    });
+  }
+
+  /**
+   * Feedback stored by other writers (replicas) since loadFeedback or the last pull, oldest first;
+   * what this store saved itself is left out (the router counted it when it was given).
+   */
+  async pullFeedback(): Promise<FeedbackData[]> {
+    return this.serialFeedback(async () => {
+      const { after, gaps } = this.feedbackCursor.query();
+      const where = gaps.length ? { $or: [{ id: { $gt: after } }, { id: { $in: gaps } }] } : { id: { $gt: after } };
+      const rows = await this.db.em.fork().find(FeedbackEntity, where, { orderBy: { id: 'asc' } });
+      const fresh = this.feedbackCursor.seen(rows.map((r) => r.id));
+      return rows.filter((r) => fresh.has(r.id)).map(feedbackFrom);
+    });
+  }
+
+  private serialFeedback<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.feedbackLock.then(task, task);
+    this.feedbackLock = run.catch(() => undefined);
+    return run;
   }
 
   /** Writes everything queued so far; serialised so batches never interleave. */
@@ -96,7 +129,7 @@ export class SqlDecisionStore implements DecisionStore {
         const knex = this.db.em.getKnex();
         await knex.transaction(async (trx) => {
           for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-            await trx('routing_decisions').insert(batch.slice(i, i + ROWS_PER_INSERT).map(toRow));
+            await trx('routing_decisions').insert(batch.slice(i, i + ROWS_PER_INSERT).map((d) => toRow(d, (date) => dbTime(this.db, date))));
           }
         });
       } catch (error) {
@@ -109,16 +142,67 @@ export class SqlDecisionStore implements DecisionStore {
   }
 }
 
+function feedbackFrom(r: FeedbackRecord): FeedbackData {
+  return { responseId: r.responseId, modelKey: r.modelKey, category: r.category, score: r.score, comment: r.comment ?? undefined, createdAt: r.createdAt };
+}
+
+/**
+ * Which feedback rows were already counted. Ids grow, but on PostgreSQL a row can become visible
+ * after a higher one (two replicas inserting at once, the lower id committing later), so an id
+ * skipped over is remembered as a gap and asked for again for a while; a gap that never fills (a
+ * rolled-back insert uses up its id) is forgotten after GAP_TTL_MS.
+ */
+export class FeedbackCursor {
+  private after = 0;
+  private readonly gaps = new Map<number, number>();
+  private readonly mine = new Set<number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A row this process wrote itself: never returned as fresh. */
+  own(id: number): void {
+    this.mine.add(id);
+    // Bounded: a router nobody pulls for (one process on SQLite) must not collect ids for ever.
+    if (this.mine.size > MAX_MINE) this.mine.delete(this.mine.values().next().value as number);
+  }
+
+  query(): { after: number; gaps: number[] } {
+    const now = this.now();
+    for (const [id, since] of this.gaps) if (now - since > GAP_TTL_MS) this.gaps.delete(id);
+    return { after: this.after, gaps: [...this.gaps.keys()] };
+  }
+
+  /** Records the ids a query returned; answers those not counted before and not our own. */
+  seen(ids: readonly number[]): Set<number> {
+    const fresh = new Set<number>();
+    const now = this.now();
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const wasGap = this.gaps.delete(id);
+      if (id > this.after) {
+        for (let missing = this.after + 1; missing < id && this.gaps.size < MAX_GAPS; missing++) this.gaps.set(missing, now);
+        this.after = id;
+      } else if (!wasGap) continue;
+      if (this.mine.delete(id)) continue;
+      fresh.add(id);
+    }
+    return fresh;
+  }
+}
+
+const GAP_TTL_MS = 60_000;
+const MAX_GAPS = 1000;
+const MAX_MINE = 10_000;
+
 /** 16 columns per row: 50 rows stay under SQLite's bound-parameter limit. */
 const ROWS_PER_INSERT = 50;
 
-/** Column names as in migration 0001. */
-function toRow(d: DecisionData): Record<string, unknown> {
+/** Column names as in migration 0001; `time` writes a datetime as the engine stores it (dialect.ts). */
+function toRow(d: DecisionData, time: (date: Date) => number | Date): Record<string, unknown> {
   const r = toRecord(d);
   return {
     response_id: r.responseId,
     request_id: r.requestId,
-    created_at: r.createdAt.getTime(),
+    created_at: time(r.createdAt),
     protocol: r.protocol,
     category: r.category,
     complexity: r.complexity,

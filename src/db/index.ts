@@ -1,13 +1,20 @@
 /**
- * Opens the store: resolves ROUTER_DATABASE_URL, makes sure the file can be created, runs pending
- * migrations and switches SQLite to WAL (readers never wait for the writer).
+ * Opens the store: resolves ROUTER_DATABASE_URL to a SQLite file (one router; WAL, so readers never
+ * wait for the writer) or a PostgreSQL server (several replicas share it), and runs pending
+ * migrations, the same ones on both engines.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { MikroORM } from '@mikro-orm/sqlite';
+import type { MikroORM as CoreMikroORM, Options } from '@mikro-orm/core';
+import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
+import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
+import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { setDialect, type Dialect } from './dialect.js';
+
+export { dialectOf, type Dialect } from './dialect.js';
 
 export class DatabaseConfigError extends Error {
   constructor(message: string) {
@@ -16,7 +23,37 @@ export class DatabaseConfigError extends Error {
   }
 }
 
-export type Database = MikroORM;
+/** Either engine: the stores use only what both SQL drivers share (entities, knex). */
+export type Database = CoreMikroORM<AbstractSqlDriver, SqlEntityManager<AbstractSqlDriver>>;
+
+/** Where ROUTER_DATABASE_URL points. */
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgresql'; url: string };
+
+const POSTGRES_URL = /^(postgres|postgresql):\/\//i;
+
+/** A postgres:// or postgresql:// URL selects PostgreSQL; anything else is a SQLite file. */
+export function databaseTarget(url: string, cwd = process.cwd()): DatabaseTarget {
+  const trimmed = url.trim();
+  if (POSTGRES_URL.test(trimmed)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(trimmed);
+    } catch {
+      throw new DatabaseConfigError(`ROUTER_DATABASE_URL: "${redactUrl(trimmed)}" is not a valid URL (e.g. postgresql://user:password@host:5432/router)`);
+    }
+    if (!parsed.hostname) throw new DatabaseConfigError('ROUTER_DATABASE_URL: no host in the PostgreSQL URL (e.g. postgresql://user:password@host:5432/router)');
+    if (parsed.pathname.replace(/^\//, '') === '') {
+      throw new DatabaseConfigError('ROUTER_DATABASE_URL: no database name in the PostgreSQL URL (e.g. postgresql://user:password@host:5432/router)');
+    }
+    return { dialect: 'postgresql', url: trimmed };
+  }
+  return { dialect: 'sqlite', path: sqlitePathFromUrl(trimmed, cwd) };
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
 
 /**
  * Reads a database URL as the original router did: `sqlite:///rel/path.db` (three slashes) is
@@ -24,10 +61,9 @@ export type Database = MikroORM;
  */
 export function sqlitePathFromUrl(url: string, cwd = process.cwd()): string {
   const trimmed = url.trim();
-  if (/^(postgres|postgresql):\/\//i.test(trimmed)) {
-    throw new DatabaseConfigError(
-      'ROUTER_DATABASE_URL: PostgreSQL is not supported yet (the multi-replica store is a planned capability); use sqlite:///path.db',
-    );
+  if (POSTGRES_URL.test(trimmed)) {
+    // openDatabase sends these to the PostgreSQL driver (databaseTarget) before asking for a path.
+    throw new DatabaseConfigError('ROUTER_DATABASE_URL: a PostgreSQL URL is not a SQLite file path (openDatabase connects to PostgreSQL itself)');
   }
   let path: string;
   const match = /^sqlite:\/\/(.*)$/i.exec(trimmed);
@@ -73,29 +109,53 @@ export interface DatabaseLogger {
 }
 
 export async function openDatabase(url: string, cwd = process.cwd(), logger?: DatabaseLogger): Promise<Database> {
-  const path = sqlitePathFromUrl(url, cwd);
-  prepareDatabaseFile(path);
-  let orm: MikroORM;
+  const target = databaseTarget(url, cwd);
+  if (target.dialect === 'sqlite') prepareDatabaseFile(target.path);
+  const where = target.dialect === 'sqlite' ? target.path : redactUrl(target.url);
+  const options: Options = {
+    entities: ENTITIES,
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false },
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: false,
+    debug: false,
+    logger: (message: string) => logger?.debug(message),
+  };
+  let orm: Database | undefined;
   try {
-    orm = await MikroORM.init({
-      dbName: path,
-      entities: ENTITIES,
-      extensions: [Migrator],
-      migrations: { migrationsList: MIGRATIONS, transactional: true, snapshot: false },
-      discovery: { warnWhenNoEntities: false },
-      allowGlobalContext: false,
-      debug: false,
-      logger: (message: string) => logger?.debug(message),
-    });
-    await orm.em.getConnection().execute('PRAGMA journal_mode = WAL');
-    await orm.em.getConnection().execute('PRAGMA busy_timeout = 5000');
-    const applied = await orm.getMigrator().up();
-    if (applied.length) logger?.info({ migrations: applied.map((m) => m.name), path }, 'database migrated');
+    if (target.dialect === 'sqlite') {
+      orm = (await SqliteMikroORM.init({ ...options, dbName: target.path } as never)) as unknown as Database;
+      await orm.em.getConnection().execute('PRAGMA journal_mode = WAL');
+      await orm.em.getConnection().execute('PRAGMA busy_timeout = 5000');
+    } else {
+      orm = (await PostgreSqlMikroORM.init({ ...options, clientUrl: target.url } as never)) as unknown as Database;
+    }
+    setDialect(orm, target.dialect);
+    const applied = await migrate(orm, target.dialect);
+    if (applied.length) logger?.info({ migrations: applied, path: where }, 'database migrated');
   } catch (error) {
+    await orm?.close().catch(() => undefined);
     if (error instanceof DatabaseConfigError) throw error;
-    throw new DatabaseConfigError(`CRITICAL: cannot open the database ${path}: ${(error as Error).message}`);
+    throw new DatabaseConfigError(`CRITICAL: cannot open the database ${where}: ${redactUrl((error as Error).message)}`);
   }
   return orm;
+}
+
+/** Any fixed number: the advisory lock that serialises migrations across replicas. */
+const MIGRATION_LOCK = 74_311_011;
+
+/**
+ * Runs pending migrations. On PostgreSQL several replicas may start at once: each waits for a
+ * transaction-scoped advisory lock first, so one migrates and the others then find nothing pending
+ * (a SQLite file has one router, and its own write lock).
+ */
+async function migrate(orm: Database, dialect: Dialect): Promise<string[]> {
+  const run = async () => (await orm.getMigrator().up()).map((m) => m.name);
+  if (dialect === 'sqlite') return run();
+  return orm.em.getKnex().transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+    return run();
+  });
 }
 
 /** Cheap liveness probe for /health. */

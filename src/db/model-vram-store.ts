@@ -10,11 +10,12 @@
 import type { BackendModelInfo } from '../plugin-api/index.js';
 import type { MeasuredVram, ModelVramStore } from '../core/vram/model-sizes.js';
 import type { Database } from './index.js';
+import { dbTime, readTime } from './dialect.js';
 
 interface Row {
   key: string;
   vram_bytes: number | string | null;
-  vram_measured_at: number | string | null;
+  vram_measured_at: number | string | Date | null;
 }
 
 export class SqlModelVramStore implements ModelVramStore {
@@ -28,8 +29,8 @@ export class SqlModelVramStore implements ModelVramStore {
   }
 
   async save(measurement: MeasuredVram, model: { backend: string; info: BackendModelInfo }): Promise<void> {
-    // Epoch milliseconds: how MikroORM stores datetimes on SQLite, so entity reads agree.
-    const at = measurement.measuredAt.getTime();
+    // As MikroORM stores datetimes on this engine, so entity reads agree (dialect.ts).
+    const at = dbTime(this.db, measurement.measuredAt);
     const info = model.info;
     await this.db.em
       .getKnex()('models')
@@ -55,8 +56,6 @@ export class SqlModelVramStore implements ModelVramStore {
   }
 }
 
-function toDate(value: number | string | null): Date {
-  if (value === null) return new Date(0);
-  const n = Number(value);
-  return new Date(Number.isFinite(n) ? n : value);
+function toDate(value: number | string | Date | null): Date {
+  return value === null ? new Date(0) : readTime(value);
 }

@@ -12,6 +12,7 @@ import { CATEGORIES, type Category } from '../plugin-api/index.js';
 import type { CategoryResults, ProfiledModelState, ProfileRepository, PromptOutcome } from '../core/profiling/types.js';
 import type { Database } from './index.js';
 import { ProfileEntity, type ProfileRecord } from './entities.js';
+import { dbTime, likeOperator, readTime } from './dialect.js';
 
 export type ProfileSortField = 'model' | 'category' | 'score' | 'ttft_ms' | 'tokens_per_second' | 'total_latency_ms' | 'updated_at';
 
@@ -63,8 +64,8 @@ interface StateRow {
   prompt_set_version: string;
   prompts_per_category: number;
   judge: string;
-  started_at: number | string;
-  finished_at: number | string | null;
+  started_at: number | string | Date;
+  finished_at: number | string | Date | null;
 }
 
 export class ProfileStore implements ProfileRepository {
@@ -88,8 +89,8 @@ export class ProfileStore implements ProfileRepository {
         latency_ms: outcome.latencyMs,
         failed: outcome.failed,
         timed_out: outcome.timedOut,
-        // Epoch milliseconds: how MikroORM stores datetimes on SQLite, so entity reads agree.
-        created_at: Date.now(),
+        // As MikroORM stores datetimes on this engine, so entity reads agree (dialect.ts).
+        created_at: dbTime(this.db, new Date()),
       })
       .onConflict(['model_key', 'prompt_id', 'prompt_set_version'])
       .merge();
@@ -121,7 +122,7 @@ export class ProfileStore implements ProfileRepository {
 
   /** Upserts one `profiles` row per category (unique model_key + category). */
   async saveProfiles(modelKey: string, results: CategoryResults, judgeName: string, promptSetVersion: string): Promise<void> {
-    const now = Date.now();
+    const now = dbTime(this.db, new Date());
     const rows = Object.entries(results).map(([category, r]) => ({
       model_key: modelKey,
       category,
@@ -150,8 +151,8 @@ export class ProfileStore implements ProfileRepository {
       promptSetVersion: row.prompt_set_version,
       promptsPerCategory: row.prompts_per_category,
       judge: row.judge,
-      startedAt: new Date(Number(row.started_at)),
-      finishedAt: row.finished_at === null ? null : new Date(Number(row.finished_at)),
+      startedAt: readTime(row.started_at),
+      finishedAt: row.finished_at === null ? null : readTime(row.finished_at),
     };
   }
 
@@ -164,8 +165,8 @@ export class ProfileStore implements ProfileRepository {
         prompt_set_version: state.promptSetVersion,
         prompts_per_category: state.promptsPerCategory,
         judge: state.judge,
-        started_at: state.startedAt.getTime(),
-        finished_at: state.finishedAt?.getTime() ?? null,
+        started_at: dbTime(this.db, state.startedAt),
+        finished_at: state.finishedAt ? dbTime(this.db, state.finishedAt) : null,
       })
       .onConflict('model_key')
       .merge();
@@ -178,7 +179,7 @@ export class ProfileStore implements ProfileRepository {
     const model = query.model?.trim();
     if (model) {
       const exact = await em.count(ProfileEntity, { modelKey: model });
-      where.modelKey = exact > 0 ? model : { $like: `%${model.replace(/[%_]/g, '')}%` };
+      where.modelKey = exact > 0 ? model : { [likeOperator(this.db)]: `%${model.replace(/[%_]/g, '')}%` };
     }
     const direction = query.descending ? 'desc' : 'asc';
     const orderBy = { [SORT_PROPERTY[query.sortBy] ?? 'modelKey']: direction, id: 'asc' } as QueryOrderMap<ProfileRecord>;
@@ -204,8 +205,8 @@ export class ProfileStore implements ProfileRepository {
 
   /** When the last model run finished (GetStatus last_run_at); undefined when none ever did. */
   async lastFinishedAt(): Promise<Date | undefined> {
-    const row = (await this.knex()('profiled_models').max({ last: 'finished_at' }).first()) as { last?: number | string | null } | undefined;
-    return row?.last == null ? undefined : new Date(Number(row.last));
+    const row = (await this.knex()('profiled_models').max({ last: 'finished_at' }).first()) as { last?: number | string | Date | null } | undefined;
+    return row?.last == null ? undefined : readTime(row.last);
   }
 }
 

@@ -32,6 +32,7 @@ import { createKnowledgeAdmin } from './connect/admin-knowledge.js';
 import { createProfilerService } from './connect/profiler-service.js';
 import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
+import { openSharedState, withSharedRateLimit } from './replicas/shared-state.js';
 import { safeEvents } from '../core/events.js';
 import { metricsRoutes, requestObserver, RouterMetrics, type StatsDeps } from './metrics/index.js';
 import { createAdminStats } from './connect/admin-stats.js';
@@ -72,6 +73,11 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
   const db = await openDatabase(config.databaseUrl, cwd, logger);
   const cleanups: Array<() => Promise<void> | void> = [() => db.close()];
   try {
+    // Redis for what replicas share (ROUTER_REDIS_URL); without it everything stays in process.
+    const shared = await openSharedState(config, logger).catch((error: unknown) => {
+      throw new StartupError((error as Error).message, error);
+    });
+    cleanups.push(() => shared.close());
     const plugins = await loadPlugins({ specs: config.plugins, logger, cwd });
     // Backends talk HTTP through a keep-alive node:http fetch: several times cheaper per call than
     // undici's fetch (see docs/performance.md).
@@ -86,7 +92,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     // One metric registry per router; the core reports into it through RouterEvents.
     const metrics = new RouterMetrics();
     const events = safeEvents(metrics, (method, err) => logger.error({ err, method }, 'metrics observer failed'));
-    const core = await buildCore({ config, db, logger, plugins, backends, context, events });
+    const core = await buildCore({ config, db, logger, plugins, backends, context, events, shared });
     cleanups.push(() => core.close());
 
     // nvidia-smi sampling; disables itself with one warning where there is no NVIDIA GPU.
@@ -118,7 +124,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     const app = await buildApp({
       logger,
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
-      security: securityOptionsFrom(config),
+      security: withSharedRateLimit(securityOptionsFrom(config), shared),
       observer: requestObserver(metrics),
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),

@@ -12,6 +12,10 @@ import { planSelectedModel, Router, type Plan, type RouterSettings } from '../co
 import { createChatCache, Embedder, type ChatCache } from '../core/cache/index.js';
 import type { Database } from '../db/index.js';
 import { SqlDecisionStore } from '../db/decision-store.js';
+import { dialectOf } from '../db/dialect.js';
+import type { SharedStore } from '../core/cache/store.js';
+import type { SharedState } from './replicas/shared-state.js';
+import { ReplicaSync } from './replicas/sync.js';
 import type { BackendPlugin, ClassifierPlugin, PluginContext } from '../plugin-api/index.js';
 import type { PluginRegistry } from '../plugins/loader.js';
 import type { Logger } from './logger.js';
@@ -84,7 +88,7 @@ export function routerSettings(config: Config): RouterSettings {
 }
 
 /** Embeddings for every door and the chat caches (ROUTER_CACHE_*, ROUTER_EMBED_MODEL). */
-function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, events?: RouterEvents): { embedder: Embedder; cache?: ChatCache<Plan> } {
+function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, events?: RouterEvents, shared?: SharedStore): { embedder: Embedder; cache?: ChatCache<Plan> } {
   const settings = routerSettings(config);
   const embedder = new Embedder(registry, {
     embedModel: config.embedModel,
@@ -110,6 +114,8 @@ function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, ev
       embedTimeoutMs: config.firstTokenTimeout * 1000,
       logger: logger.child({ component: 'cache' }),
       onLookup: events ? (kind, hit) => events.cacheLookup(kind, hit) : undefined,
+      // Answers shared by every replica (ROUTER_REDIS_URL); routing plans and semantic vectors stay per replica.
+      shared,
     },
     planSelectedModel,
   );
@@ -128,6 +134,8 @@ export async function buildCore(options: {
   context: PluginContext;
   /** Observers of the core (the Prometheus metrics). */
   events?: RouterEvents;
+  /** What replicas share through Redis (ROUTER_REDIS_URL); absent = everything in process. */
+  shared?: SharedState;
 }): Promise<Core> {
   const { config, db, logger, plugins, backends, context } = options;
   const classifiers: ClassifierPlugin[] = [];
@@ -161,18 +169,35 @@ export async function buildCore(options: {
   const vram = await createVramManager(config, registry, db, logger);
   // The score prefers models that are loaded or would fit the VRAM budget.
   registry.setVramState((entry) => vram.vramState(entry) ?? (entry.loaded ? { loaded: true, fits: true } : undefined));
-  const { embedder, cache } = buildCaches(config, registry, logger, options.events);
+  const { embedder, cache } = buildCaches(config, registry, logger, options.events, options.shared?.cacheStore);
   const circuits = new CircuitBreakers(
     { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldown * 1000 },
     {
       onChange: (change) => {
         options.events?.circuitChanged(change);
+        options.shared?.circuitChanged(change);
         logger[change.to === 'open' ? 'warn' : 'info'](change, `circuit of ${change.scope} ${change.name} is now ${change.to.replace('_', '-')}`);
       },
     },
   );
   const router = new Router({ settings: routerSettings(config), registry, classifiers, store, logger, beforeDispatch: (entry, ctx) => vram.beforeDispatch(entry, ctx), cache, embedder, events: options.events, circuits });
+  options.shared?.attachCircuits(circuits);
   await router.loadFeedback();
+  // Replicas on one PostgreSQL database: feedback and profiles stored by the others reach this
+  // replica's scorer within ROUTER_FEEDBACK_SYNC_INTERVAL (a SQLite file has one router).
+  const replicaSync =
+    dialectOf(db) === 'postgresql' && config.feedbackSyncInterval > 0
+      ? new ReplicaSync({
+          pullFeedback: () => store.pullFeedback(),
+          addFeedback: (f) => router.feedbackBook.add(f.modelKey, f.category, f.score),
+          lastProfiledAt: () => profileStore.lastFinishedAt(),
+          reloadProfiles: () => knowledge.reloadProfiles(),
+          invalidate: () => registry.invalidate(),
+          intervalMs: config.feedbackSyncInterval * 1000,
+          logger,
+        })
+      : undefined;
+  await replicaSync?.start();
 
   // Profiling runs in the background, one run at a time, and aborts on close.
   let gpu: GpuReader | undefined;
@@ -193,6 +218,14 @@ export async function buildCore(options: {
     timeoutMs: config.profileTimeout * 1000,
     concurrency: config.profileConcurrency,
     vramBudgetBytes: () => vram.budgetBytes(),
+    // Several replicas: one profiles a model while the others wait, then read its stored result.
+    lock: options.shared?.profileLock
+      ? async (entry, signal) => {
+          const held = await options.shared!.profileLock!.acquire(`profile:${entry.key}`, signal);
+          if (held.waited) await knowledge.refreshProfile(entry.key);
+          return held.release;
+        }
+      : undefined,
     createJudge: (onFallback) =>
       chooseJudge(judgeSettings, registry, { heuristic: createHeuristicJudge, llm: (o) => createLlmJudge({ ...o, fetch: globalThis.fetch }), withFallback }, onFallback, profilingLogger),
     onModel: async ({ entry, run }) => {
@@ -253,6 +286,7 @@ export async function buildCore(options: {
       await Promise.allSettled([...syncing]);
       await cache?.close();
       vram.stop();
+      await replicaSync?.stop();
       await store.close();
       await Promise.allSettled(classifiers.map((c) => c.dispose?.()));
     },

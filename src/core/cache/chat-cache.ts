@@ -17,6 +17,7 @@ import { ResponseCache } from './response-cache.js';
 import { RoutingCache } from './routing-cache.js';
 import type { SemanticCache, SemanticLookup } from './semantic-cache.js';
 import { CacheCounters, type CacheKind, type CacheKindStats } from './stats.js';
+import type { SharedStore } from './store.js';
 
 export interface ChatEngine<P> {
   plan(request: RouteRequest, signal: AbortSignal): Promise<P>;
@@ -37,6 +38,8 @@ export interface ChatCacheOptions {
   nondeterministic: boolean;
   /** Off when ROUTER_EMBED_MODEL is unset. */
   semantic?: SemanticCache;
+  /** Several replicas share cached answers through it (ROUTER_REDIS_URL); unset = this process only. */
+  shared?: SharedStore;
   now?: () => number;
   /** Hit/miss callback for the metrics events (the counters here count regardless). */
   onLookup?: (kind: CacheKind, hit: boolean) => void;
@@ -81,7 +84,13 @@ export class ChatCache<P> {
     private readonly options: ChatCacheOptions,
     selectedModel: (plan: P) => string | undefined,
   ) {
-    this.responses = new ResponseCache({ maxSize: options.responseMaxSize, ttlMs: options.ttlMs, now: options.now });
+    this.responses = new ResponseCache({
+      maxSize: options.responseMaxSize,
+      ttlMs: options.ttlMs,
+      now: options.now,
+      shared: options.shared,
+      onSharedError: (err, during) => options.logger?.warn({ err, during }, 'shared response cache failed; answering without it'),
+    });
     this.routing = new RoutingCache<P>({ maxSize: options.routingMaxSize, ttlMs: options.ttlMs, now: options.now, selectedModel });
     this.semantic = options.semantic;
     this.counters = new CacheCounters(options.onLookup);
@@ -93,7 +102,8 @@ export class ChatCache<P> {
     // cached answers but never one flight.
     const flightKey = `${policy.key}:${request.stream === false ? 'whole' : 'stream'}`;
     if (policy.read) {
-      const hit = this.responses.get(policy.key);
+      // Only a shared store costs a round trip; the local lookup stays synchronous.
+      const hit = this.options.shared ? await this.responses.lookup(policy.key) : this.responses.get(policy.key);
       if (hit) {
         this.counters.hit('response');
         return engine.served(request, hit, 'hit');
@@ -199,7 +209,7 @@ export class ChatCache<P> {
       complexity: info.complexity,
       complexityScore: info.complexityScore,
     };
-    this.responses.set(policy.key, answer);
+    this.responses.store(policy.key, answer);
     if (this.semantic && policy.semantic) this.semantic.store(policy.key, policy.semantic.prompt, policy.semantic.partition, answer, vector);
   }
 }

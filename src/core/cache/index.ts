@@ -20,6 +20,8 @@ export interface CacheSettings {
   logger?: ChatCacheOptions['logger'];
   onLookup?: (kind: CacheKind, hit: boolean) => void;
   now?: () => number;
+  /** Answers shared by several replicas (ROUTER_REDIS_URL). */
+  shared?: ChatCacheOptions['shared'];
 }
 
 export function createChatCache<P>(settings: CacheSettings, selectedModel: (plan: P) => string | undefined): ChatCache<P> {
@@ -48,6 +50,7 @@ export function createChatCache<P>(settings: CacheSettings, selectedModel: (plan
       now: settings.now,
       logger: settings.logger,
       onLookup: settings.onLookup,
+      shared: settings.shared,
     },
     selectedModel,
   );
@@ -56,3 +59,4 @@ export function createChatCache<P>(settings: CacheSettings, selectedModel: (plan
 export { ChatCache, type InvalidateResult, type InvalidateScope, type ChatCacheStats } from './chat-cache.js';
 export { Embedder, type EmbedInput, type EmbedOutput } from './embedder.js';
 export { parseCacheControl, type CacheControl } from './cache-control.js';
+export { MemorySharedStore, type SharedStore } from './store.js';

@@ -94,6 +94,12 @@ export interface CoordinatorOptions {
   createJudge(onFallback: (error: unknown) => void): JudgePlugin | Promise<JudgePlugin>;
   /** The VRAM budget in bytes, when known; limits concurrent profiling beyond `concurrency`. */
   vramBudgetBytes?: () => number | undefined;
+  /**
+   * Several replicas: waits until no other replica profiles this model and returns the release.
+   * Taken before the model's plan is re-checked, so a replica that waited finds the other's result
+   * stored and skips the model.
+   */
+  lock?(entry: ProfileEntry, signal: AbortSignal): Promise<() => void>;
   /** After a model's results are stored (refresh routing knowledge, persist its VRAM). */
   onModel?(outcome: ModelOutcome): void | Promise<void>;
   /** Aborts profiling as soon as shutdown begins, before the other cleanups run. */
@@ -289,7 +295,7 @@ export class ProfilingCoordinator {
           signal,
           force,
           concurrency: this.options.concurrency,
-          admit: (entry, admitSignal) => this.gate.acquire(VramGate.estimate(entry), admitSignal),
+          admit: (entry, admitSignal) => this.admit(entry, admitSignal),
           onProgress: (event: ProgressEvent) => {
             if (event.state === 'started') {
               run.current.add(event.model);
@@ -354,6 +360,21 @@ export class ProfilingCoordinator {
     for (const wake of run.listeners) wake();
     if (modelCount > 0) this.options.logger?.info({ profiled: summary.profiled.length, failed: summary.failed.length, skipped: summary.skipped.length, aborted: summary.aborted }, 'profiling run finished');
     return summary;
+  }
+
+  /** The replica-wide lock (when shared), then room in the VRAM budget; one release frees both. */
+  private async admit(entry: ProfileEntry, signal: AbortSignal): Promise<() => void> {
+    const unlock = await this.options.lock?.(entry, signal);
+    try {
+      const release = await this.gate.acquire(VramGate.estimate(entry), signal);
+      return () => {
+        release();
+        unlock?.();
+      };
+    } catch (error) {
+      unlock?.();
+      throw error;
+    }
   }
 
   /** Replays the run's events, then follows it live, until it finishes or `signal` aborts. */

@@ -21,8 +21,9 @@ export interface RateLimitOptions {
   /**
    * Where the counters live. Unset: an in-process LRU (one router). Several replicas can share counts
    * by passing `{ redis: ioredisClient }` or a custom `{ store }` class here; nothing else changes.
+   * `skipOnError` lets requests through while a shared store is unreachable instead of failing them.
    */
-  store?: Pick<RateLimitPluginOptions, 'store' | 'redis' | 'nameSpace'>;
+  store?: Pick<RateLimitPluginOptions, 'store' | 'redis' | 'nameSpace' | 'skipOnError'>;
 }
 
 const WINDOW_MS = 60_000;
