@@ -440,60 +440,12 @@ export class Router {
       void started.iterator.return?.().catch(() => {});
       throw error;
     }
-    const rest = parts.slice(1)[Symbol.iterator]();
-    return { ...started, iterator: { next: async () => rest.next() } };
+    return { ...started, buffered: parts.slice(1) };
   }
 
-  /** Yields the first part and the rest; guarantees one final finish or error part. */
-  private async *relay(started: Started, entry: RegistryEntry): AsyncGenerator<ChatStreamPart> {
-    const { iterator, controller } = started;
-    let ended = false;
-    // What the observers hear when the stream ends (undefined: the consumer left early).
-    let end: ChatStreamPart | undefined;
-    try {
-      let part: ChatStreamPart | undefined = started.first;
-      while (part) {
-        if (part.type === 'finish' || part.type === 'error') end = part;
-        if (part.type === 'finish') {
-          if (this.settings.signature && part.finishReason !== 'tool_calls') {
-            yield { type: 'text-delta', delta: this.settings.signature.replaceAll('{model}', entry.key) };
-          }
-          ended = true;
-          yield part;
-          return;
-        }
-        if (part.type === 'error') {
-          ended = true;
-          yield part;
-          return;
-        }
-        yield part;
-        let next: IteratorResult<ChatStreamPart>;
-        try {
-          next = await iterator.next();
-        } catch (error) {
-          ended = true;
-          end = { type: 'error', error: PluginError.from(error, { backend: entry.backend.name, model: entry.info.id, code: 'bad_response' }) };
-          yield end;
-          return;
-        }
-        part = next.done ? undefined : next.value;
-      }
-      ended = true;
-      end = {
-        type: 'error',
-        error: new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: entry.backend.name, model: entry.info.id }),
-      };
-      yield end;
-    } finally {
-      this.finished(started, entry, end);
-      started.release();
-      // The consumer stopped early (client gone): stop the upstream generation too.
-      if (!ended) controller.abort();
-      // Either way, close the backend's stream: a generator left suspended after its finish part
-      // holds its HTTP body, so the keep-alive connection never returns to the pool.
-      void iterator.return?.().catch(() => {});
-    }
+  /** The first part and the rest; guarantees one final finish or error part. */
+  private relay(started: Started, entry: RegistryEntry): AsyncIterableIterator<ChatStreamPart> {
+    return new Relay(started, entry, this.settings.signature, (end) => this.finished(started, entry, end));
   }
 
   private record(request: RouteRequest, plan: Plan, info: RouteInfo, status: string, startedAt: number): void {
@@ -586,12 +538,115 @@ export class Router {
 interface Started {
   first: ChatStreamPart;
   iterator: AsyncIterator<ChatStreamPart>;
+  /** The parts after `first` of an answer read to its end already (stream: false); the iterator is spent. */
+  buffered?: ChatStreamPart[];
   controller: AbortController;
   release: () => void;
   protocol: RouteRequest['protocol'];
   /** performance.now() at dispatch and at the first part (latency, time to first token, tokens/s). */
   dispatchedAt: number;
   firstAt: number;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The stream a door reads: the first part, then the rest from the backend (or from the buffered
+ * answer), ending with exactly one finish or error part. When it ends, or the door stops reading
+ * early, `onEnd` hears how it ended, the attempt's timers are released, an unfinished generation is
+ * aborted and the backend's stream is closed.
+ *
+ * A hand-written iterator rather than an async generator: a generator layer costs a few promises
+ * and a resumption per part, on every part of every answer.
+ */
+class Relay implements AsyncIterableIterator<ChatStreamPart> {
+  private first: ChatStreamPart | undefined;
+  private index = 0;
+  /** The finish part, held back while the signature goes out before it. */
+  private held: ChatStreamPart | undefined;
+  /** A terminal part (finish or error) was handed out or is held. */
+  private ended = false;
+  private closed = false;
+  /** What the observers hear (undefined: the consumer left before the end). */
+  private end: ChatStreamPart | undefined;
+
+  constructor(
+    private readonly started: Started,
+    private readonly entry: RegistryEntry,
+    private readonly signature: string | undefined,
+    private readonly onEnd: (end: ChatStreamPart | undefined) => void,
+  ) {
+    this.first = started.first;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ChatStreamPart>> {
+    if (this.held) {
+      const part = this.held;
+      this.held = undefined;
+      return Promise.resolve({ done: false, value: part });
+    }
+    if (this.ended || this.closed) {
+      this.close();
+      return Promise.resolve(DONE);
+    }
+    if (this.first) {
+      const part = this.first;
+      this.first = undefined;
+      return Promise.resolve(this.take(part));
+    }
+    const buffered = this.started.buffered;
+    if (buffered) return Promise.resolve(this.take(buffered[this.index++]));
+    return this.started.iterator.next().then(
+      (next) => this.take(next.done ? undefined : next.value),
+      (error: unknown) => this.take({ type: 'error', error: PluginError.from(error, { backend: this.entry.backend.name, model: this.entry.info.id, code: 'bad_response' }) }),
+    );
+  }
+
+  return(): Promise<IteratorResult<ChatStreamPart>> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<ChatStreamPart>> {
+    this.close();
+    return Promise.reject(error);
+  }
+
+  /** The result for one part from upstream (undefined: its stream ended). */
+  private take(part: ChatStreamPart | undefined): IteratorResult<ChatStreamPart> {
+    if (part === undefined) {
+      part = {
+        type: 'error',
+        error: new PluginError({ code: 'bad_response', message: 'the stream ended without a finish', backend: this.entry.backend.name, model: this.entry.info.id }),
+      };
+    }
+    if (part.type === 'finish' || part.type === 'error') {
+      this.ended = true;
+      this.end = part;
+      if (part.type === 'finish' && this.signature && part.finishReason !== 'tool_calls') {
+        this.held = part;
+        return { done: false, value: { type: 'text-delta', delta: this.signature.replaceAll('{model}', this.entry.key) } };
+      }
+    }
+    return { done: false, value: part };
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { started } = this;
+    this.onEnd(this.end);
+    started.release();
+    // The consumer stopped early (client gone): stop the upstream generation too.
+    if (!this.ended) started.controller.abort();
+    // Either way, close the backend's stream: a generator left suspended after its finish part
+    // holds its HTTP body, so the keep-alive connection never returns to the pool.
+    if (!started.buffered) void started.iterator.return?.().catch(() => {});
+  }
 }
 
 function toBackendRequest(request: RouteRequest, modelId: string): ChatRequest {

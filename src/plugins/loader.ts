@@ -429,6 +429,25 @@ export function guardBackend(backend: BackendPlugin): BackendPlugin {
 
     let yielded = 0;
     let settled = false; // The plugin's iterator finished on its own: no need to stop it.
+    // One abort listener for the whole stream (not one per part): it fails the step in flight.
+    const signal = options?.signal;
+    let failStep: ((error: unknown) => void) | undefined;
+    const onAbort = () => failStep?.(abortErrorOf(signal!, name, model));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const step = (): Promise<IteratorResult<ChatStreamPart>> => {
+      if (!signal) return Promise.resolve().then(() => iterator.next());
+      if (signal.aborted) return Promise.reject(abortErrorOf(signal, name, model));
+      return new Promise<IteratorResult<ChatStreamPart>>((resolveStep, rejectStep) => {
+        failStep = rejectStep;
+        let next: Promise<IteratorResult<ChatStreamPart>>;
+        try {
+          next = Promise.resolve(iterator.next());
+        } catch (error) {
+          next = Promise.reject(error);
+        }
+        next.then(resolveStep, rejectStep);
+      });
+    };
     // Before the first part a failure throws (the router may still try another model); after it, the
     // failure travels as the stream's last part.
     const failure = (error: PluginError): ChatStreamPart => {
@@ -437,19 +456,21 @@ export function guardBackend(backend: BackendPlugin): BackendPlugin {
     };
     try {
       for (;;) {
-        let step: IteratorResult<ChatStreamPart>;
+        let result: IteratorResult<ChatStreamPart>;
         try {
-          step = await raceAbort(() => iterator.next(), options?.signal, name, model);
+          result = await step();
+          failStep = undefined;
         } catch (error) {
+          failStep = undefined;
           settled = !options?.signal?.aborted;
           yield failure(wrap(error, model));
           return;
         }
-        if (step.done) {
+        if (result.done) {
           settled = true;
           break;
         }
-        const part = normalisePart(step.value);
+        const part = normalisePart(result.value);
         if (typeof part === 'string') {
           yield failure(fail('bad_response', `chat stream yielded ${part}`, model));
           return;
@@ -465,6 +486,7 @@ export function guardBackend(backend: BackendPlugin): BackendPlugin {
       }
       yield failure(fail('bad_response', 'chat stream ended without a finish part', model));
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       // The consumer stopped early, a terminal part arrived or the request was aborted: stop the
       // plugin's generator so it releases sockets and slots. Not awaited, because a plugin stuck
       // in an await would hold this request up, which is what the guard exists to prevent.
@@ -549,6 +571,20 @@ function normalisePart(value: unknown): ChatStreamPart | string {
     default:
       return `a part of unknown type ${describe((part as { type?: unknown }).type)}`;
   }
+}
+
+/** The PluginError for an aborted signal: timeout when the reason is a TimeoutError, else aborted. */
+function abortErrorOf(signal: AbortSignal, backend: string, model?: string): PluginError {
+  const reason: unknown = signal.reason;
+  const timedOut = (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+  return new PluginError({
+    code: timedOut ? 'timeout' : 'aborted',
+    message: timedOut ? 'request deadline passed' : 'request aborted',
+    retryable: timedOut,
+    backend,
+    model,
+    cause: reason,
+  });
 }
 
 /**

@@ -3,9 +3,10 @@
  * HTML error pages and malformed bodies into typed PluginErrors, and reads NDJSON / SSE streams
  * line by line without ever throwing an untyped error.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { PluginError, type PluginErrorCode } from '../../plugin-api/index.js';
-import { nodeBodyOf } from './node-fetch.js';
+import { nodeBodyOf, rawFetchOf } from './node-fetch.js';
 
 export interface HttpTarget {
   backend: string;
@@ -51,6 +52,89 @@ export async function request(
   return response;
 }
 
+/**
+ * A 2xx answer whose body is still unread. With the router's own fetch (node-fetch.ts) it is the
+ * Node response itself, with no Headers, Response or ReadableStream built around it; with any other
+ * fetch it wraps the Response. Read the body once, through one of the methods.
+ */
+export interface Answer {
+  status: number;
+  /** A response header by lower-case name ('' when absent). */
+  header(name: string): string;
+  /** The body chunk by chunk; leaving the loop early releases the connection. */
+  chunks(): AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  /** Drops the body unread. */
+  discard(): void;
+}
+
+/** request(), answering an Answer: the cheap path for the hot calls (chat streams). */
+export async function requestAnswer(fetchImpl: typeof fetch, url: string, options: RequestOptions, target: HttpTarget): Promise<Answer> {
+  const raw = rawFetchOf(fetchImpl);
+  if (!raw) return responseAnswer(await request(fetchImpl, url, options, target));
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const { signal, cleanup, timedOut } = withTimeout(options.signal, options.timeoutMs ?? 0);
+  let res: IncomingMessage;
+  let status: number;
+  try {
+    ({ body: res, status } = await raw(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, signal }));
+  } catch (error) {
+    cleanup();
+    throw networkError(error, url, target, timedOut());
+  }
+  cleanup();
+  const answer = nodeAnswer(res, status);
+  if (status < 200 || status > 299) {
+    let text = '';
+    try {
+      text = await answer.text();
+    } catch {
+      // The body is only used for the message.
+    }
+    throw errorForStatus(status, text, target);
+  }
+  return answer;
+}
+
+/** An Answer over a fetch Response (the Node stream behind it when it came from node-fetch.ts). */
+export function responseAnswer(response: Response): Answer {
+  const node = nodeBodyOf(response);
+  if (node) return nodeAnswer(node as IncomingMessage, response.status, (name) => response.headers.get(name) ?? '');
+  return {
+    status: response.status,
+    header: (name) => response.headers.get(name) ?? '',
+    chunks: () => response.body ?? EMPTY,
+    text: () => response.text(),
+    discard: () => void response.body?.cancel().catch(() => {}),
+  };
+}
+
+const EMPTY: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) };
+
+function nodeAnswer(res: Readable, status: number, header?: (name: string) => string): Answer {
+  return {
+    status,
+    header: header ?? ((name) => headerValue((res as IncomingMessage).headers[name])),
+    chunks: () => res as AsyncIterable<Uint8Array>,
+    text: async () => {
+      let text = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res) text += decoder.decode(chunk as Buffer, { stream: true });
+      return text + decoder.decode();
+    },
+    discard: () => void res.destroy(),
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string {
+  return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
+}
+
 /** Reads a whole JSON body; HTML or malformed JSON becomes bad_response. */
 export async function readJson<T = unknown>(response: Response, target: HttpTarget): Promise<T> {
   let text: string;
@@ -68,6 +152,21 @@ export async function readJson<T = unknown>(response: Response, target: HttpTarg
       status: response.status,
       ...target,
     });
+  }
+}
+
+/** readJson for an Answer. */
+export async function readAnswerJson<T = unknown>(answer: Answer, target: HttpTarget): Promise<T> {
+  let text: string;
+  try {
+    text = await answer.text();
+  } catch (error) {
+    throw PluginError.from(error, { ...target, code: 'bad_response' });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new PluginError({ code: 'bad_response', message: `expected JSON, got ${describeBody(text)}`, status: answer.status, ...target });
   }
 }
 
@@ -89,14 +188,18 @@ async function statusError(response: Response, target: HttpTarget): Promise<Plug
   } catch {
     // The body is only used for the message.
   }
-  const message = errorMessageFrom(text) ?? `HTTP ${response.status} ${describeBody(text)}`;
-  let code = codeForStatus(response.status);
+  return errorForStatus(response.status, text, target);
+}
+
+function errorForStatus(status: number, text: string, target: HttpTarget): PluginError {
+  const message = errorMessageFrom(text) ?? `HTTP ${status} ${describeBody(text)}`;
+  let code = codeForStatus(status);
   // Ollama answers 404 for a missing model, but some servers answer 400/500 "model not found".
   if (/model .*not found|no such model|unknown model/i.test(message)) code = 'not_found';
   // Only 5xx is worth trying elsewhere; a 4xx from one backend would fail on the next too,
   // except not_found (the model is elsewhere), overloaded and unauthorized (another backend may accept).
   const retryable = code !== 'bad_request';
-  return new PluginError({ code, message, status: response.status, retryable, ...target });
+  return new PluginError({ code, message, status, retryable, ...target });
 }
 
 /** Pulls the message out of {"error":"..."} (Ollama) or {"error":{"message":"..."}} (OpenAI). */

@@ -11,6 +11,9 @@
  * (aborts the request or the body stream, rejecting with the signal's reason like fetch does);
  * network failures surface as `TypeError('fetch failed', { cause })` like undici's, so callers that
  * read `error.cause.code` (ECONNREFUSED, ECONNRESET) keep working. Redirects are not followed.
+ *
+ * The router's own HTTP plugins go one step further and skip the Response too (rawFetchOf): the
+ * status, headers and Node body stream of the same call, with nothing built around them.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -21,36 +24,57 @@ export interface HttpFetchOptions {
   maxSockets?: number;
 }
 
+/**
+ * An answer without the WHATWG layer: status, Node's header record and the Node body stream. What
+ * the router's own backend plugins read (see rawFetchOf), because wrapping every answer in
+ * Headers + Response + ReadableStream cost more CPU than the rest of the backend call together.
+ */
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  /** Node's record: lower-case names. */
+  headers: http.IncomingHttpHeaders;
+  /** The body; already drained (and empty) for 204/304 and HEAD. Reading it is the caller's job. */
+  body: http.IncomingMessage;
+}
+
+export interface RawRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+}
+
+export type RawFetch = (url: string, init: RawRequestInit) => Promise<RawResponse>;
+
+/** Where the fetch made by createHttpFetch keeps its raw form (see rawFetchOf). */
+const RAW_FETCH = Symbol.for('smarterrouter.node-fetch.raw');
+
+/** The raw form of a fetch made by createHttpFetch, undefined for any other fetch. */
+export function rawFetchOf(fetchImpl: typeof fetch): RawFetch | undefined {
+  const raw = (fetchImpl as unknown as Record<symbol, unknown>)[RAW_FETCH];
+  return typeof raw === 'function' ? (raw as RawFetch) : undefined;
+}
+
 export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & { destroy(): void } {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
+  const urls = new UrlCache();
 
-  const httpFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (typeof input === 'object' && 'method' in input && !(input instanceof URL)) {
-      // A Request object: hand it to the platform fetch rather than half-support it.
-      return fetch(input, init);
-    }
-    const url = typeof input === 'string' ? new URL(input) : input;
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(input, init);
-    const signal = init.signal ?? undefined;
+  const send = (url: ParsedUrl, method: string, headers: Record<string, string>, body: Uint8Array | string | undefined, signal: AbortSignal | undefined): Promise<RawResponse> => {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-
-    const body = bodyOf(init.body);
-    const headers = headersOf(init.headers);
-    if (body !== undefined) headers['content-length'] = String(body.byteLength);
-    const transport = url.protocol === 'https:' ? https : http;
-
-    return new Promise<Response>((resolve, reject) => {
+    if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
-      const req = transport.request(
+      const req = (url.https ? https : http).request(
         {
-          agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+          agent: url.https ? httpsAgent : httpAgent,
           protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port || undefined,
-          path: `${url.pathname}${url.search}`,
-          method: (init.method ?? 'GET').toUpperCase(),
+          hostname: url.hostname,
+          port: url.port,
+          path: url.path,
+          method,
           headers,
           // Small request writes go out at once instead of waiting for Nagle's algorithm.
           noDelay: true,
@@ -61,36 +85,24 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
           // error through its reader; with nobody reading, an 'error' event without a listener would
           // be an uncaught exception that takes the whole process down.
           res.on('error', () => {});
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
-            else if (value !== undefined) responseHeaders.set(name, value);
-          }
           const status = res.statusCode ?? 502;
           // 204/304 and HEAD have no body; Response refuses a body for null-body statuses.
-          const noBody = status === 204 || status === 304 || req.method === 'HEAD';
-          if (noBody) res.resume();
-          const response = new Response(noBody ? null : lazyWebStream(res), {
-            status,
-            statusText: res.statusMessage ?? '',
-            headers: responseHeaders,
-          });
-          // Stream readers in this package (readLines) iterate the Node stream directly and skip the
-          // WHATWG stream machinery; anyone else reads `body` as usual.
-          if (!noBody) Object.defineProperty(response, NODE_BODY, { value: res });
-          resolve(response);
+          if (hasNoBody(status, method)) res.resume();
+          resolve({ status, statusText: res.statusMessage ?? '', headers: res.headers, body: res });
         },
       );
-      const onAbort = () => {
-        const reason = abortReason(signal!);
-        req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
-        if (!settled) {
-          settled = true;
-          reject(reason);
-        }
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('close', () => signal?.removeEventListener('abort', onAbort));
+      if (signal) {
+        const onAbort = () => {
+          const reason = abortReason(signal);
+          req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+          if (!settled) {
+            settled = true;
+            reject(reason);
+          }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
       req.on('error', (error) => {
         if (settled) return;
         settled = true;
@@ -100,12 +112,76 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
     });
   };
 
+  const httpFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    if (typeof input === 'object' && 'method' in input && !(input instanceof URL)) {
+      // A Request object: hand it to the platform fetch rather than half-support it.
+      return fetch(input, init);
+    }
+    const url = urls.parse(typeof input === 'string' ? input : input.href);
+    if (!url) return fetch(input, init);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const raw = await send(url, method, headersOf(init.headers), bodyOf(init.body), init.signal ?? undefined);
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(raw.headers)) {
+      if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
+      else if (value !== undefined) responseHeaders.set(name, value);
+    }
+    const noBody = hasNoBody(raw.status, method);
+    const response = new Response(noBody ? null : lazyWebStream(raw.body), { status: raw.status, statusText: raw.statusText, headers: responseHeaders });
+    // Stream readers in this package (readLines) iterate the Node stream directly and skip the
+    // WHATWG stream machinery; anyone else reads `body` as usual.
+    if (!noBody) Object.defineProperty(response, NODE_BODY, { value: raw.body });
+    return response;
+  };
+
+  const rawFetch: RawFetch = (input, init) => {
+    const url = urls.parse(input);
+    // Only http(s) URLs come here from our plugins; anything else is a caller's mistake.
+    if (!url) return Promise.reject(new TypeError(`fetch failed: unsupported URL ${input}`));
+    return send(url, (init.method ?? 'GET').toUpperCase(), headersOf(init.headers), init.body, init.signal);
+  };
+
   return Object.assign(httpFetch as typeof fetch, {
+    [RAW_FETCH]: rawFetch,
     destroy() {
       httpAgent.destroy();
       httpsAgent.destroy();
     },
   });
+}
+
+function hasNoBody(status: number, method: string): boolean {
+  return status === 204 || status === 304 || method === 'HEAD';
+}
+
+interface ParsedUrl {
+  https: boolean;
+  protocol: string;
+  hostname: string;
+  port: string | undefined;
+  path: string;
+}
+
+/**
+ * URL parsing per call showed in profiles; a backend calls the same few URLs over and over. Holds
+ * the last few parsed (a bound, so a caller that builds unique URLs cannot grow it).
+ */
+class UrlCache {
+  private readonly cache = new Map<string, ParsedUrl | null>();
+
+  /** The parts node:http needs, or null for a non-http(s) URL. Throws like fetch on an invalid URL. */
+  parse(input: string): ParsedUrl | null {
+    const hit = this.cache.get(input);
+    if (hit !== undefined) return hit;
+    const url = new URL(input);
+    const parsed =
+      url.protocol === 'http:' || url.protocol === 'https:'
+        ? { https: url.protocol === 'https:', protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}` }
+        : null;
+    if (this.cache.size >= 64) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(input, parsed);
+    return parsed;
+  }
 }
 
 /** Where a Response made here keeps its Node body stream (see nodeBodyOf). */
@@ -142,9 +218,9 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-function bodyOf(body: RequestInit['body']): Uint8Array | undefined {
+function bodyOf(body: RequestInit['body']): Uint8Array | string | undefined {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return Buffer.from(body);
+  if (typeof body === 'string') return body;
   if (body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   throw new TypeError('node-fetch: only string and binary request bodies are supported');

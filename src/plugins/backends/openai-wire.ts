@@ -16,7 +16,7 @@ import {
   type PluginErrorCode,
   type ToolChoice,
 } from '../../plugin-api/index.js';
-import { codeForStatus, errorMessageFrom, readJson, readLines, request, type HttpTarget } from './http.js';
+import { codeForStatus, errorMessageFrom, readAnswerJson, readJson, request, requestAnswer, responseAnswer, type Answer, type HttpTarget } from './http.js';
 
 // ---------------------------------------------------------------------------------------------
 // Request mapping
@@ -217,7 +217,8 @@ class ChunkAssembler {
 
   constructor(private readonly target: HttpTarget) {}
 
-  *accept(chunk: WireChunk): Generator<ChatStreamPart> {
+  /** Appends the parts of one chunk to `out` (plain pushes: a generator per chunk showed in profiles). */
+  accept(chunk: WireChunk, out: ChatStreamPart[]): void {
     if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
       throw new PluginError({ code: 'bad_response', message: 'stream chunk is not a JSON object', ...this.target });
     }
@@ -228,25 +229,25 @@ class ChunkAssembler {
       // Only one answer is asked for; extra choices (n > 1) are ignored.
       if ((choice.index ?? 0) !== 0) continue;
       const delta = choice.delta ?? choice.message;
-      if (delta) yield* this.acceptDelta(delta);
+      if (delta) this.acceptDelta(delta, out);
       if (choice.finish_reason) this.finishReason = mapFinishReason(choice.finish_reason);
     }
   }
 
-  private *acceptDelta(delta: WireDelta): Generator<ChatStreamPart> {
+  private acceptDelta(delta: WireDelta, out: ChatStreamPart[]): void {
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (typeof reasoning === 'string' && reasoning) {
       this.counted++;
-      yield { type: 'reasoning-delta', delta: reasoning };
+      out.push({ type: 'reasoning-delta', delta: reasoning });
     }
     if (typeof delta.content === 'string' && delta.content) {
       this.counted++;
-      yield { type: 'text-delta', delta: delta.content };
+      out.push({ type: 'text-delta', delta: delta.content });
     }
     // A refusal is what the user should read instead of an answer.
     if (typeof delta.refusal === 'string' && delta.refusal) {
       this.counted++;
-      yield { type: 'text-delta', delta: delta.refusal };
+      out.push({ type: 'text-delta', delta: delta.refusal });
     }
     if (Array.isArray(delta.tool_calls)) {
       for (let position = 0; position < delta.tool_calls.length; position++) {
@@ -261,10 +262,10 @@ class ChunkAssembler {
           const id = call.id || `call_${index}_${Math.random().toString(36).slice(2, 10)}`;
           this.toolCallsSeen.set(index, { id });
           this.counted++;
-          yield { type: 'tool-call-delta', index, id, name: call.function?.name ?? '', argumentsDelta: args };
+          out.push({ type: 'tool-call-delta', index, id, name: call.function?.name ?? '', argumentsDelta: args });
         } else if (args) {
           this.counted++;
-          yield { type: 'tool-call-delta', index, argumentsDelta: args };
+          out.push({ type: 'tool-call-delta', index, argumentsDelta: args });
         }
       }
     }
@@ -303,44 +304,149 @@ function streamError(error: unknown, target: HttpTarget): PluginError {
 const SSE_FIELD = /^(data|event|id|retry)(?::(.*))?$/;
 
 /**
- * Yields the `data` of each SSE event (data lines joined per the SSE spec), skipping comments
- * (keep-alives) and ids. The event name comes along so `event: error` can be recognised.
+ * The whole answer parser, synchronous: bytes in, parts out. SSE framing (data lines joined per the
+ * SSE spec, comments and ids skipped, `event: error` recognised), JSON per event, chunks -> parts.
+ * One object instead of a chain of async generators (lines -> events -> chunks -> parts): each
+ * generator layer cost a few promises per line, the biggest share of a proxied request's CPU.
  */
-async function* sseEvents(lines: AsyncIterable<string>, target: HttpTarget): AsyncGenerator<{ event: string; data: string[] }> {
-  let data: string[] = [];
-  let event = '';
-  for await (const line of lines) {
-    if (line === '') {
-      if (data.length) yield { event, data };
-      data = [];
-      event = '';
-      continue;
+class ChatStreamParser {
+  /** [DONE] was seen: the rest of the body is read (keep-alive) but ignored. */
+  done = false;
+  private readonly assembler: ChunkAssembler;
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+  private event = '';
+
+  constructor(private readonly target: HttpTarget) {
+    this.assembler = new ChunkAssembler(target);
+  }
+
+  get finishReason(): FinishReason | undefined {
+    return this.assembler.finishReason;
+  }
+
+  /**
+   * What went wrong in the last push/flush, after the parts before it: those still go out first,
+   * so a failure after the first token stays an in-band error part.
+   */
+  failure: unknown;
+
+  /** The parts completed by one body chunk (decoding UTF-8 across chunk borders). */
+  push(chunk: Uint8Array): ChatStreamPart[] {
+    const out: ChatStreamPart[] = [];
+    try {
+      this.buffer += this.decoder.decode(chunk, { stream: true });
+      let from = 0;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n', from)) >= 0) {
+        const end = nl > from && this.buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        this.line(this.buffer.slice(from, end), out);
+        from = nl + 1;
+      }
+      if (from > 0) this.buffer = this.buffer.slice(from);
+    } catch (error) {
+      this.failure = error;
     }
-    if (line.startsWith(':')) continue;
+    return out;
+  }
+
+  /** The body ended: its last unterminated line and event. */
+  flush(): ChatStreamPart[] {
+    const out: ChatStreamPart[] = [];
+    try {
+      const rest = this.buffer + this.decoder.decode();
+      this.buffer = '';
+      if (rest) this.line(rest, out);
+      if (this.data.length) this.dispatch(out);
+    } catch (error) {
+      this.failure = error;
+    }
+    return out;
+  }
+
+  /** The closing finish part; throws when the body ended mid-answer (neither [DONE] nor a finish_reason). */
+  finish(): ChatStreamPart {
+    // A body that ends after a finish_reason but without [DONE] is complete (some servers never send
+    // it); ending with neither means the connection was cut mid-answer.
+    if (!this.done && !this.assembler.finishReason) {
+      throw new PluginError({ code: 'bad_response', message: 'stream ended before the answer finished', ...this.target });
+    }
+    return this.assembler.finish();
+  }
+
+  /** A server that ignored stream: true answered with one chat.completion object. */
+  whole(body: WireChunk): ChatStreamPart[] {
+    const out: ChatStreamPart[] = [];
+    this.assembler.accept(body, out);
+    if (!this.assembler.finishReason && !body.choices?.length) {
+      throw new PluginError({ code: 'bad_response', message: 'answer has no choices', ...this.target });
+    }
+    out.push(this.assembler.finish());
+    return out;
+  }
+
+  private line(line: string, out: ChatStreamPart[]): void {
+    if (line === '') {
+      if (this.data.length) this.dispatch(out);
+      return;
+    }
+    // The usual line, without the regex. "data:x" and "data: x" are the same field; only one leading
+    // space belongs to the syntax.
+    if (line.startsWith('data:')) {
+      this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      return;
+    }
+    if (line.startsWith(':')) return;
     const field = SSE_FIELD.exec(line);
     if (!field) {
       // Lenient: some servers stream bare JSON lines instead of SSE.
       if (line.trimStart().startsWith('{')) {
-        yield { event: '', data: [line] };
-        continue;
+        const event = this.event;
+        const data = this.data;
+        this.data = [line];
+        this.event = '';
+        this.dispatch(out);
+        this.data = data;
+        this.event = event;
+        return;
       }
       throw new PluginError({
         code: 'bad_response',
         message: `expected an event stream, got ${/^\s*</.test(line) ? 'an HTML page' : JSON.stringify(line.slice(0, 120))}`,
-        ...target,
+        ...this.target,
       });
     }
-    // "data:x" and "data: x" are the same field; only one leading space belongs to the syntax.
     const value = (field[2] ?? '').replace(/^ /, '');
-    if (field[1] === 'data') data.push(value);
-    else if (field[1] === 'event') event = value;
+    if (field[1] === 'data') this.data.push(value);
+    else if (field[1] === 'event') this.event = value;
   }
-  if (data.length) yield { event, data };
+
+  /** One complete event: [DONE], or chunks for the assembler. */
+  private dispatch(out: ChatStreamPart[]): void {
+    const data = this.data;
+    const event = this.event;
+    this.data = [];
+    this.event = '';
+    if (data.length === 1 && data[0].trim() === '[DONE]') {
+      // Keep reading to the end of the body (it ends right after [DONE]): leaving early would
+      // destroy the response and, with it, the keep-alive connection.
+      this.done = true;
+      return;
+    }
+    if (this.done) return;
+    for (const chunk of parseEventData(data, this.target)) {
+      if (event === 'error' && chunk && typeof chunk === 'object' && chunk.error === undefined) {
+        throw streamError(chunk, this.target);
+      }
+      this.assembler.accept(chunk, out);
+    }
+  }
 }
 
 function parseEventData(data: string[], target: HttpTarget): WireChunk[] {
   try {
-    return [JSON.parse(data.join('\n')) as WireChunk];
+    return [JSON.parse(data.length === 1 ? data[0] : data.join('\n')) as WireChunk];
   } catch {
     if (data.length === 1) throw malformed(data[0], target);
   }
@@ -363,62 +469,101 @@ function malformed(text: string, target: HttpTarget): PluginError {
  * Parses a chat-completions response body into parts, ending with exactly one `finish`. Throws a
  * PluginError (bad_response for a malformed or cut stream, the mapped code for an error object).
  */
-export async function* parseChatResponse(response: Response, target: HttpTarget): AsyncGenerator<ChatStreamPart> {
-  const assembler = new ChunkAssembler(target);
-  const type = response.headers.get('content-type') ?? '';
-  if (/text\/html/i.test(type)) {
-    await response.body?.cancel().catch(() => {});
-    throw new PluginError({ code: 'bad_response', message: 'expected an event stream, got an HTML page', status: response.status, ...target });
-  }
-  if (/application\/json/i.test(type)) {
-    // A server that ignored stream: true answered with one chat.completion object.
-    const body = await readJson<WireChunk>(response, target);
-    yield* assembler.accept(body);
-    if (!assembler.finishReason && !body.choices?.length) {
-      throw new PluginError({ code: 'bad_response', message: 'answer has no choices', ...target });
-    }
-    yield assembler.finish();
-    return;
-  }
-  let done = false;
-  const reading = { cut: undefined as PluginError | undefined };
-  try {
-    for await (const { event, data } of sseEvents(linesNotingCuts(response, target, reading), target)) {
-      if (data.length === 1 && data[0].trim() === '[DONE]') {
-        // Keep reading to the end of the body (it ends right after [DONE]): leaving the loop early
-        // would destroy the response and, with it, the keep-alive connection.
-        done = true;
-        continue;
-      }
-      if (done) continue;
-      for (const chunk of parseEventData(data, target)) {
-        if (event === 'error' && chunk && typeof chunk === 'object' && chunk.error === undefined) {
-          throw streamError(chunk, target);
-        }
-        yield* assembler.accept(chunk);
-      }
-    }
-  } catch (error) {
-    // Cut after the finish_reason: the answer is whole, only the usage chunk and [DONE] were lost.
-    if (error !== reading.cut || !assembler.finishReason) throw error;
-    done = true;
-  }
-  // A body that ends after a finish_reason but without [DONE] is complete (some servers never send
-  // it); ending with neither means the connection was cut mid-answer.
-  if (!done && !assembler.finishReason) {
-    throw new PluginError({ code: 'bad_response', message: 'stream ended before the answer finished', ...target });
-  }
-  yield assembler.finish();
+export function parseChatResponse(response: Response, target: HttpTarget): AsyncGenerator<ChatStreamPart> {
+  return chatParts(async () => responseAnswer(response), target);
 }
 
-/** readLines, remembering a cut connection (bad_response from the reader, not from parsing). */
-async function* linesNotingCuts(response: Response, target: HttpTarget, reading: { cut: PluginError | undefined }): AsyncGenerator<string> {
+/** The caller's signal and first-part deadline of a streamed call (see linkedCall). */
+interface CallLink {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * Opens the answer and yields its parts: the one async generator between the socket and the
+ * router. With `link`, failures follow the contract (before the first part they reject, after it
+ * they become one `error` part) and the first-part deadline stops at the first part.
+ */
+async function* chatParts(open: (signal?: AbortSignal) => Promise<Answer>, target: HttpTarget, link?: CallLink): AsyncGenerator<ChatStreamPart> {
+  // Made here, on the first next(), so a stream nobody reads holds no listener or timer.
+  const call = link ? linkedCall(link.signal, link.timeoutMs) : undefined;
+  let started = false;
   try {
-    yield* readLines(response, target);
+    const answer = await open(call?.signal);
+    const parser = new ChatStreamParser(target);
+    const type = answer.header('content-type');
+    if (/text\/html/i.test(type)) {
+      answer.discard();
+      throw new PluginError({ code: 'bad_response', message: 'expected an event stream, got an HTML page', status: answer.status, ...target });
+    }
+    if (/application\/json/i.test(type)) {
+      for (const part of parser.whole(await readAnswerJson<WireChunk>(answer, target))) {
+        if (!started) {
+          started = true;
+          call?.stopTimer();
+        }
+        yield part;
+      }
+      return;
+    }
+    const chunks = answer.chunks()[Symbol.asyncIterator]();
+    let finished = false;
+    let cutAfterFinish = false;
+    try {
+      for (;;) {
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = await chunks.next();
+        } catch (error) {
+          finished = true;
+          const cut = readError(error, target);
+          // Cut after the finish_reason: the answer is whole, only the usage chunk and [DONE] were lost.
+          if (cut.code !== 'bad_response' || !parser.finishReason) throw cut;
+          cutAfterFinish = true;
+          break;
+        }
+        if (step.done) {
+          finished = true;
+          break;
+        }
+        for (const part of parser.push(step.value)) {
+          if (!started) {
+            started = true;
+            call?.stopTimer();
+          }
+          yield part;
+        }
+        if (parser.failure !== undefined) throw parser.failure;
+      }
+    } finally {
+      // The consumer stopped early (client went away) or the body was malformed: release the socket.
+      if (!finished) void Promise.resolve(chunks.return?.()).catch(() => {});
+    }
+    const rest = cutAfterFinish ? [] : parser.flush();
+    if (parser.failure === undefined) rest.push(parser.finish());
+    for (const part of rest) {
+      if (!started) {
+        started = true;
+        call?.stopTimer();
+      }
+      yield part;
+    }
+    if (parser.failure !== undefined) throw parser.failure;
   } catch (error) {
-    if (PluginError.isInstance(error) && error.code === 'bad_response') reading.cut = error;
-    throw error;
+    if (!call) throw error;
+    const failure = call.explain(error, target);
+    if (!started) throw failure;
+    yield { type: 'error', error: failure };
+  } finally {
+    call?.dispose();
   }
+}
+
+/** A failure while reading the body: an abort stays one, anything else means the stream was cut. */
+function readError(error: unknown, target: HttpTarget): PluginError {
+  const name = (error as { name?: string })?.name;
+  if (name === 'AbortError' || name === 'TimeoutError') return PluginError.from(error, target);
+  return new PluginError({ code: 'bad_response', message: 'stream cut before it finished', ...target, cause: error });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,30 +585,18 @@ export interface StreamChatParams {
  * (so the router can try another model); failures after it become one `error` part. Aborting
  * `signal` cancels the upstream fetch, which releases the socket.
  */
-export async function* streamChatCompletion(params: StreamChatParams): AsyncGenerator<ChatStreamPart> {
-  const call = linkedCall(params.signal, params.firstTokenTimeoutMs ?? 0);
-  let started = false;
-  try {
-    const response = await request(
-      params.fetch,
-      params.url,
-      { method: 'POST', json: params.body, headers: { accept: 'text/event-stream', ...params.headers }, signal: call.signal },
-      params.target,
-    );
-    for await (const part of parseChatResponse(response, params.target)) {
-      if (!started) {
-        started = true;
-        call.stopTimer();
-      }
-      yield part;
-    }
-  } catch (error) {
-    const failure = call.explain(error, params.target);
-    if (!started) throw failure;
-    yield { type: 'error', error: failure };
-  } finally {
-    call.dispose();
-  }
+export function streamChatCompletion(params: StreamChatParams): AsyncGenerator<ChatStreamPart> {
+  return chatParts(
+    (signal) =>
+      requestAnswer(
+        params.fetch,
+        params.url,
+        { method: 'POST', json: params.body, headers: { accept: 'text/event-stream', ...params.headers }, signal: signal! },
+        params.target,
+      ),
+    params.target,
+    { signal: params.signal, timeoutMs: params.firstTokenTimeoutMs ?? 0 },
+  );
 }
 
 export interface LinkedCall {
@@ -480,6 +613,16 @@ export interface LinkedCall {
  * rather than by the error's name.
  */
 export function linkedCall(parent: AbortSignal, timeoutMs: number): LinkedCall {
+  // Without a deadline the caller's signal is all there is: no second signal to create and link
+  // (an AbortSignal costs more to make in Node 20 than most of what a request does).
+  if (!(timeoutMs > 0)) {
+    return {
+      signal: parent,
+      stopTimer: () => {},
+      dispose: () => {},
+      explain: (error, target) => (parent.aborted ? abortError(parent, target, error) : PluginError.from(error, target)),
+    };
+  }
   const controller = new AbortController();
   let timedOut = false;
   const onAbort = () => controller.abort(parent.reason);

@@ -90,18 +90,15 @@ export class OpenAIBackend implements BackendPlugin {
   }
 
   chat(request: ChatRequest, { signal }: CallOptions): AsyncIterable<ChatStreamPart> {
-    return this.stream(request, signal);
-  }
-
-  private async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamPart> {
     const target = { backend: this.name, model: request.model };
     let body: Record<string, unknown>;
     try {
       body = toOpenAIChatBody(request, { maxTokensField: this.maxTokensField, providerNamespaces: [OPENAI_PROVIDER] });
     } catch (error) {
-      throw PluginError.from(error, target);
+      return failed(PluginError.from(error, target));
     }
-    yield* streamChatCompletion({
+    // The wire stream itself, not wrapped in a generator of ours: each layer costs promises per part.
+    return streamChatCompletion({
       fetch: this.context.fetch,
       url: `${this.options.baseUrl}/chat/completions`,
       headers: this.options.headers,
@@ -148,6 +145,11 @@ export class OpenAIBackend implements BackendPlugin {
       return { ok: false, latencyMs: Math.round(performance.now() - started), message: `${failure.code}: ${failure.message}` };
     }
   }
+}
+
+/** A stream that fails on its first read, as a generator that threw at once would. */
+async function* failed(error: PluginError): AsyncGenerator<ChatStreamPart> {
+  throw error;
 }
 
 export const openaiBackendDefinition: PluginDefinition<'backend'> = {

@@ -34,8 +34,10 @@ export function corsHeaders(origins: readonly string[], request: FastifyRequest)
  * an OPTIONS /v1/* route that answers preflights.
  */
 export function registerCors(app: FastifyInstance, origins: readonly string[]): void {
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.headers(corsHeaders(origins, request));
+  // Callback style: an async hook would cost a promise on every /v1 request.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (origins.length) reply.headers(corsHeaders(origins, request));
+    done();
   });
 
   app.options('/v1/*', async (request, reply) => {

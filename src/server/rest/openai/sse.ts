@@ -63,11 +63,21 @@ export class ChunkEncoder {
   private readonly seenCalls = new Set<number>();
   private legacyCallIndex: number | undefined;
   private sawToolCalls = false;
+  /**
+   * Every chunk of a stream starts with the same id, object, created and model and ends the same
+   * way: those parts are serialised once, and each chunk stringifies only its delta. The text is
+   * byte for byte what JSON.stringify of the whole chunk object gives.
+   */
+  private readonly head: string;
+  private readonly tail: string;
 
   constructor(
     private readonly info: RouteInfo,
     private readonly options: EncoderOptions,
-  ) {}
+  ) {
+    this.head = `data: {"id":${JSON.stringify(info.responseId)},"object":"chat.completion.chunk","created":${JSON.stringify(info.created)},"model":${JSON.stringify(info.selectedModel)},"choices":[{"index":0,"delta":`;
+    this.tail = options.includeUsage ? '}],"usage":null}\n\n' : '}]}\n\n';
+  }
 
   /** The opening frame: the assistant role with empty content, as OpenAI starts every stream. */
   start(): string {
@@ -132,16 +142,9 @@ export class ChunkEncoder {
     ];
   }
 
+  /** frame() of a ChatCompletionChunk with this delta and finish reason (see `head`). */
   private chunk(delta: ChunkDelta, finishReason: OpenAIFinishReason | null): string {
-    const chunk: ChatCompletionChunk = {
-      id: this.info.responseId,
-      object: 'chat.completion.chunk',
-      created: this.info.created,
-      model: this.info.selectedModel,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.options.includeUsage) chunk.usage = null;
-    return frame(chunk);
+    return `${this.head}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : JSON.stringify(finishReason)}${this.tail}`;
   }
 }
 
@@ -162,7 +165,11 @@ export async function pipeParts(
   try {
     for await (const part of parts) {
       const { frames, end, error } = encoder.encode(part);
-      for (const f of frames) if (!(await write(out, f, clientGone))) return { kind: 'client-gone' };
+      for (const f of frames) {
+        // Written at once (the usual case) or a promise that waits for 'drain': no await per frame.
+        const written = write(out, f, clientGone);
+        if (written !== true && (written === false || !(await written))) return { kind: 'client-gone' };
+      }
       if (end) return error ? { kind: 'error', error } : { kind: 'done' };
     }
   } catch (error) {
@@ -182,8 +189,11 @@ function codeOf(error: unknown): PluginErrorCode {
   return typeof code === 'string' ? (code as PluginErrorCode) : 'internal';
 }
 
-/** Resolves true once written (after 'drain' when the buffer is full), false when the client is gone. */
-async function write(out: ServerResponse, text: string, clientGone: AbortSignal): Promise<boolean> {
+/**
+ * True when written, false when the client is gone; when the buffer is full, a promise of the same
+ * once 'drain' (or the client leaving) decides it.
+ */
+function write(out: ServerResponse, text: string, clientGone: AbortSignal): boolean | Promise<boolean> {
   if (clientGone.aborted || out.destroyed) return false;
   if (out.write(text)) return true;
   return new Promise<boolean>((resolve) => {
