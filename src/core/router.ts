@@ -457,6 +457,11 @@ export class Router {
       : plan.bypass
         ? [{ model: plan.bypass.key, backend: plan.bypass.backend.name, excluded: false, reason: 'named by the client' }]
         : [];
+    this.store(request, info, status, candidates, info.attempts, startedAt);
+  }
+
+  /** Queues the decision row (written in batches off the request path) and tells the observers. */
+  private store(request: RouteRequest, info: RouteInfo, status: string, candidates: CandidateExplanation[], attempts: Attempt[], startedAt: number): void {
     this.deps.store.record({
       responseId: info.responseId,
       requestId: request.requestId,
@@ -469,7 +474,7 @@ export class Router {
       qualityPreference: info.qualityPreference,
       routed: info.routed,
       candidates,
-      attempts: info.attempts,
+      attempts,
       cache: info.cache,
       status,
       latencyMs: elapsed(startedAt),
@@ -510,24 +515,7 @@ export class Router {
 
   /** A decision answered without a model run (cache hit, coalesced), so feedback on it still works. */
   private recordServed(request: RouteRequest, info: RouteInfo, startedAt: number): void {
-    this.deps.store.record({
-      responseId: info.responseId,
-      requestId: request.requestId,
-      createdAt: new Date(),
-      protocol: request.protocol,
-      category: info.category,
-      complexity: info.complexity,
-      complexityScore: info.complexityScore,
-      selectedModel: info.selectedModel || null,
-      qualityPreference: info.qualityPreference,
-      routed: info.routed,
-      candidates: [],
-      attempts: [],
-      cache: info.cache,
-      status: 'ok',
-      latencyMs: elapsed(startedAt),
-    });
-    this.observe(info, 'ok');
+    this.store(request, info, 'ok', [], [], startedAt);
   }
 
   private anyModel(test: (entry: RegistryEntry) => boolean): boolean {
