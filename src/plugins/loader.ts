@@ -594,18 +594,7 @@ function abortErrorOf(signal: AbortSignal, backend: string, model?: string): Plu
  */
 function raceAbort<T>(run: () => Promise<T>, signal: AbortSignal | undefined, backend: string, model?: string): Promise<T> {
   if (!signal) return Promise.resolve().then(run);
-  const abortError = () => {
-    const reason: unknown = signal.reason;
-    const timedOut = (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
-    return new PluginError({
-      code: timedOut ? 'timeout' : 'aborted',
-      message: timedOut ? 'request deadline passed' : 'request aborted',
-      retryable: timedOut,
-      backend,
-      model,
-      cause: reason,
-    });
-  };
+  const abortError = () => abortErrorOf(signal, backend, model);
   if (signal.aborted) return Promise.reject(abortError());
   const promise = Promise.resolve().then(run);
   return new Promise<T>((resolvePromise, reject) => {
