@@ -135,8 +135,8 @@ function headerValue(value: string | string[] | undefined): string {
   return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** Reads a whole JSON body; HTML or malformed JSON becomes bad_response. */
-export async function readJson<T = unknown>(response: Response, target: HttpTarget): Promise<T> {
+/** Reads a whole JSON body (of a Response or an Answer); HTML or malformed JSON becomes bad_response. */
+export async function readJson<T = unknown>(response: Pick<Response, 'text' | 'status'>, target: HttpTarget): Promise<T> {
   let text: string;
   try {
     text = await response.text();
@@ -152,21 +152,6 @@ export async function readJson<T = unknown>(response: Response, target: HttpTarg
       status: response.status,
       ...target,
     });
-  }
-}
-
-/** readJson for an Answer. */
-export async function readAnswerJson<T = unknown>(answer: Answer, target: HttpTarget): Promise<T> {
-  let text: string;
-  try {
-    text = await answer.text();
-  } catch (error) {
-    throw PluginError.from(error, { ...target, code: 'bad_response' });
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new PluginError({ code: 'bad_response', message: `expected JSON, got ${describeBody(text)}`, status: answer.status, ...target });
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type PluginErrorCode,
   type ToolChoice,
 } from '../../plugin-api/index.js';
-import { codeForStatus, errorMessageFrom, readAnswerJson, readJson, request, requestAnswer, responseAnswer, type Answer, type HttpTarget } from './http.js';
+import { codeForStatus, errorMessageFrom, readJson, request, requestAnswer, responseAnswer, type Answer, type HttpTarget } from './http.js';
 
 // ---------------------------------------------------------------------------------------------
 // Request mapping
@@ -497,7 +497,7 @@ async function* chatParts(open: (signal?: AbortSignal) => Promise<Answer>, targe
       throw new PluginError({ code: 'bad_response', message: 'expected an event stream, got an HTML page', status: answer.status, ...target });
     }
     if (/application\/json/i.test(type)) {
-      for (const part of parser.whole(await readAnswerJson<WireChunk>(answer, target))) {
+      for (const part of parser.whole(await readJson<WireChunk>(answer, target))) {
         if (!started) {
           started = true;
           call?.stopTimer();
