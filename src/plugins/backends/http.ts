@@ -27,22 +27,28 @@ export interface RequestOptions {
  * fetch() with every failure mapped to a PluginError. Resolves only for 2xx responses; the body is
  * left unread for the caller.
  */
-export async function request(
-  fetchImpl: typeof fetch,
-  url: string,
-  options: RequestOptions,
-  target: HttpTarget,
-): Promise<Response> {
+/** Method, headers and body of a call: JSON in and out unless the caller says otherwise. */
+function requestInit(options: RequestOptions): { method: string; headers: Record<string, string>; body: string | undefined } {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   let body: string | undefined;
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.json);
   }
+  return { method: options.method ?? (body ? 'POST' : 'GET'), headers, body };
+}
+
+export async function request(
+  fetchImpl: typeof fetch,
+  url: string,
+  options: RequestOptions,
+  target: HttpTarget,
+): Promise<Response> {
+  const { method, headers, body } = requestInit(options);
   const { signal, cleanup, timedOut } = withTimeout(options.signal, options.timeoutMs ?? 0);
   let response: Response;
   try {
-    response = await fetchImpl(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, signal });
+    response = await fetchImpl(url, { method, headers, body, signal });
   } catch (error) {
     cleanup();
     throw networkError(error, url, target, timedOut());
@@ -72,17 +78,12 @@ export interface Answer {
 export async function requestAnswer(fetchImpl: typeof fetch, url: string, options: RequestOptions, target: HttpTarget): Promise<Answer> {
   const raw = rawFetchOf(fetchImpl);
   if (!raw) return responseAnswer(await request(fetchImpl, url, options, target));
-  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  }
+  const { method, headers, body } = requestInit(options);
   const { signal, cleanup, timedOut } = withTimeout(options.signal, options.timeoutMs ?? 0);
   let res: IncomingMessage;
   let status: number;
   try {
-    ({ body: res, status } = await raw(url, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, signal }));
+    ({ body: res, status } = await raw(url, { method, headers, body, signal }));
   } catch (error) {
     cleanup();
     throw networkError(error, url, target, timedOut());
