@@ -92,5 +92,11 @@ describe('routing decision log', () => {
 
     const tooMany = await admin.listDecisions({ limit: 501 }).catch((e: unknown) => ConnectError.from(e));
     expect((tooMany as ConnectError).code).toBe(Code.InvalidArgument);
+    const badCategory = await admin.listDecisions({ category: 99 as Category }).catch((e: unknown) => ConnectError.from(e));
+    expect((badCategory as ConnectError).code).toBe(Code.InvalidArgument);
+    const badWatch = await (async () => {
+      for await (const _ of admin.watchDecisions({ category: 99 as Category })) void _;
+    })().catch((e: unknown) => ConnectError.from(e));
+    expect((badWatch as ConnectError).code).toBe(Code.InvalidArgument);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFrom, loadConfig, variableNames } from '../src/config/index.js';
+import { ConfigError, VARIABLES, configFrom, loadConfig, variableNames } from '../src/config/index.js';
 import { renderConfigDocs, renderEnvDefault } from '../src/config/render.js';
 
 describe('config module', () => {
@@ -117,6 +117,23 @@ describe('config module', () => {
     ])('rejects ROUTER_BACKENDS=%s', (value, message) => {
       expect(() => configFrom({ ROUTER_BACKENDS: value })).toThrow(message);
     });
+  });
+
+  // Every typed variable (number, integer, boolean, choice, URL...), including those added later,
+  // refuses a nonsense value at start-up with a ConfigError naming it, never a silent default.
+  const typed = Object.values(VARIABLES).filter((v) => {
+    try {
+      v.parse('definitely-not-valid');
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  it('most variables are typed (the list below is not empty by accident)', () => {
+    expect(typed.length).toBeGreaterThan(40);
+  });
+  it.each(typed.map((v) => [v.env]))('rejects a nonsense value for %s with a line naming it', (name) => {
+    expect(() => configFrom({ [name]: 'definitely-not-valid' })).toThrow(new RegExp(`^${name}: `));
   });
 
   it('ENV_DEFAULT and docs/configuration.md list exactly the module variables and are up to date', () => {
