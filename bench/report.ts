@@ -116,7 +116,7 @@ export function semanticTables(s: SemanticBenchResult): string {
       ['vectors', 'mode', 'lookups/s', 'p50 ms', 'p99 ms', 'loop delay p99 ms', 'loop busy'],
       s.load.map((r) => [r.vectors, r.mode, r.lookups_per_s, r.p50_ms, r.p99_ms, r.loop_delay_p99_ms, r.loop_utilization]),
     ),
-    `\nSmall indexes: inline int8 scan vs worker round trip (p50 ms)\n`,
+    `\nSmall indexes: inline scan vs worker round trip (p50 ms)\n`,
     table(
       ['vectors', 'inline p50 ms', 'worker p50 ms'],
       s.crossover.map((r) => [r.vectors, r.inline_p50_ms, r.worker_p50_ms]),

@@ -2,10 +2,12 @@
  * Starts the processes the overhead bench compares: the simulated backend, the router in front of
  * it (as `npm start` runs it), and the bare pass-through proxy.
  */
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnChild, waitReady, type Child } from './processes.js';
+import { promisify } from 'node:util';
+import { freePort, ROOT, spawnChild, waitReady, type Child } from './processes.js';
 
 /** The parent's environment without ROUTER_* variables, so a developer's settings cannot skew a run. */
 export function cleanEnv(): Record<string, string> {
@@ -24,22 +26,44 @@ export async function startPassthrough(env: Record<string, string>, backendUrl: 
   return { child, url: await child.firstLine };
 }
 
+let built: Promise<unknown> | undefined;
+
 /**
- * The router the way `npm start` runs it (tsx, src/main.ts), with caches, start-up profiling and rate
- * limiting off and no API keys: the figures are the cost of routing and proxying, not of a cache hit
- * or of background profiling competing for the cores. It runs in an empty temp folder so no `.env`
- * file is read.
+ * The command line of `npm start` ("node [flags] dist/src/main.js"), after its prestart build, which
+ * runs once per bench process: the bench measures exactly what users run, and never stale output.
+ */
+export async function routerCommand(): Promise<{ nodeFlags: string[]; entry: string }> {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [command, ...args] = scripts.start!.trim().split(/\s+/);
+  const entry = args.pop();
+  if (command !== 'node' || !entry) throw new Error(`package.json "start" is not "node [flags] <file>": ${scripts.start}`);
+  if (scripts.prestart) {
+    const [pre, ...preArgs] = scripts.prestart.trim().split(/\s+/);
+    if (pre !== 'node') throw new Error(`package.json "prestart" is not "node <script>": ${scripts.prestart}`);
+    built ??= promisify(execFile)(process.execPath, [...preArgs, '--quiet'], { cwd: ROOT });
+    await built;
+  }
+  return { nodeFlags: args, entry: join(ROOT, entry) };
+}
+
+/**
+ * The router the way `npm start` runs it (the compiled dist/src/main.js, see routerCommand), with
+ * caches, start-up profiling and rate limiting off and no API keys: the figures are the cost of
+ * routing and proxying, not of a cache hit or of background profiling competing for the cores. It
+ * runs in an empty temp folder so no `.env` file is read.
  */
 export async function startRouterProcess(
   env: Record<string, string>,
   backendUrl: string,
   nodeArgs: string[] = [],
 ): Promise<{ child: Child; url: string; startupMs: number; dir: string }> {
+  const { nodeFlags, entry } = await routerCommand();
   const dir = mkdtempSync(join(tmpdir(), 'sr-bench-'));
   const port = await freePort();
-  const child = spawnChild([new URL('../src/main.ts', import.meta.url).pathname], {
+  const child = spawnChild([entry], {
     cwd: dir,
-    nodeArgs,
+    nodeArgs: [...nodeArgs, ...nodeFlags],
+    tsx: false,
     env: {
       ...env,
       ROUTER_HOST: '127.0.0.1',

@@ -104,6 +104,17 @@ describe('access rules (pure)', () => {
     expect(policy.clientKeyOf(undefined)).toBeUndefined();
   });
 
+  it('needs every address of a proxied chain to be local for admin while no admin key is set', () => {
+    const policy = new AccessPolicy({ apiKeys: [] });
+    expect(policy.check('admin', undefined, ['127.0.0.1'])).toEqual({ ok: true });
+    expect(policy.check('admin', undefined, ['127.0.0.1', '::1'])).toEqual({ ok: true });
+    // A local proxy forwarding a remote client, and a remote client forging a loopback hop.
+    expect(policy.check('admin', undefined, ['127.0.0.1', '203.0.113.9'])).toMatchObject({ ok: false, status: 403 });
+    expect(policy.check('admin', undefined, ['192.0.2.2', '127.0.0.1'])).toMatchObject({ ok: false, status: 403 });
+    expect(policy.check('admin', undefined, [])).toMatchObject({ ok: false, status: 403 });
+    expect(policy.check('admin', undefined, ['127.0.0.1', 'unknown'])).toMatchObject({ ok: false, status: 403 });
+  });
+
   it('accepts an injected trust function for what counts as local', () => {
     const policy = new AccessPolicy({ apiKeys: [], isLocalClient: (a) => a === '10.1.1.1' });
     expect(policy.check('admin', undefined, '10.1.1.1')).toEqual({ ok: true });

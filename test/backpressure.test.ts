@@ -80,6 +80,82 @@ describe('an overloaded router', () => {
   });
 });
 
+/**
+ * Real event-loop pressure, made in this process (the routers run here too): a timer that keeps the
+ * loop busy 40 ms out of every ~45, so under-pressure's 10 ms probe sees tens of ms of mean delay,
+ * far above the 5 ms threshold these routers get — like a cold router on a saturated machine.
+ */
+function saturateEventLoop(): () => void {
+  const timer = setInterval(() => {
+    const end = performance.now() + 40;
+    while (performance.now() < end);
+  }, 5);
+  return () => clearInterval(timer);
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('start-up grace (ROUTER_BACKPRESSURE_STARTUP_GRACE)', () => {
+  const lagging = { ROUTER_BACKPRESSURE_ENABLED: 'true', ROUTER_BACKPRESSURE_MAX_EVENT_LOOP_DELAY: '5' };
+  let graced: TestRouter;
+  let ungraced: TestRouter;
+  let heavy: TestRouter;
+  let shortGrace: TestRouter;
+  let stop: (() => void) | undefined;
+
+  beforeAll(async () => {
+    graced = await startTestRouter({ ...lagging, ROUTER_BACKPRESSURE_STARTUP_GRACE: '600' });
+    ungraced = await startTestRouter({ ...lagging, ROUTER_BACKPRESSURE_STARTUP_GRACE: '0' });
+    heavy = await startTestRouter({ ...lagging, ROUTER_BACKPRESSURE_STARTUP_GRACE: '600', ROUTER_BACKPRESSURE_MAX_HEAP_MB: '1' });
+    shortGrace = await startTestRouter({ ...lagging, ROUTER_BACKPRESSURE_STARTUP_GRACE: '1' });
+    stop = saturateEventLoop();
+    // Wait (bounded) for a one-second sample that shows the lag.
+    await until('a lagging sample', () => graced.app.isUnderPressure() && ungraced.app.isUnderPressure());
+  });
+  afterAll(async () => {
+    stop?.();
+    await Promise.all([graced, ungraced, heavy, shortGrace].map((r) => r?.stop()));
+  });
+
+  it('defaults to 5 seconds', () => {
+    expect(configFrom({}).backpressureStartupGrace).toBe(5);
+  });
+
+  it('a fresh router serves REST and RPC through its own start-up lag', async () => {
+    expect(graced.app.memoryUsage().eventLoopDelay).toBeGreaterThan(5);
+    expect((await fetch(`${graced.url}/v1/models`)).status).toBe(200);
+    expect(await rpcCode(() => createClient(RouterService, createGrpcTransport({ baseUrl: graced.url })).listModels({}))).toBe('ok');
+    expect(await rpcCode(() => createClient(AdminService, createConnectTransport({ baseUrl: graced.url, httpVersion: '1.1' })).listPlugins({}))).toBe('ok');
+    // The lag was real all along: the sample still says so.
+    expect(graced.app.isUnderPressure()).toBe(true);
+  });
+
+  it('without a grace period the same lag sheds at once', async () => {
+    expect(ungraced.app.isUnderPressure()).toBe(true);
+    const res = await fetch(`${ungraced.url}/v1/models`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+    expect(await rpcCode(() => createClient(RouterService, createGrpcTransport({ baseUrl: ungraced.url })).listModels({}))).toBe(Code.Unavailable);
+  });
+
+  it('still sheds on a full heap during the grace period', async () => {
+    await until('a lagging sample', () => heavy.app.isUnderPressure());
+    expect((await fetch(`${heavy.url}/v1/models`)).status).toBe(503);
+    expect((await fetch(`${heavy.url}/health`)).status).toBe(200);
+  });
+
+  it('ends: once the grace period is over, the lag sheds again', async () => {
+    await until('503 after a one-second grace', async () => (await fetch(`${shortGrace.url}/v1/models`)).status === 503);
+    expect((await fetch(`${shortGrace.url}/health`)).status).toBe(200);
+  });
+});
+
 describe('configuration', () => {
   it('is on by default in production config and off when ROUTER_BACKPRESSURE_ENABLED=false', async () => {
     const on = await startTestRouter({ ROUTER_BACKPRESSURE_ENABLED: 'true' });

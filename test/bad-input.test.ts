@@ -8,11 +8,13 @@
  */
 import { join } from 'node:path';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sqlite3 from 'sqlite3';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { FloatValueSchema } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { ChatRequestSchema, ExplainRequestSchema, Role, RouterService } from '../gen/smarterrouter/v1/router_pb.js';
 import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
@@ -231,7 +233,7 @@ describe('RPC bad-input corpus (Connect JSON, Connect binary, gRPC): a clear cod
     return v;
   };
 
-  type Case = [name: string, path: string, body: string | Buffer, headers: Record<string, string>, code: string];
+  type Case = [name: string, path: string, body: string | Buffer, headers: Record<string, string>, code: string, message?: RegExp];
   const cases: Case[] = [
     // Connect JSON
     ['JSON: malformed', chatPath, '{"messages": [', connectJson, 'invalid_argument'],
@@ -256,13 +258,15 @@ describe('RPC bad-input corpus (Connect JSON, Connect binary, gRPC): a clear cod
     ['JSON: feedback score 2', feedbackPath, '{"responseId":"chatcmpl-x","score":2}', connectJson, 'invalid_argument'],
     ['JSON: feedback with a 3000-character comment', feedbackPath, JSON.stringify({ responseId: 'chatcmpl-x', score: 1, comment: 'c'.repeat(3000) }), connectJson, 'invalid_argument'],
     ['JSON: feedback for an unknown answer', feedbackPath, JSON.stringify({ responseId: "x'; DROP TABLE feedback; --", score: 1 }), connectJson, 'not_found'],
-    // Connect binary. Bytes that do not decode never reach a handler: connect-es answers INTERNAL
-    // "parse binary: ..." for them (as grpc-go does for an unmarshal failure), and protobuf-es
-    // stops nesting at 100 levels the same way.
-    ['binary: garbage bytes', chatPath, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), connectProto, 'internal'],
-    ['binary: truncated message', chatPath, binary({ messages: [protoUser('hello there')] }).subarray(0, 8), connectProto, 'internal'],
-    ['binary: a wrong wire type', chatPath, Buffer.from([0x0d, 0x01, 0x02, 0x03, 0x04]), connectProto, 'internal'],
-    ['binary: a struct nested past 100 levels', chatPath, binary({ messages: [protoUser('hi')], providerOptions: { ollama: deepStruct(60) as never } }), connectProto, 'internal'],
+    // Connect binary. Bytes that do not decode never reach a handler: connect-es would answer INTERNAL
+    // "parse binary: ..."; the router relabels that client error INVALID_ARGUMENT (as connect-go
+    // answers; security/decode-failure.ts). protobuf-es stops nesting at 100 levels the same way.
+    ['binary: garbage bytes', chatPath, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), connectProto, 'invalid_argument', /^parse binary: /],
+    ['binary: truncated message', chatPath, binary({ messages: [protoUser('hello there')] }).subarray(0, 8), connectProto, 'invalid_argument', /^parse binary: /],
+    ['binary: a wrong wire type', chatPath, Buffer.from([0x0d, 0x01, 0x02, 0x03, 0x04]), connectProto, 'invalid_argument', /^parse binary: /],
+    ['binary: a struct nested past 100 levels', chatPath, binary({ messages: [protoUser('hi')], providerOptions: { ollama: deepStruct(60) as never } }), connectProto, 'invalid_argument', /^parse binary: /],
+    // Connect JSON nested absurdly deep: the nesting scan refuses it before connect-es's JSON.parse.
+    ['JSON: a 10 MB body nested 5,000,000 levels', chatPath, nested(5_000_000), connectJson, 'invalid_argument', /nested more than 128 levels/],
     ['binary: no messages', chatPath, Buffer.alloc(0), connectProto, 'invalid_argument'],
     ['binary: 10,000 messages', chatPath, binary({ messages: Array.from({ length: 10_000 }, () => protoUser('hi')) }), connectProto, 'invalid_argument'],
     ['binary: temperature NaN', chatPath, binary({ messages: [protoUser('hi')], temperature: Number.NaN }), connectProto, 'invalid_argument'],
@@ -271,13 +275,14 @@ describe('RPC bad-input corpus (Connect JSON, Connect binary, gRPC): a clear cod
     ['binary: Explain with a 2 MB prompt', explainPath, Buffer.from(toBinary(ExplainRequestSchema, create(ExplainRequestSchema, { input: { case: 'prompt', value: 'p'.repeat(2_000_000) } }))), connectProto, 'invalid_argument'],
   ];
 
-  it.each(cases)('%s', async (_name, path, body, headers, code) => {
+  it.each(cases)('%s', async (_name, path, body, headers, code, message) => {
     const before = await rows();
     const res = await send('POST', path, body, headers);
     expect(res.status).toBeGreaterThanOrEqual(400);
+    if (code === 'invalid_argument') expect(res.status).toBe(400);
     const error = JSON.parse(res.text) as { code: string; message?: string };
     expect(error.code).toBe(code);
-    expect(error.message).toMatch(code === 'internal' ? /^parse binary: / : /\S/);
+    expect(error.message).toMatch(message ?? /\S/);
     expect(await rows()).toEqual(before);
   });
 
@@ -296,5 +301,131 @@ describe('RPC bad-input corpus (Connect JSON, Connect binary, gRPC): a clear cod
       expect(error?.code).toBe(Code.InvalidArgument);
     }
     expect(await rows()).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('every RPC wire: undecodable binary and absurdly nested JSON answer INVALID_ARGUMENT before any handler', () => {
+  const chatPath = '/smarterrouter.v1.RouterService/Chat';
+  const chatStreamPath = '/smarterrouter.v1.RouterService/ChatStream';
+  const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+  const deepJson = nested(5_000_000); // 10 MB: JSON.parse alone would block for seconds
+
+  const envelope = (flags: number, data: Buffer | string): Buffer => {
+    const bytes = Buffer.from(data);
+    const out = Buffer.alloc(5 + bytes.length);
+    out[0] = flags;
+    out.writeUInt32BE(bytes.length, 1);
+    bytes.copy(out, 5);
+    return out;
+  };
+  const envelopes = (body: Buffer): Array<{ flags: number; data: Buffer }> => {
+    const out: Array<{ flags: number; data: Buffer }> = [];
+    for (let at = 0; at + 5 <= body.length; ) {
+      const length = body.readUInt32BE(at + 1);
+      out.push({ flags: body[at]!, data: body.subarray(at + 5, at + 5 + length) });
+      at += 5 + length;
+    }
+    return out;
+  };
+
+  /** One gRPC call on a raw HTTP/2 stream: the status from the trailers (or the headers, if trailers-only). */
+  function grpcRaw(path: string, contentType: string, body: Buffer): Promise<{ status: string | undefined; message: string }> {
+    const session = http2.connect(router.url);
+    return new Promise<{ status: string | undefined; message: string }>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': contentType, te: 'trailers' });
+      let status: http2.IncomingHttpHeaders = {};
+      stream.on('response', (headers) => (status = headers));
+      stream.on('trailers', (trailers) => (status = trailers));
+      stream.on('error', reject);
+      stream.on('end', () => resolve({ status: status['grpc-status'] as string | undefined, message: decodeURIComponent(String(status['grpc-message'] ?? '')) }));
+      stream.resume();
+      stream.end(envelope(0, body));
+    }).finally(() => session.close());
+  }
+
+  /** gRPC-Web over HTTP/1.1: the status is in the trailer envelope of the body. */
+  async function grpcWebRaw(path: string, contentType: string, body: Buffer): Promise<{ status: string | undefined; message: string }> {
+    const res = await fetch(new URL(path, router.url), { method: 'POST', headers: { 'content-type': contentType }, body: envelope(0, body) });
+    expect(res.status).toBe(200);
+    const trailer = envelopes(Buffer.from(await res.arrayBuffer())).find((e) => e.flags & 0x80);
+    const fields = Object.fromEntries(
+      String(trailer?.data ?? '')
+        .split('\r\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    ) as Record<string, string>;
+    return { status: fields['grpc-status'], message: decodeURIComponent(fields['grpc-message'] ?? '') };
+  }
+
+  /** Connect streaming: the error is in the end-stream envelope. */
+  async function connectStreamRaw(path: string, contentType: string, body: Buffer | string): Promise<{ code?: string; message?: string }> {
+    const res = await fetch(new URL(path, router.url), { method: 'POST', headers: { 'content-type': contentType, 'connect-protocol-version': '1' }, body: envelope(0, body) });
+    expect(res.status).toBe(200);
+    const end = envelopes(Buffer.from(await res.arrayBuffer())).find((e) => e.flags & 0x02);
+    return (JSON.parse(String(end?.data)) as { error?: { code?: string; message?: string } }).error ?? {};
+  }
+
+  it('gRPC (raw HTTP/2): garbage bytes for a unary and a server-streaming method get grpc-status 3', async () => {
+    const before = await rows();
+    for (const path of [chatPath, chatStreamPath]) {
+      for (const contentType of ['application/grpc', 'application/grpc+proto']) {
+        const answer = await grpcRaw(path, contentType, garbage);
+        expect(answer.status, `${path} ${contentType}`).toBe(String(Code.InvalidArgument));
+        expect(answer.message).toMatch(/^parse binary: /);
+      }
+    }
+    expect(await rows()).toEqual(before);
+  });
+
+  it('gRPC-Web and Connect streaming (raw HTTP/1.1): garbage bytes get INVALID_ARGUMENT in their own framing', async () => {
+    const before = await rows();
+    for (const path of [chatPath, chatStreamPath]) {
+      const web = await grpcWebRaw(path, 'application/grpc-web+proto', garbage);
+      expect(web.status, path).toBe(String(Code.InvalidArgument));
+      expect(web.message).toMatch(/^parse binary: /);
+    }
+    const stream = await connectStreamRaw(chatStreamPath, 'application/connect+proto', garbage);
+    expect(stream).toEqual({ code: 'invalid_argument', message: expect.stringMatching(/^parse binary: /) });
+    expect(await rows()).toEqual(before);
+  });
+
+  it.each<[string, (baseUrl: string) => Transport]>([
+    ['gRPC', (baseUrl) => createGrpcTransport({ baseUrl })],
+    ['gRPC-Web', (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true })],
+    ['Connect', (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: true })],
+  ])('a real %s client sending the wrong message type sees Code.InvalidArgument', async (_name, make) => {
+    // Chat's path with a FloatValue as the request: field 1 arrives with the wrong wire type.
+    const wrongChat = { ...RouterService.method.chat, input: FloatValueSchema } as unknown as typeof RouterService.method.chat;
+    const error = await make(router.url)
+      .unary(wrongChat, undefined, undefined, undefined, { value: 1.5 } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.rawMessage).toMatch(/^parse binary: /);
+  });
+
+  it('10 MB of nested JSON is refused by the nesting scan on gRPC-Web JSON, gRPC JSON and Connect streaming JSON', async () => {
+    const before = await rows();
+    const web = await grpcWebRaw(chatPath, 'application/grpc-web+json', Buffer.from(deepJson));
+    expect(web).toEqual({ status: String(Code.InvalidArgument), message: expect.stringMatching(/nested more than 128 levels/) });
+    const grpc = await grpcRaw(chatPath, 'application/grpc+json', Buffer.from(deepJson));
+    expect(grpc).toEqual({ status: String(Code.InvalidArgument), message: expect.stringMatching(/nested more than 128 levels/) });
+    const stream = await connectStreamRaw(chatStreamPath, 'application/connect+json', deepJson);
+    expect(stream).toEqual({ code: 'invalid_argument', message: expect.stringMatching(/nested more than 128 levels/) });
+    expect(await rows()).toEqual(before);
+  });
+
+  it('ordinary Connect JSON still passes the guard (brackets inside strings do not count)', async () => {
+    const res = await send(
+      'POST',
+      '/smarterrouter.v1.RouterService/Explain',
+      JSON.stringify({ prompt: 'explain {[nested]} brackets "in [strings]"' }),
+      { 'content-type': 'application/json', 'connect-protocol-version': '1' },
+    );
+    expect(res.status).toBe(200);
   });
 });

@@ -81,21 +81,36 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('starts the same entry point as npm start, on the Node major the project supports', () => {
+  it('runs the same command as npm start (compiled JavaScript), on the Node major the project supports', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; engines: { node: string } };
-    const entry = pkg.scripts.start!.replace(/^tsx /, '');
-    expect(dockerfile).toContain(`CMD ["node", "--import", "tsx", "${entry}"]`);
-    expect(existsSync(new URL(entry, root))).toBe(true);
+    const [command, ...args] = pkg.scripts.start!.split(/\s+/);
+    expect(command).toBe('node');
+    expect(dockerfile).toContain(`CMD [${['node', ...args].map((a) => JSON.stringify(a)).join(', ')}]`);
+    // The entry point is what the build emits for src/main.ts, and npm start builds it first.
+    expect(args.at(-1)).toBe('dist/src/main.js');
+    expect(existsSync(new URL('src/main.ts', root))).toBe(true);
+    expect(pkg.scripts.prestart).toBe(pkg.scripts.build);
     const major = pkg.engines.node.match(/(\d+)/)![1];
     expect(dockerfile).toMatch(new RegExp(`^FROM node:${major}-`, 'm'));
   });
 
-  it('installs from the lock file without dev dependencies, and copies what the router loads at run time', () => {
+  it('installs from the lock file without dev dependencies, builds dist/ and ships it instead of the sources', () => {
     expect(dockerfile).toContain('npm ci --omit=dev');
+    // The build stage compiles what the router imports; the runtime stage copies only the output.
     for (const dir of ['gen', 'src']) expect(dockerfile).toMatch(new RegExp(`^COPY ${dir} ./${dir}$`, 'm'));
-    // tsx is how the image runs TypeScript: it must be a runtime dependency, not a dev one.
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-    expect(pkg.dependencies).toHaveProperty('tsx');
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist .\/dist$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/node_modules .\/node_modules$/m);
+    // The build runs with production dependencies only: every package the build script imports must
+    // be a production dependency or one of theirs (esbuild comes with tsx, which the CLI also needs).
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+    const production = new Set(Object.keys(pkg.dependencies).flatMap((d) => [d, ...Object.keys(lock.packages[`node_modules/${d}`]?.dependencies ?? {})]));
+    const script = pkg.scripts.build!.replace(/^node /, '');
+    const imported = [...read(script).matchAll(/^import .* from '([^.'][^']*)';$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
+    expect(imported).toContain('esbuild');
+    for (const spec of imported) expect(production, spec).toContain(spec);
+    expect(dockerfile).toContain(`COPY ${script} ./${script}`);
   });
 
   it('is what the README tells people to run', () => {

@@ -114,6 +114,37 @@ for (const engine of engines) {
       await other.close();
     });
 
+    it('decisions: a batch larger than one INSERT lands whole, every column intact', async () => {
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, maxBatch: 1000 });
+      const ids = Array.from({ length: 123 }, (_, i) => `big-${i}`);
+      for (const id of ids) store.record(decision(id, { requestId: `req-${id}`, attempts: [{ model: 'coder:7b', backend: 'b', outcome: 'ok', latencyMs: 3 }] as never }));
+      await store.flush();
+      const rows = await store.list({ limit: 500, model: 'coder:7b' });
+      expect(rows.filter((d) => d.responseId.startsWith('big-')).map((d) => d.responseId).sort()).toEqual([...ids].sort());
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      expect(await fresh.find('big-77')).toMatchObject({ requestId: 'req-big-77', protocol: 'rest', complexity: 'hard', cache: 'miss', status: 'ok', latencyMs: 12.5 });
+      expect((await fresh.find('big-77'))!.attempts).toEqual([{ model: 'coder:7b', backend: 'b', outcome: 'ok', latencyMs: 3 }]);
+      await store.close();
+      await fresh.close();
+    });
+
+    it('decisions: close() retries a batch the database refused for a moment instead of losing it', async () => {
+      const errors: unknown[] = [];
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+      const knex = db.em.getKnex();
+      // The table disappears for a moment (as if locked or mid-migration), then comes back.
+      await knex.raw('alter table routing_decisions rename to routing_decisions_away');
+      store.record(decision('late-1'));
+      const closing = store.close();
+      await new Promise((r) => setTimeout(r, 120));
+      await knex.raw('alter table routing_decisions_away rename to routing_decisions');
+      await closing;
+      expect(errors.length).toBeGreaterThan(0);
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      expect(await fresh.find('late-1')).toMatchObject({ responseId: 'late-1' });
+      await fresh.close();
+    });
+
     it('feedback: stored at once, loaded in order', async () => {
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
       await store.saveFeedback({ responseId: 'r-1', modelKey: 'coder:7b', category: 'coding', score: 1, comment: 'great', createdAt: new Date() });

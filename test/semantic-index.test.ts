@@ -277,6 +277,19 @@ describe('worker index', () => {
     expect(store.resolve(scanRows(store.views, { ...request, end: store.rows })).map((m) => m.id)).toEqual(['b']);
   });
 
+  it('starts no worker threads while every search is inline (idle memory), and starts them on the first pooled scan', async () => {
+    const index = new WorkerSemanticIndex({ threads: 1, inlineBelow: 3 });
+    index.add('a', [1, 0]);
+    index.add('b', [0, 1]);
+    expect((await index.search([1, 0], { threshold: 0.5, limit: 1 })).map((m) => m.id)).toEqual(['a']);
+    expect(index.poolStarted).toBe(false);
+    index.add('c', [0.9, 0.1]);
+    expect((await index.search([1, 0], { threshold: 0.5, limit: 2 })).map((m) => m.id)).toEqual(['a', 'c']);
+    expect(index.poolStarted).toBe(true);
+    expect(index.stats.pooledScans).toBeGreaterThan(0);
+    await index.close();
+  });
+
   it('closes the pool it started itself, and leaves a shared pool open', async () => {
     const own = new WorkerSemanticIndex({ threads: 1, inlineBelow: 1 });
     own.add('a', [1, 0]);

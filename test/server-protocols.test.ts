@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Transport } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
 import { ProfilerService, ReprofileState } from '../gen/smarterrouter/v1/profiler_pb.js';
@@ -88,20 +88,60 @@ describe('one port', () => {
     expect(states.at(-1)).toBe(ReprofileState.FINISHED);
   });
 
-  it('an unknown gRPC method gets grpc-status UNIMPLEMENTED', async () => {
+  it('an unknown gRPC method gets a true trailers-only UNIMPLEMENTED: one HEADERS frame ending the stream, no DATA', async () => {
     const session = http2.connect(router.url);
     try {
-      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        const stream = session.request({ ':method': 'POST', ':path': '/nope.v1.Nothing/Call', 'content-type': 'application/grpc', te: 'trailers' });
-        stream.on('response', (h) => resolve(h));
-        stream.on('error', reject);
-        stream.end(Buffer.from([0, 0, 0, 0, 0]));
-        stream.resume();
-      });
-      expect(headers['grpc-status']).toBe('12');
+      const answer = await new Promise<{ headers: http2.IncomingHttpHeaders; endStream: boolean; dataBytes: number; dataEvents: number; trailers: boolean }>(
+        (resolve, reject) => {
+          const stream = session.request({ ':method': 'POST', ':path': '/nope.v1.Nothing/Call', 'content-type': 'application/grpc', te: 'trailers' });
+          let headers: http2.IncomingHttpHeaders = {};
+          let endStream = false;
+          let dataBytes = 0;
+          let dataEvents = 0;
+          let trailers = false;
+          // flags are the HEADERS frame's: END_STREAM there means no DATA frame can follow.
+          stream.on('response', (h, flags) => {
+            headers = h;
+            endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+          });
+          stream.on('data', (chunk: Buffer) => {
+            dataEvents++;
+            dataBytes += chunk.length;
+          });
+          stream.on('trailers', () => (trailers = true));
+          stream.on('error', reject);
+          stream.on('end', () => resolve({ headers, endStream, dataBytes, dataEvents, trailers }));
+          stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        },
+      );
+      expect(answer.headers[':status']).toBe(200);
+      expect(answer.headers['content-type']).toBe('application/grpc');
+      expect(answer.headers['grpc-status']).toBe('12');
+      expect(decodeURIComponent(String(answer.headers['grpc-message']))).toBe('No route for POST /nope.v1.Nothing/Call.');
+      expect(answer.endStream).toBe(true);
+      expect(answer.dataEvents).toBe(0);
+      expect(answer.dataBytes).toBe(0);
+      expect(answer.trailers).toBe(false);
     } finally {
       session.close();
     }
+  });
+
+  it.each<[string, () => Transport]>([
+    ['gRPC', () => createGrpcTransport({ baseUrl: router.url })],
+    ['gRPC-Web', () => createGrpcWebTransport({ baseUrl: router.url, httpVersion: '1.1' })],
+    ['Connect', () => createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' })],
+  ])('a real %s client calling an unknown method gets Code.Unimplemented', async (_name, make) => {
+    // AdminService.ListPlugins, re-addressed to a service this router does not serve.
+    const listPlugins = AdminService.method.listPlugins;
+    const unknown = { ...listPlugins, parent: { ...AdminService, typeName: 'nope.v1.Nothing' } } as typeof listPlugins;
+    const error = await make()
+      .unary(unknown, undefined, undefined, undefined, {})
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(error?.code).toBe(Code.Unimplemented);
   });
 
   it('buf curl lists the three services through reflection (gRPC, h2c)', async () => {

@@ -6,6 +6,7 @@
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
 import { bool, int, list, num, oneOf, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
+import { trustProxy } from './trust-proxy.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -107,6 +108,27 @@ export const VARIABLES = {
   signatureFormat: str('ROUTER_SIGNATURE_FORMAT', '\\n\\n— answered by {model}', 'Signature text; {model} is replaced by the model id, \\n by a newline.', routing),
   corsOrigins: list('ROUTER_CORS_ORIGINS', ['*'], 'Origins allowed by CORS on /v1 (never on /admin); * = any.', routing),
   embedModel: optionalStr('ROUTER_EMBED_MODEL', 'Embedding model for the semantic cache and for /v1/embeddings requests naming the router model (unset: semantic cache off, embeddings go to the first embedding-capable model).', routing),
+  classifierEmbeddings: bool(
+    'ROUTER_CLASSIFIER_EMBEDDINGS',
+    false,
+    'Second classifier: nearest labelled examples in the ROUTER_EMBED_MODEL embedding space, blended with the built-in classifier (needs ROUTER_EMBED_MODEL; docs/classification.md).',
+    routing,
+  ),
+  classifierEmbeddingsTimeoutMs: int('ROUTER_CLASSIFIER_EMBEDDINGS_TIMEOUT_MS', 250, 'Milliseconds a request waits for its embedding before the built-in classifier decides alone.', {
+    ...routing,
+    min: 10,
+    max: 10_000,
+  }),
+  classifierEmbeddingsWeight: num('ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT', 0.4, 'Share of the embedding classifier in the blended category probabilities (0 = built-in only, 1 = embeddings only).', {
+    ...routing,
+    min: 0,
+    max: 1,
+  }),
+  classifierEmbeddingsFile: optionalStr(
+    'ROUTER_CLASSIFIER_EMBEDDINGS_FILE',
+    'File keeping the embedded examples across restarts (unset: classifier-embeddings.bin next to the SQLite database, data/classifier-embeddings.bin with PostgreSQL).',
+    routing,
+  ),
 
   // Profiling and benchmarks
   pollingInterval: int('ROUTER_POLLING_INTERVAL', 60, 'Seconds between model discovery rounds (0 = only at start-up).', { ...profiling, min: 0, max: 86400 }),
@@ -146,6 +168,11 @@ export const VARIABLES = {
   }),
   apiKeys: list('ROUTER_API_KEYS', [], 'Client keys accepted on /v1 and RouterService (empty = open).', security),
   rateLimitEnabled: bool('ROUTER_RATE_LIMIT_ENABLED', false, 'Per-client rate limiting (key, else IP).', security),
+  trustProxy: trustProxy(
+    'ROUTER_TRUST_PROXY',
+    'Which peers may set the client address with X-Forwarded-For (rate limits, the admin loopback rule): false = none, true = all, a hop count, or comma-separated addresses/CIDRs (docs/security.md).',
+    security,
+  ),
   rateLimitRequestsPerMinute: int('ROUTER_RATE_LIMIT_REQUESTS_PER_MINUTE', 60, 'Requests per minute per client on /v1 and RouterService.', {
     ...security,
     min: 1,
@@ -161,6 +188,11 @@ export const VARIABLES = {
     ...security,
     min: 0,
     max: 600_000,
+  }),
+  backpressureStartupGrace: num('ROUTER_BACKPRESSURE_STARTUP_GRACE', 5, 'Seconds after the router starts listening during which event-loop delay does not shed load (its own start-up stalls); heap is still checked.', {
+    ...security,
+    min: 0,
+    max: 3600,
   }),
   backpressureMaxHeapMb: int('ROUTER_BACKPRESSURE_MAX_HEAP_MB', 0, 'Used V8 heap (MB) above which requests are refused (0 = 90% of the V8 heap limit).', {
     ...security,

@@ -115,21 +115,38 @@ export class SqlDecisionStore implements DecisionStore {
     return this.writing;
   }
 
+  /**
+   * Writes what is still queued. A failed batch stays queued (writeBatch), so a database that is
+   * busy for a moment at shutdown gets a few more tries before the rows are given up, loudly.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    for (const pauseMs of CLOSE_RETRY_PAUSES_MS) {
+      await this.flush();
+      if (!this.queue.length) return;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
     await this.flush();
+    if (this.queue.length) {
+      this.options.onError?.(new Error(`${this.queue.length} routing decision(s) could not be written before shutdown and are lost`));
+    }
   }
 
   private async writeBatch(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        // A plain multi-row INSERT: MikroORM's unit of work costs milliseconds of main-thread CPU
-        // per batch, which showed up as router latency in `npm run bench`.
+        // A plain multi-row INSERT from cached SQL text: MikroORM's unit of work, and even knex's
+        // insert builder (per-row property handling), cost more main-thread CPU per row than the
+        // rest of the request path's database work (profiled in `npm run bench`, docs/performance.md).
         const knex = this.db.em.getKnex();
+        const time = (date: Date) => dbTime(this.db, date);
         await knex.transaction(async (trx) => {
           for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-            await trx('routing_decisions').insert(batch.slice(i, i + ROWS_PER_INSERT).map((d) => toRow(d, (date) => dbTime(this.db, date))));
+            const rows = batch.slice(i, i + ROWS_PER_INSERT);
+            const bindings: unknown[] = [];
+            for (const d of rows) pushRow(bindings, d, time);
+            await trx.raw(insertSql(rows.length), bindings as never);
           }
         });
       } catch (error) {
@@ -189,32 +206,42 @@ export class FeedbackCursor {
   }
 }
 
+/** Pauses between the final flush attempts at shutdown. */
+const CLOSE_RETRY_PAUSES_MS = [50, 250, 1000];
+
 const GAP_TTL_MS = 60_000;
 const MAX_GAPS = 1000;
 const MAX_MINE = 10_000;
 
-/** 16 columns per row: 50 rows stay under SQLite's bound-parameter limit. */
+/** 14 columns per row: 50 rows (700 parameters) stay under SQLite's bound-parameter limit. */
 const ROWS_PER_INSERT = 50;
 
-/** Column names as in migration 0001; `time` writes a datetime as the engine stores it (dialect.ts). */
-function toRow(d: DecisionData, time: (date: Date) => number | Date): Record<string, unknown> {
+/** Column names as in migration 0001, in the order pushRow binds them. */
+const COLUMNS = [
+  'response_id', 'request_id', 'created_at', 'protocol', 'category', 'complexity', 'complexity_score', 'selected_model',
+  'quality_preference', 'candidates', 'attempts', 'cache', 'status', 'latency_ms',
+] as const;
+
+const insertSqlByRows = new Map<number, string>();
+
+/** `INSERT ... VALUES (?, ...), (?, ...)` for `rows` rows; built once per row count. */
+function insertSql(rows: number): string {
+  let sql = insertSqlByRows.get(rows);
+  if (!sql) {
+    const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
+    sql = `insert into routing_decisions (${COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => tuple).join(', ')}`;
+    insertSqlByRows.set(rows, sql);
+  }
+  return sql;
+}
+
+/** Appends one decision's values in COLUMNS order; `time` writes a datetime as the engine stores it (dialect.ts). */
+function pushRow(out: unknown[], d: DecisionData, time: (date: Date) => number | Date): void {
   const r = toRecord(d);
-  return {
-    response_id: r.responseId,
-    request_id: r.requestId,
-    created_at: time(r.createdAt),
-    protocol: r.protocol,
-    category: r.category,
-    complexity: r.complexity,
-    complexity_score: r.complexityScore,
-    selected_model: r.selectedModel,
-    quality_preference: r.qualityPreference,
-    candidates: r.candidates,
-    attempts: r.attempts,
-    cache: r.cache,
-    status: r.status,
-    latency_ms: r.latencyMs,
-  };
+  out.push(
+    r.responseId, r.requestId, time(r.createdAt), r.protocol, r.category, r.complexity, r.complexityScore, r.selectedModel,
+    r.qualityPreference, r.candidates, r.attempts, r.cache, r.status, r.latencyMs,
+  );
 }
 
 function toRecord(d: DecisionData): Omit<DecisionRecord, 'id'> {

@@ -7,8 +7,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { MikroORM as CoreMikroORM, Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
-import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
-import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
+// The two drivers are imported when a database of that kind is opened, not at load time: a SQLite
+// router never loads the PostgreSQL driver and pg (about 2 MB of heap), and vice versa.
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -124,10 +124,12 @@ export async function openDatabase(url: string, cwd = process.cwd(), logger?: Da
   let orm: Database | undefined;
   try {
     if (target.dialect === 'sqlite') {
+      const { MikroORM: SqliteMikroORM } = await import('@mikro-orm/sqlite');
       orm = (await SqliteMikroORM.init({ ...options, dbName: target.path } as never)) as unknown as Database;
       await orm.em.getConnection().execute('PRAGMA journal_mode = WAL');
       await orm.em.getConnection().execute('PRAGMA busy_timeout = 5000');
     } else {
+      const { MikroORM: PostgreSqlMikroORM } = await import('@mikro-orm/postgresql');
       orm = (await PostgreSqlMikroORM.init({ ...options, clientUrl: target.url } as never)) as unknown as Database;
     }
     setDialect(orm, target.dialect);

@@ -11,8 +11,11 @@ import { logRejected, type Logger } from './logger.js';
 import { createOnePortServer } from './one-port.js';
 import { sendError, typeForStatus } from './rest/errors.js';
 import { kRequestLogger, kRequestId } from './connect/context.js';
-import { registerJsonBodyParser } from './json-guard.js';
+import { connectJsonOptions, registerJsonBodyParser } from './json-guard.js';
+import { fastifyTrustProxy } from './security/addresses.js';
 import { registerSecurity, type SecurityOptions } from './security/index.js';
+import { relabelDecodeFailures } from './security/decode-failure.js';
+import { rejectUnknownRoute } from './security/rejection.js';
 import type { RequestObserver } from './metrics/doors.js';
 
 export interface AppOptions {
@@ -38,6 +41,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Typed as an HTTP/1.1 server: HTTP/2 requests arrive through the compat API with the same surface.
     serverFactory: ((handler: Parameters<typeof createOnePortServer>[0]) => createOnePortServer(handler)) as unknown as FastifyServerFactory,
     bodyLimit: MAX_BODY_BYTES,
+    // ROUTER_TRUST_PROXY: request.ip comes from X-Forwarded-For only when the peer is a trusted proxy.
+    trustProxy: fastifyTrustProxy(options.security.trustProxy),
     // X-Request-ID is honoured when it is a sane token, generated otherwise; it tags every log line.
     genReqId: (req) => {
       const sent = req.headers['x-request-id'];
@@ -81,15 +86,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, status, message, typeForStatus(status), (error as { code?: string }).code ?? null);
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const contentType = String(request.headers['content-type'] ?? '');
-    const message = `No route for ${request.method} ${request.url.split('?')[0]}.`;
-    // gRPC clients expect a trailers-only UNIMPLEMENTED answer for an unknown method, not an HTTP 404.
-    if (contentType.startsWith('application/grpc') && !contentType.startsWith('application/grpc-web')) {
-      return reply.code(200).header('content-type', 'application/grpc').header('grpc-status', '12').header('grpc-message', encodeURIComponent(message)).send();
-    }
-    return sendError(reply, 404, message, 'not_found_error', 'unknown_route');
-  });
+  // REST: 404 OpenAI error JSON; gRPC and gRPC-Web: a trailers-only UNIMPLEMENTED (security/rejection.ts).
+  app.setNotFoundHandler((request, reply) => rejectUnknownRoute(request, reply));
 
   // Before any route: the load-shedding, rate-limit and auth hooks must cover every route.
   const security = await registerSecurity(app, options.security, options.logger);
@@ -104,10 +102,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Never wrapped in fastify-plugin: connect-fastify replaces the JSON parser inside its own scope.
   await app.register(fastifyConnectPlugin, {
-    routes: options.connectRoutes,
+    // Undecodable protobuf binary answers INVALID_ARGUMENT, not connect-es's INTERNAL (security/decode-failure.ts).
+    routes: (router) => {
+      options.connectRoutes(router);
+      relabelDecodeFailures(router);
+    },
     shutdownTimeoutMs: options.shutdownTimeoutMs,
     // The REST body limit for RPC messages too (connect-es's default is 4 GiB): RESOURCE_EXHAUSTED beyond it.
     readMaxBytes: MAX_BODY_BYTES,
+    // Connect/gRPC-Web JSON bodies get the REST nesting guard before connect-es parses them (json-guard.ts).
+    jsonOptions: connectJsonOptions(),
     // Metrics first (outermost), so RPCs refused by the security interceptors are counted too.
     interceptors: [...(options.observer ? [options.observer.interceptor] : []), ...security.interceptors],
     contextValues: (req) => security.contextValues(req, createContextValues().set(kRequestLogger, req.log).set(kRequestId, req.id)),

@@ -1,10 +1,16 @@
 /**
- * The JSON body parser of the REST scopes: fastify's own (secure-json-parse, prototype-poisoning
- * checks), preceded by a nesting scan that refuses bodies deeper than MAX_BODY_JSON_DEPTH. Ten
- * megabytes of `[[[[...` cost JSON.parse about six seconds of blocked event loop; the scan costs
- * milliseconds, and about a microsecond for an ordinary chat request.
- * Registered per REST scope: connect-fastify installs its own parsers in its scope.
+ * The nesting guard in front of every JSON parse of a request body, REST and RPC alike. Ten megabytes
+ * of `[[[[...` cost JSON.parse about six seconds of blocked event loop; the scan (jsonTextTooDeep)
+ * costs milliseconds, and about a microsecond for an ordinary chat request.
+ *
+ * - REST: the JSON body parser of the REST scopes, fastify's own (secure-json-parse, prototype-poisoning
+ *   checks) preceded by the scan. Registered per REST scope: connect-fastify installs its own parsers
+ *   in its scope.
+ * - Connect / gRPC-Web / gRPC JSON: connect-es parses those bodies itself, so the scan rides in the text
+ *   decoder of its `jsonOptions` (connectJsonOptions), which connect-es calls on each message right
+ *   before JSON.parse — after decompression and envelope splitting, for unary and streaming alike.
  */
+import type { JsonReadOptions, JsonWriteOptions } from '@bufbuild/protobuf';
 import type { FastifyInstance } from 'fastify';
 import { jsonTextTooDeep, MAX_BODY_JSON_DEPTH } from '../core/validate.js';
 
@@ -27,4 +33,28 @@ export function registerJsonBodyParser(scope: FastifyInstance, max = MAX_BODY_JS
     }
     parse(request, body as string, done);
   });
+}
+
+/** What connect-es's JSON serialization (createJsonSerialization) reads from the router's `jsonOptions`. */
+type ConnectJsonOptions = Partial<JsonReadOptions & JsonWriteOptions> & { textDecoder: { decode(input?: Uint8Array): string } };
+
+/**
+ * connect-es `jsonOptions` whose text decoder refuses messages nested deeper than `max`. connect-es
+ * wraps whatever its JSON parse throws as INVALID_ARGUMENT, keeping the message. (The router options
+ * type only lists the protobuf JSON options, but the object reaches createJsonSerialization as is;
+ * test/bad-input.test.ts would catch a connect-es upgrade that stopped honouring the decoder.)
+ */
+export function connectJsonOptions(max = MAX_BODY_JSON_DEPTH): ConnectJsonOptions {
+  const utf8 = new TextDecoder();
+  return {
+    // connect-es's own default, stated so the object also fits the router's narrower option type.
+    ignoreUnknownFields: true,
+    textDecoder: {
+      decode(input?: Uint8Array): string {
+        const text = utf8.decode(input);
+        if (jsonTextTooDeep(text, max)) throw new JsonTooDeepError(max);
+        return text;
+      },
+    },
+  };
 }

@@ -31,6 +31,7 @@ import { BenchmarkStore, syncBenchmarks, type SyncResult } from '../db/benchmark
 import { ModelStore, withModelFacts } from '../db/model-store.js';
 import { ProfileStore } from '../db/profile-store.js';
 import { createHeuristicJudge, createLlmJudge, withFallback } from '../plugins/judges/index.js';
+import { checkEmbeddingClassifierConfig, embeddingClassifierFromConfig } from '../plugins/classifiers/embedding/from-config.js';
 
 export interface Core {
   router: Router;
@@ -114,7 +115,7 @@ function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, ev
       embedTimeoutMs: config.firstTokenTimeout * 1000,
       logger: logger.child({ component: 'cache' }),
       onLookup: events ? (kind, hit) => events.cacheLookup(kind, hit) : undefined,
-      // Answers shared by every replica (ROUTER_REDIS_URL); routing plans and semantic vectors stay per replica.
+      // Answers shared by every replica (ROUTER_REDIS_URL); routing plans and vector indexes stay per replica.
       shared,
     },
     planSelectedModel,
@@ -138,6 +139,7 @@ export async function buildCore(options: {
   shared?: SharedState;
 }): Promise<Core> {
   const { config, db, logger, plugins, backends, context } = options;
+  checkEmbeddingClassifierConfig(config);
   const classifiers: ClassifierPlugin[] = [];
   for (const definition of plugins.classifiers()) {
     classifiers.push(await definition.create({ name: definition.manifest.name }, { ...context, logger: logger.child({ plugin: definition.manifest.name }) }));
@@ -170,6 +172,19 @@ export async function buildCore(options: {
   // The score prefers models that are loaded or would fit the VRAM budget.
   registry.setVramState((entry) => vram.vramState(entry) ?? (entry.loaded ? { loaded: true, fits: true } : undefined));
   const { embedder, cache } = buildCaches(config, registry, logger, options.events, options.shared?.cacheStore);
+  // ROUTER_CLASSIFIER_EMBEDDINGS: asked just before the built-in (always last), whose opinion it blends in.
+  const embeddingClassifier = await embeddingClassifierFromConfig(config, { embedder, db, context: { ...context, logger: logger.child({ plugin: 'embedding-classifier' }) } });
+  if (embeddingClassifier) classifiers.splice(Math.max(0, classifiers.length - 1), 0, embeddingClassifier);
+  // Replicas: semantic entries reach every replica's own vector index; their answers are read from
+  // the shared response cache.
+  if (cache?.semantic && config.embedModel && options.shared?.shareSemantic) {
+    await options.shared.shareSemantic(cache.semantic, {
+      embedModel: config.embedModel,
+      answer: (id) => cache.responses.lookup(id),
+      maxEntries: config.cacheResponseMaxSize,
+      ttlMs: config.cacheTtlSeconds * 1000,
+    });
+  }
   const circuits = new CircuitBreakers(
     { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldown * 1000 },
     {

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SemanticMatch } from '../core/cache/semantic-index.js';
 import { clampCosine, EMPTY_SLOT, normalizeInto, PartitionCodes } from '../core/cache/inline-index.js';
-import { chunkBytes, chunkViews, ROW_INT_MAX, slotBytesFor, strideFor, type ChunkViews, type StoreLayout } from './vector-layout.js';
+import { binaryCode, encode, type BinaryCode } from './binary-code.js';
+import { chunkBytes, chunkViews, codeOffset, regionBytes, slotBytesFor, type ChunkViews, type StoreLayout } from './vector-layout.js';
 import { openStore, type RawMatches, type StoreViews } from './vector-scan.js';
-import { createSharedMemory, MAX_PAGES, WASM_PAGE } from './wasm-dots.js';
+import { createSharedMemory, MAX_PAGES, WASM_PAGE } from './wasm-hamming.js';
 
 export interface SharedStoreOptions {
   dims: number;
@@ -23,7 +24,9 @@ export class SharedVectorStore {
   /** The main thread's views, for inline scans. */
   readonly views: StoreViews;
   private readonly chunks: ChunkViews[] = [];
-  private rowBytes: Int8Array;
+  /** The shared memory as bytes (replaced when the memory grows). */
+  private codeBytes: Uint8Array;
+  private readonly code: BinaryCode;
   private readonly normalized: Float32Array;
   private readonly slotIds: Array<string | undefined> = [];
   private readonly slotPartitions: Array<string | undefined> = [];
@@ -35,14 +38,15 @@ export class SharedVectorStore {
 
   constructor(options: SharedStoreOptions) {
     const { dims, chunkRows, scratchSlots } = options;
-    const stride = strideFor(dims);
-    const slotBytes = slotBytesFor(stride, chunkRows);
+    this.code = binaryCode(dims);
+    const rowBytes = this.code.bytes;
+    const slotBytes = slotBytesFor(rowBytes, chunkRows);
     const rowsBase = Math.ceil((scratchSlots * slotBytes) / WASM_PAGE) * WASM_PAGE;
     const memory = createSharedMemory(Math.max(1, rowsBase / WASM_PAGE));
-    this.layout = { id: randomUUID(), version: 0, dims, stride, chunkRows, scratchSlots, slotBytes, rowsBase, memory, chunks: [] };
+    this.layout = { id: randomUUID(), version: 0, dims, rowBytes, chunkRows, scratchSlots, slotBytes, rowsBase, memory, chunks: [] };
     this.views = openStore(this.layout);
     this.views.chunks = this.chunks;
-    this.rowBytes = new Int8Array(memory.buffer);
+    this.codeBytes = new Uint8Array(memory.buffer);
     this.normalized = new Float32Array(dims);
   }
 
@@ -56,7 +60,7 @@ export class SharedVectorStore {
 
   /** Validates and normalises before touching any slot, so a bad vector changes nothing. */
   add(id: string, vector: ArrayLike<number>, partition: string | undefined): void {
-    const { dims, stride, chunkRows, rowsBase } = this.layout;
+    const { dims, chunkRows } = this.layout;
     normalizeInto(vector, dims, this.normalized, 0);
     const existing = this.slots.get(id);
     const slot = existing ?? this.freeSlots.pop() ?? this.highWater;
@@ -66,21 +70,7 @@ export class SharedVectorStore {
     const v = this.normalized;
     chunk.vectors.set(v, r * dims);
 
-    let maxAbs = 0;
-    for (let j = 0; j < dims; j++) maxAbs = Math.max(maxAbs, Math.abs(v[j]!));
-    const scale = Math.fround(maxAbs / ROW_INT_MAX);
-    const base = rowsBase + slot * stride;
-    let errorSquares = 0;
-    for (let j = 0; j < dims; j++) {
-      const q = Math.round(v[j]! / scale);
-      this.rowBytes[base + j] = q;
-      const e = v[j]! - q * scale;
-      errorSquares += e * e;
-    }
-    this.rowBytes.fill(0, base + dims, base + stride);
-    chunk.scales[r] = scale;
-    chunk.errors[r] = Math.sqrt(errorSquares);
-
+    encode(this.code, v, this.codeBytes, codeOffset(this.layout, slot));
     if (existing !== undefined) this.codes.release(this.slotPartitions[slot]);
     chunk.partitions[r] = this.codes.acquire(partition);
     // Published last: a reader that sees this generation sees the whole row (Atomics order).
@@ -134,19 +124,19 @@ export class SharedVectorStore {
 
   /** Appends chunks (and grows the shared memory) until `rows` rows fit. */
   private ensureRows(rows: number): void {
-    const { dims, stride, chunkRows, rowsBase, memory } = this.layout;
+    const { dims, chunkRows, rowsBase, memory } = this.layout;
     if (rows <= this.chunks.length * chunkRows) return;
     const chunkCount = Math.ceil(rows / chunkRows);
-    const neededPages = Math.ceil((rowsBase + chunkCount * chunkRows * stride) / WASM_PAGE);
+    const neededPages = Math.ceil((rowsBase + chunkCount * regionBytes(this.layout)) / WASM_PAGE);
     const havePages = memory.buffer.byteLength / WASM_PAGE;
     if (neededPages > MAX_PAGES) throw new RangeError(`semantic index is full (${this.chunks.length * chunkRows} vectors of ${dims} dimensions)`);
     if (neededPages > havePages) {
       memory.grow(neededPages - havePages);
-      this.rowBytes = new Int8Array(memory.buffer);
+      this.codeBytes = new Uint8Array(memory.buffer);
     }
     while (this.chunks.length < chunkCount) {
       const buffer = new SharedArrayBuffer(chunkBytes(dims, chunkRows));
-      const views = chunkViews(buffer, dims, chunkRows);
+      const views = chunkViews(this.layout, buffer, memory.buffer, this.chunks.length);
       views.partitions.fill(EMPTY_SLOT);
       this.layout.chunks.push(buffer);
       this.chunks.push(views);

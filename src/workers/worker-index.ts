@@ -14,7 +14,7 @@
  */
 import type { SemanticIndex, SemanticMatch, SemanticSearchOptions } from '../core/cache/semantic-index.js';
 import { checkSearchOptions, normalizeInto } from '../core/cache/inline-index.js';
-import { VectorPool } from './pool.js';
+import { resolveThreads, VectorPool } from './pool.js';
 import { SharedVectorStore } from './shared-store.js';
 import { scanRows, type RawMatches } from './vector-scan.js';
 import type { SearchReply, SearchTask } from './vector-search.js';
@@ -34,8 +34,9 @@ export interface WorkerIndexOptions {
 
 /**
  * Measured crossover (bench/semantic.ts, 768 dimensions, docs/performance.md "Workers"): below ~4k
- * rows an inline scan blocks the event loop for less time (~0.2 ms) than the hop to a worker adds
- * to the lookup's latency, so small indexes are scanned inline.
+ * rows an inline scan blocks the event loop for ~0.3 ms (mostly the exact rescoring of its
+ * candidates), about what the hop to a worker adds to the lookup's latency, so small indexes are
+ * scanned inline.
  */
 export const DEFAULT_INLINE_BELOW = 4096;
 const DEFAULT_CHUNK_ROWS = 4096;
@@ -77,32 +78,53 @@ export interface WorkerIndexStats {
   retries: number;
   /** Ranges scanned inline after the retry failed too. */
   inlineFallbacks: number;
+  /** Rows scored exactly from float32 (the binary first pass's candidates), over all searches. */
+  rescored: number;
 }
 
 /** The ranges' best matches as one list, best first (ties: lower row first, as in one scan). */
 function mergeBest(parts: RawMatches[]): RawMatches {
   const all = parts.flatMap((p) => p.rows.map((row, i) => ({ row, generation: p.generations[i]!, similarity: p.similarities[i]! })));
   all.sort((a, b) => b.similarity - a.similarity || a.row - b.row);
-  return { rows: all.map((m) => m.row), generations: all.map((m) => m.generation), similarities: all.map((m) => m.similarity) };
+  return {
+    rows: all.map((m) => m.row),
+    generations: all.map((m) => m.generation),
+    similarities: all.map((m) => m.similarity),
+    rescored: parts.reduce((sum, p) => sum + p.rescored, 0),
+  };
 }
 
 export class WorkerSemanticIndex implements SemanticIndex {
-  readonly pool: VectorPool;
-  readonly stats: WorkerIndexStats = { inlineSearches: 0, pooledScans: 0, layoutMisses: 0, retries: 0, inlineFallbacks: 0 };
+  readonly stats: WorkerIndexStats = { inlineSearches: 0, pooledScans: 0, layoutMisses: 0, retries: 0, inlineFallbacks: 0, rescored: 0 };
   /** Indexes with fewer used rows are scanned on the calling thread (settable: the bench compares both). */
   inlineBelow: number;
-  private readonly ownsPool: boolean;
+  private readonly sharedPool: VectorPool | undefined;
+  private ownPool: VectorPool | undefined;
+  private readonly threadCount: number;
   private readonly chunkRows: number;
   private store: SharedVectorStore | undefined;
   private slots: ScratchSlots | undefined;
   private closed = false;
 
   constructor(options: WorkerIndexOptions = {}) {
-    this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? new VectorPool({ threads: options.threads });
+    this.sharedPool = options.pool;
+    this.threadCount = options.pool?.threads ?? resolveThreads(options.threads);
     this.inlineBelow = options.inlineBelow ?? DEFAULT_INLINE_BELOW;
     this.chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (options.dimensions !== undefined) this.open(options.dimensions);
+  }
+
+  /**
+   * Started on the first pooled scan: an index that stays below inlineBelow never starts worker
+   * threads (each costs about 10 MB of resident memory at idle).
+   */
+  get pool(): VectorPool {
+    return this.sharedPool ?? (this.ownPool ??= new VectorPool({ threads: this.threadCount }));
+  }
+
+  /** Whether worker threads run for this index (its own pool started, or a shared one given). */
+  get poolStarted(): boolean {
+    return this.sharedPool !== undefined || this.ownPool !== undefined;
   }
 
   get size(): number {
@@ -146,7 +168,9 @@ export class WorkerSemanticIndex implements SemanticIndex {
 
     if (rows < this.inlineBelow || this.pool.closed) {
       this.stats.inlineSearches++;
-      return store.resolve(scanRows(store.views, { ...base, start: 0, end: rows, scratch: 0 }));
+      const raw = scanRows(store.views, { ...base, start: 0, end: rows, scratch: 0 });
+      this.stats.rescored += raw.rescored;
+      return store.resolve(raw);
     }
     const parts = Math.max(1, Math.min(this.pool.threads, Math.ceil(rows / Math.max(1, this.inlineBelow))));
     const per = Math.ceil(rows / parts);
@@ -160,7 +184,7 @@ export class WorkerSemanticIndex implements SemanticIndex {
     if (this.closed) return;
     this.closed = true;
     this.store = undefined;
-    if (this.ownsPool) await this.pool.close();
+    await this.ownPool?.close();
   }
 
   /** One range on the pool: resend with the layout on a miss, retry once on a crash, then inline. */
@@ -179,6 +203,7 @@ export class WorkerSemanticIndex implements SemanticIndex {
           }
           if (reply.kind === 'matches') {
             this.stats.pooledScans++;
+            this.stats.rescored += reply.rescored;
             return reply;
           }
         } catch {
@@ -187,7 +212,9 @@ export class WorkerSemanticIndex implements SemanticIndex {
       }
       this.assertOpen();
       this.stats.inlineFallbacks++;
-      return scanRows(store.views, { ...request, scratch: 0 });
+      const raw = scanRows(store.views, { ...request, scratch: 0 });
+      this.stats.rescored += raw.rescored;
+      return raw;
     } finally {
       slots.release(scratch);
     }
@@ -195,7 +222,7 @@ export class WorkerSemanticIndex implements SemanticIndex {
 
   private open(dims: number): SharedVectorStore {
     if (!Number.isInteger(dims) || dims < 1) throw new RangeError('dimensions must be a positive integer');
-    const scratchSlots = 1 + SLOTS_PER_THREAD * this.pool.threads;
+    const scratchSlots = 1 + SLOTS_PER_THREAD * this.threadCount;
     this.store = new SharedVectorStore({ dims, chunkRows: this.chunkRows, scratchSlots });
     this.slots = new ScratchSlots(scratchSlots);
     return this.store;

@@ -1,14 +1,15 @@
 /**
  * The one Redis connection a replica uses for everything it shares (response cache, rate-limit
- * counters, circuit states, the profiling lock), plus a second one for pub/sub (a subscribed
- * connection can run nothing else).
+ * counters, circuit states, the profiling lock, semantic-cache entries), plus one for pub/sub (a
+ * subscribed connection can run nothing else) and one for the semantic stream's blocking reads.
  *
  * Failure policy: at start-up an unreachable Redis stops the router (a replica that silently kept
  * its state to itself would diverge from the others); once running, a command fails fast while
  * Redis is away (no offline queue, short timeout) so requests never hang on it, and the client
  * keeps reconnecting in the background.
  */
-import { Redis } from 'ioredis';
+// ioredis is imported by connectRedis, so a router without ROUTER_REDIS_URL never loads it.
+import type { Redis } from 'ioredis';
 
 export class RedisConfigError extends Error {
   constructor(message: string, cause?: unknown) {
@@ -31,15 +32,20 @@ export function redactRedisUrl(url: string): string {
   return url.replace(/^(rediss?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
-export async function connectRedis(url: string, logger?: RedisLogger, name = 'smarterrouter'): Promise<Redis> {
+/**
+ * @param options.commandTimeoutMs for a connection that runs blocking reads (XREAD BLOCK), which
+ *   must outlast them; everything else keeps the short default.
+ */
+export async function connectRedis(url: string, logger?: RedisLogger, name = 'smarterrouter', options: { commandTimeoutMs?: number } = {}): Promise<Redis> {
   if (!/^rediss?:\/\//i.test(url.trim())) {
     throw new RedisConfigError(`ROUTER_REDIS_URL: "${redactRedisUrl(url)}" is not a redis:// or rediss:// URL (e.g. redis://redis:6379/0)`);
   }
-  const client = new Redis(url.trim(), {
+  const { Redis: RedisClient } = await import('ioredis');
+  const client = new RedisClient(url.trim(), {
     lazyConnect: true,
     connectionName: name,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: COMMAND_TIMEOUT_MS,
+    commandTimeout: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // Reconnect for ever, at most every 2 s.

@@ -4,6 +4,7 @@
  */
 import { Code } from '@connectrpc/connect';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { addressChain } from './addresses.js';
 import type { AccessPolicy } from './policy.js';
 import { reject } from './rejection.js';
 import { rpcServiceOf, surfaceOf } from './surface.js';
@@ -14,7 +15,7 @@ export function registerRestAuth(app: FastifyInstance, policy: AccessPolicy, res
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (rpcServiceOf(route)) return done();
-    const verdict = policy.check(surfaceOf(request.method, route), request.headers.authorization, request.ip);
+    const verdict = policy.check(surfaceOf(request.method, route), request.headers.authorization, addressChain(request));
     if (verdict.ok) return done();
     request.log.info({ reason: verdict.code }, 'request refused');
     // A browser opening the dashboard asks its user for the admin key (as the Basic password).

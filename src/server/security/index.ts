@@ -5,14 +5,19 @@
  *
  * Order of the hooks, cheapest refusal first: overload (503), then rate limit (429, so key guessing is
  * limited too), then auth (401/403).
+ *
+ * Also here, wired by buildApp(): the trailers-only answer for unknown gRPC methods (rejection.ts) and
+ * the INVALID_ARGUMENT relabelling of undecodable protobuf (decode-failure.ts).
  */
 import type { ContextValues, Interceptor } from '@connectrpc/connect';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TrustProxy } from '../../config/trust-proxy.js';
 import type { Logger } from '../logger.js';
 import { corsHeaders } from '../rest/openai/cors.js';
 import { registerRestAuth } from './auth.js';
 import { registerBackpressure, type BackpressureOptions } from './backpressure.js';
-import { kClientAddress } from './context.js';
+import { addressChain } from './addresses.js';
+import { kClientAddress, kClientChain } from './context.js';
 import { accessInterceptor } from './interceptor.js';
 import { AccessPolicy, type AccessOptions } from './policy.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
@@ -25,6 +30,8 @@ export interface SecurityOptions extends AccessOptions {
   backpressure?: BackpressureOptions;
   /** ROUTER_CORS_ORIGINS: refusals on /v1 carry CORS headers, so a browser page can read them. */
   corsOrigins: readonly string[];
+  /** ROUTER_TRUST_PROXY, fastify's `trustProxy`: whose X-Forwarded-For sets request.ip (false = nobody). */
+  trustProxy?: TrustProxy;
 }
 
 /** The subset of Config this module reads. */
@@ -35,9 +42,11 @@ export interface SecurityConfig {
   rateLimitEnabled: boolean;
   rateLimitRequestsPerMinute: number;
   rateLimitAdminRequestsPerMinute: number;
+  trustProxy: TrustProxy;
   backpressureEnabled: boolean;
   backpressureMaxEventLoopDelay: number;
   backpressureMaxHeapMb: number;
+  backpressureStartupGrace: number;
 }
 
 export function securityOptionsFrom(config: SecurityConfig): SecurityOptions {
@@ -45,11 +54,16 @@ export function securityOptionsFrom(config: SecurityConfig): SecurityOptions {
     adminApiKey: config.adminApiKey,
     apiKeys: config.apiKeys,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     rateLimit: config.rateLimitEnabled
       ? { requestsPerMinute: config.rateLimitRequestsPerMinute, adminRequestsPerMinute: config.rateLimitAdminRequestsPerMinute }
       : undefined,
     backpressure: config.backpressureEnabled
-      ? { maxEventLoopDelayMs: config.backpressureMaxEventLoopDelay, maxHeapMb: config.backpressureMaxHeapMb }
+      ? {
+          maxEventLoopDelayMs: config.backpressureMaxEventLoopDelay,
+          maxHeapMb: config.backpressureMaxHeapMb,
+          startupGraceMs: config.backpressureStartupGrace * 1000,
+        }
       : undefined,
   };
 }
@@ -77,6 +91,6 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
 
   return {
     interceptors: [accessInterceptor(policy)],
-    contextValues: (request, values) => values.set(kClientAddress, request.ip),
+    contextValues: (request, values) => values.set(kClientAddress, request.ip).set(kClientChain, addressChain(request)),
   };
 }

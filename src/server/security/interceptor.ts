@@ -7,13 +7,13 @@
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { kRequestLogger } from '../connect/context.js';
-import { kClientAddress } from './context.js';
+import { kClientChain } from './context.js';
 import type { AccessPolicy } from './policy.js';
 import { rpcSurfaceOf } from './surface.js';
 
 export function accessInterceptor(policy: AccessPolicy): Interceptor {
   return (next) => async (req) => {
-    const verdict = policy.check(rpcSurfaceOf(req.service.typeName), req.header.get('authorization'), req.contextValues.get(kClientAddress));
+    const verdict = policy.check(rpcSurfaceOf(req.service.typeName), req.header.get('authorization'), req.contextValues.get(kClientChain));
     if (verdict.ok) return next(req);
     req.contextValues.get(kRequestLogger)?.info({ rpc: `${req.service.typeName}/${req.method.name}`, reason: verdict.code }, 'rpc refused');
     throw new ConnectError(verdict.message, verdict.status === 401 ? Code.Unauthenticated : Code.PermissionDenied);

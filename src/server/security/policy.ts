@@ -12,7 +12,10 @@ export interface AccessOptions {
   adminApiKey?: string;
   /** ROUTER_API_KEYS; empty = /v1 and RouterService are open. */
   apiKeys: readonly string[];
-  /** Which client addresses count as local; injectable so an embedding can trust e.g. a sidecar. */
+  /**
+   * Which client addresses count as local; injectable so an embedding can trust e.g. a sidecar.
+   * Asked for every address of the request's chain (addresses.ts addressChain): all must be local.
+   */
   isLocalClient?: (address: string | undefined) => boolean;
 }
 
@@ -42,7 +45,11 @@ export class AccessPolicy {
     return this.admin.size > 0;
   }
 
-  check(surface: Surface, authorization: string | string[] | null | undefined, address: string | undefined): Verdict {
+  /**
+   * `client` is the request's address chain (socket peer first, then any trusted proxy hops), or one
+   * address; the admin loopback rule needs every address in it to be local.
+   */
+  check(surface: Surface, authorization: string | string[] | null | undefined, client: string | readonly string[] | undefined): Verdict {
     switch (surface) {
       case 'health':
       case 'open':
@@ -52,7 +59,7 @@ export class AccessPolicy {
         return this.adminKeySet ? this.requireAdminKey(authorization) : ALLOWED;
       case 'admin':
         if (this.adminKeySet) return this.requireAdminKey(authorization);
-        return this.isLocal(address)
+        return this.isLocalChain(client)
           ? ALLOWED
           : refuse(403, 'admin_loopback_only', 'Admin endpoints answer only clients on this machine while ROUTER_ADMIN_API_KEY is unset.');
       case 'client': {
@@ -74,6 +81,11 @@ export class AccessPolicy {
     const token = bearerToken(authorization);
     if (token === undefined) return undefined;
     return this.clients.has(token) || this.admin.has(token) ? keyId(token) : undefined;
+  }
+
+  private isLocalChain(client: string | readonly string[] | undefined): boolean {
+    if (typeof client === 'string' || client === undefined) return this.isLocal(client);
+    return client.length > 0 && client.every((address) => this.isLocal(address));
   }
 
   private requireAdminKey(authorization: string | string[] | null | undefined): Verdict {

@@ -31,6 +31,7 @@ const CONNECT_CODES = {
   [Code.PermissionDenied]: { name: 'permission_denied', http: 403 },
   [Code.ResourceExhausted]: { name: 'resource_exhausted', http: 429 },
   [Code.Unavailable]: { name: 'unavailable', http: 503 },
+  [Code.Unimplemented]: { name: 'unimplemented', http: 501 },
 } as const;
 export type RejectionCode = keyof typeof CONNECT_CODES;
 
@@ -80,6 +81,21 @@ export function reject(request: FastifyRequest, reply: FastifyReply, rejection: 
       return reply.code(200).header('content-type', String(request.headers['content-type'])).send(envelope);
     }
   }
+}
+
+/**
+ * The answer for a path no route serves: OpenAI error JSON 404 for REST (and Connect, whose clients
+ * read HTTP 404 as UNIMPLEMENTED), and for gRPC / gRPC-Web a trailers-only UNIMPLEMENTED, as grpc-go
+ * answers an unknown method — gRPC clients read an HTTP 404 as a transport failure instead.
+ */
+export function rejectUnknownRoute(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reject(request, reply, {
+    status: 404,
+    rpcCode: Code.Unimplemented,
+    type: 'not_found_error',
+    code: 'unknown_route',
+    message: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+  });
 }
 
 /**

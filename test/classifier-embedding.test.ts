@@ -1,0 +1,287 @@
+/**
+ * The embedding classifier (ROUTER_CLASSIFIER_EMBEDDINGS) through a real router in front of the
+ * Ollama simulator, whose embeddings are deterministic hashes of the text: these tests check the
+ * mechanics (exemplars embedded once and kept across a restart, requests classified with them, the
+ * built-in deciding whenever embeddings fail or are slow, configuration errors, Explain naming the
+ * classifier), not classification quality.
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { CATEGORIES, type ChatMessage } from '../src/plugin-api/index.js';
+import { configFrom } from '../src/config/index.js';
+import { embeddingText, loadExemplars } from '../src/plugins/classifiers/embedding/index.js';
+import { classify as builtinClassify } from '../src/plugins/classifiers/builtin/index.js';
+import { startOllamaSimulator, type RecordedRequest, type RunningSimulator } from '../src/simulators/index.js';
+import { startTestRouter, type TestRouter } from './support/router.js';
+
+const CHAT = 'llama3.2:3b';
+const NOMIC = 'nomic-embed-text:latest';
+const MXBAI = 'mxbai-embed-large:latest';
+const VECTORS_FILE = 'classifier-embeddings.bin';
+
+let ollama: RunningSimulator;
+let exemplarTexts: Set<string>;
+const dirs: string[] = [];
+const routers: TestRouter[] = [];
+
+beforeAll(async () => {
+  ollama = await startOllamaSimulator({
+    models: [
+      { id: CHAT },
+      { id: NOMIC, capabilities: { embeddings: true }, embeddingDim: 64 },
+      { id: MXBAI, capabilities: { embeddings: true }, embeddingDim: 32 },
+    ],
+  });
+  exemplarTexts = new Set((await loadExemplars()).exemplars.map((e) => e.text));
+});
+
+afterAll(async () => {
+  for (const r of routers) await r.stop().catch(() => undefined);
+  await ollama?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'smarterrouter-embclf-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function start(dir: string, env: Record<string, string> = {}): Promise<TestRouter> {
+  const router = await startTestRouter({
+    ROUTER_BACKENDS: `sim=ollama:${ollama.url}`,
+    ROUTER_DATABASE_URL: join(dir, 'router.db'),
+    ROUTER_EMBED_MODEL: NOMIC,
+    ROUTER_CLASSIFIER_EMBEDDINGS: 'true',
+    // No caches: every request is classified afresh and embedding calls are only the classifier's.
+    ROUTER_CACHE_ENABLED: 'false',
+    ...env,
+  });
+  routers.push(router);
+  return router;
+}
+
+async function stop(router: TestRouter): Promise<void> {
+  routers.splice(routers.indexOf(router), 1);
+  await router.stop();
+}
+
+let unique = 0;
+async function explain(router: TestRouter, messages?: ChatMessage[]): Promise<{ classifier: string; category: string; complexity: string; confidence: number }> {
+  const body = { model: 'smarterrouter/main', messages: messages ?? [{ role: 'user', content: `Write a Python function that parses CSV files, variant ${++unique}` }] };
+  const response = await fetch(`${router.url}/admin/explain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { classifier: string; category: string; complexity: string; confidence: number };
+}
+
+/** Polls Explain (a fresh prompt each time) until `classifier` decides. */
+async function waitForClassifier(router: TestRouter, classifier: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await explain(router)).classifier === classifier) return;
+    if (Date.now() > deadline) throw new Error(`Explain never named the ${classifier} classifier`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The /api/embed requests for `model` from request number `from` of the simulator on. */
+function embedCalls(from: number, model = NOMIC): Array<{ input: string[]; request: RecordedRequest }> {
+  return ollama.requests
+    .slice(from)
+    .filter((r) => r.path === '/api/embed' && (r.body as { model?: string })?.model === model)
+    .map((request) => {
+      const input = (request.body as { input?: unknown }).input;
+      return { request, input: Array.isArray(input) ? (input as string[]) : [String(input)] };
+    });
+}
+
+/** How many exemplar texts were embedded from request `from` on, and how many of them more than once. */
+function exemplarsEmbedded(from: number, model = NOMIC): { count: number; repeated: number } {
+  const seen = new Set<string>();
+  let count = 0;
+  let repeated = 0;
+  for (const { input } of embedCalls(from, model)) {
+    if (input.length === 1) continue; // one request's own embedding, not a warm-up batch
+    for (const text of input) {
+      if (!exemplarTexts.has(text)) continue;
+      count++;
+      if (seen.has(text)) repeated++;
+      seen.add(text);
+    }
+  }
+  return { count, repeated };
+}
+
+function chatClient(router: TestRouter): OpenAI {
+  return new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+}
+
+describe('embedding classifier: exemplars', () => {
+  const dir = dataDir();
+  let router: TestRouter;
+
+  it('embeds the exemplars once in the background, then classifies requests with them', async () => {
+    const before = ollama.requests.length;
+    router = await start(dir);
+    await waitForClassifier(router, 'embedding');
+    expect(exemplarsEmbedded(before)).toEqual({ count: exemplarTexts.size, repeated: 0 });
+    expect(existsSync(join(dir, VECTORS_FILE))).toBe(true);
+
+    // Explain: the embedding classifier decided, with the built-in's complexity and a blended category.
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'You are a senior engineer.' },
+      { role: 'user', content: 'Fix the off-by-one error in this loop:\n```js\nfor (let i = 0; i <= a.length; i++) sum += a[i];\n```' },
+    ];
+    const mark = ollama.requests.length;
+    const explained = await explain(router, messages);
+    expect(explained.classifier).toBe('embedding');
+    expect(CATEGORIES).toContain(explained.category);
+    expect(explained.confidence).toBeGreaterThan(0);
+    // Complexity is the built-in's: the exemplars carry category labels only.
+    expect(explained.complexity).toBe(builtinClassify({ messages }).complexity);
+    // One embedding of the conversation as the classifier shapes it (last turn, then context).
+    expect(embedCalls(mark).map((c) => c.input)).toEqual([[embeddingText({ messages })]]);
+  });
+
+  it('classifies chat requests with one embedding call each, and the request succeeds', async () => {
+    const mark = ollama.requests.length;
+    const prompt = 'Write a limerick about a cat who learns to code';
+    const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: prompt }] });
+    expect(completion.choices[0]?.message.content).toBeTruthy();
+    expect(embedCalls(mark).map((c) => c.input)).toEqual([[prompt]]);
+  });
+
+  it('reads the stored vectors after a restart instead of embedding the exemplars again', async () => {
+    await stop(router);
+    const before = ollama.requests.length;
+    router = await start(dir);
+    await waitForClassifier(router, 'embedding');
+    expect(exemplarsEmbedded(before).count).toBe(0);
+    await stop(router);
+  });
+
+  it('embeds again when the embedding model changes (the stored vectors belong to another model)', async () => {
+    const before = ollama.requests.length;
+    router = await start(dir, { ROUTER_EMBED_MODEL: MXBAI });
+    await waitForClassifier(router, 'embedding');
+    expect(exemplarsEmbedded(before, MXBAI)).toEqual({ count: exemplarTexts.size, repeated: 0 });
+    await stop(router);
+  });
+
+  it('embeds again when the stored file is damaged', async () => {
+    writeFileSync(join(dir, VECTORS_FILE), 'SREV not really a vectors file');
+    const before = ollama.requests.length;
+    router = await start(dir, { ROUTER_EMBED_MODEL: MXBAI });
+    await waitForClassifier(router, 'embedding');
+    expect(exemplarsEmbedded(before, MXBAI).count).toBe(exemplarTexts.size);
+    await stop(router);
+  });
+
+  it('keeps the file where ROUTER_CLASSIFIER_EMBEDDINGS_FILE says', async () => {
+    const file = join(dataDir(), 'nested', 'exemplars.bin');
+    router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS_FILE: file });
+    await waitForClassifier(router, 'embedding');
+    expect(existsSync(file)).toBe(true);
+    await stop(router);
+  });
+});
+
+describe('embedding classifier: the nearest exemplars decide the category', () => {
+  it('with ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT=1, an exemplar the built-in gets wrong is classified as labelled', async () => {
+    // A training prompt the built-in classifier misclassifies; its own vector is its nearest neighbour.
+    const { exemplars } = await loadExemplars();
+    const missed = exemplars.find((e) => !e.text.includes('\n') && builtinClassify({ messages: [{ role: 'user', content: e.text }] }).category !== CATEGORIES[e.label]);
+    expect(missed).toBeDefined();
+    const messages: ChatMessage[] = [{ role: 'user', content: missed!.text }];
+    const router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT: '1' });
+    await waitForClassifier(router, 'embedding');
+    const explained = await explain(router, messages);
+    expect(explained).toMatchObject({ classifier: 'embedding', category: CATEGORIES[missed!.label] });
+    await stop(router);
+  });
+});
+
+describe('embedding classifier: the built-in decides when embeddings fail', () => {
+  let router: TestRouter;
+
+  beforeAll(async () => {
+    router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS_TIMEOUT_MS: '100' });
+    await waitForClassifier(router, 'embedding');
+  });
+
+  afterAll(() => ollama.setFailure('none'));
+
+  it('an embedding backend error: Explain names the built-in and chat succeeds', async () => {
+    ollama.setFailure('http500', NOMIC);
+    try {
+      expect((await explain(router)).classifier).toBe('builtin');
+      const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'Say hello' }] });
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    } finally {
+      ollama.setFailure('none');
+    }
+    await waitForClassifier(router, 'embedding');
+  });
+
+  it('an embedding call that never answers: the budget passes, the built-in decides, chat succeeds', async () => {
+    ollama.setFailure('hang', NOMIC);
+    try {
+      expect((await explain(router)).classifier).toBe('builtin');
+      const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'Say hello again' }] });
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    } finally {
+      ollama.setFailure('none');
+    }
+    await waitForClassifier(router, 'embedding');
+  });
+
+  it('exemplars that cannot be embedded yet at start-up: the built-in decides until a retry succeeds', async () => {
+    ollama.setFailure('http500', NOMIC);
+    const before = ollama.requests.length;
+    let late: TestRouter;
+    try {
+      late = await start(dataDir());
+      // Wait for the first failed warm-up batch, then check a request still gets an answer.
+      const deadline = Date.now() + 10_000;
+      while (!embedCalls(before).some((c) => c.input.length > 1)) {
+        if (Date.now() > deadline) throw new Error('the warm-up never tried to embed');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect((await explain(late)).classifier).toBe('builtin');
+      const completion = await chatClient(late).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'Name a colour' }] });
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    } finally {
+      ollama.setFailure('none');
+    }
+    await waitForClassifier(late, 'embedding');
+    await stop(late);
+  });
+});
+
+describe('embedding classifier: configuration', () => {
+  it('is off by default: the built-in decides and nothing is embedded', async () => {
+    const before = ollama.requests.length;
+    const router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS: '' });
+    expect((await explain(router)).classifier).toBe('builtin');
+    expect(embedCalls(before)).toEqual([]);
+    await stop(router);
+  });
+
+  it('refuses to start without ROUTER_EMBED_MODEL, naming both variables', async () => {
+    await expect(startTestRouter({ ROUTER_CLASSIFIER_EMBEDDINGS: 'true', ROUTER_BACKENDS: `sim=ollama:${ollama.url}` })).rejects.toThrow(
+      /ROUTER_CLASSIFIER_EMBEDDINGS: needs ROUTER_EMBED_MODEL/,
+    );
+  });
+
+  it.each([
+    ['ROUTER_CLASSIFIER_EMBEDDINGS', 'maybe'],
+    ['ROUTER_CLASSIFIER_EMBEDDINGS_TIMEOUT_MS', '5'],
+    ['ROUTER_CLASSIFIER_EMBEDDINGS_TIMEOUT_MS', 'fast'],
+    ['ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT', '1.5'],
+  ])('rejects %s=%s with an error naming it', (name, value) => {
+    expect(() => configFrom({ [name]: value })).toThrow(new RegExp(`^${name}: `));
+  });
+});
