@@ -29,13 +29,15 @@ describe('ROUTER_DATABASE_URL', () => {
 });
 
 describe('openDatabase', () => {
-  it('creates missing parent folders, applies migrations and uses WAL', async () => {
+  it('creates missing parent folders, applies migrations and uses WAL with synchronous NORMAL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-db-'));
     const db = await openDatabase('sqlite:///nested/deeper/router.db', dir);
     opened.push(db);
     expect(existsSync(join(dir, 'nested/deeper/router.db'))).toBe(true);
     const conn = db.em.fork().getConnection();
     expect(await conn.execute('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    // 1 = NORMAL: commits do not wait for an fsync (see openDatabase).
+    expect(await conn.execute('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
     const tables = (await conn.execute("select name from sqlite_master where type='table'")).map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['models', 'profiles', 'benchmark_scores', 'routing_decisions', 'feedback']));
     expect(await pingDatabase(db)).toBe(true);
