@@ -13,6 +13,10 @@ import OpenAI from 'openai';
 import { CATEGORIES, type ChatMessage } from '../src/plugin-api/index.js';
 import { configFrom } from '../src/config/index.js';
 import { embeddingText, loadExemplars } from '../src/plugins/classifiers/embedding/index.js';
+import { hashExemplars } from '../src/plugins/classifiers/embedding/exemplars.js';
+import { ExemplarIndex, vote } from '../src/plugins/classifiers/embedding/knn.js';
+import { writeVectors } from '../src/plugins/classifiers/embedding/vectors-file.js';
+import { cosine, RealisticEmbeddings } from './support/realistic-vectors.js';
 import { classify as builtinClassify } from '../src/plugins/classifiers/builtin/index.js';
 import { startOllamaSimulator, type RecordedRequest, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
@@ -180,6 +184,19 @@ describe('embedding classifier: exemplars', () => {
     await stop(router);
   });
 
+  it('embeds again when the stored file holds vectors that are not finite', async () => {
+    const set = await loadExemplars();
+    const file = join(dataDir(), VECTORS_FILE);
+    const vectors = new Float32Array(set.exemplars.length * 64).fill(0.5);
+    vectors[64 * 7 + 3] = Number.NaN;
+    await writeVectors(file, { model: NOMIC, corpusHash: hashExemplars(set.exemplars), count: set.exemplars.length }, { dims: 64, vectors });
+    const before = ollama.requests.length;
+    router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS_FILE: file });
+    await waitForClassifier(router, 'embedding');
+    expect(exemplarsEmbedded(before).count).toBe(exemplarTexts.size);
+    await stop(router);
+  });
+
   it('keeps the file where ROUTER_CLASSIFIER_EMBEDDINGS_FILE says', async () => {
     const file = join(dataDir(), 'nested', 'exemplars.bin');
     router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS_FILE: file });
@@ -201,6 +218,62 @@ describe('embedding classifier: the nearest exemplars decide the category', () =
     const explained = await explain(router, messages);
     expect(explained).toMatchObject({ classifier: 'embedding', category: CATEGORIES[missed!.label] });
     await stop(router);
+  });
+});
+
+describe('embedding classifier: nearest-exemplar search', () => {
+  // The semantic index's binary first pass with exact rescoring (docs/classification.md), checked
+  // against a brute-force cosine scan at the real corpus size and a real model's dimensions, on
+  // clustered vectors shaped like real embeddings.
+  const DIMS = 768;
+  const ROWS = 3716;
+  const K = 10;
+
+  function bruteForce(rows: Float32Array[], query: Float32Array, k: number): Array<{ row: number; similarity: number }> {
+    return rows
+      .map((v, row) => ({ row, similarity: cosine(query, v) }))
+      .sort((a, b) => b.similarity - a.similarity || a.row - b.row)
+      .slice(0, k);
+  }
+
+  it('returns exactly the k nearest exemplars by cosine, with their exact similarities', async () => {
+    const model = new RealisticEmbeddings(DIMS, 60, 11);
+    const rows = Array.from({ length: ROWS }, () => model.text());
+    const flat = new Float32Array(ROWS * DIMS);
+    rows.forEach((v, i) => flat.set(v, i * DIMS));
+    const labels = Uint8Array.from(rows, (_, i) => i % CATEGORIES.length);
+    const index = new ExemplarIndex(flat, DIMS, labels);
+    const queries: Float32Array[] = [];
+    for (let i = 0; i < 120; i++) {
+      const exemplar = rows[Math.floor(model.next() * ROWS)]!;
+      if (i % 4 === 0) queries.push(model.text()); // a new request on a known topic
+      else if (i % 4 === 1) queries.push(model.paraphrase(exemplar, 0.3 + model.next())); // close to one exemplar
+      else if (i % 4 === 2) queries.push(model.noise()); // on no topic: the neighbours are far and close together
+      else queries.push(exemplar); // an exemplar itself (a training prompt sent as is)
+    }
+    for (const query of queries) {
+      const want = bruteForce(rows, query, K);
+      const got = await index.nearest(query, K);
+      expect(got.map((n) => n.row)).toEqual(want.map((n) => n.row));
+      got.forEach((n, i) => expect(n.similarity).toBeCloseTo(want[i]!.similarity, 5));
+    }
+    // The vote weighs exactly those neighbours.
+    const query = queries[1]!;
+    const { probabilities } = await index.classify(query, K);
+    vote(bruteForce(rows, query, K), labels).probabilities.forEach((p, i) => expect(probabilities[i]).toBeCloseTo(p, 4));
+    await index.close();
+  });
+
+  it('asks for no more neighbours than there are exemplars, and rejects a query of another size', async () => {
+    const model = new RealisticEmbeddings(32, 3, 5);
+    const rows = Array.from({ length: 4 }, () => model.text());
+    const flat = new Float32Array(4 * 32);
+    rows.forEach((v, i) => flat.set(v, i * 32));
+    const index = new ExemplarIndex(flat, 32, Uint8Array.from([0, 1, 2, 3]));
+    expect((await index.nearest(rows[2]!, 10)).map((n) => n.row)).toEqual(bruteForce(rows, rows[2]!, 10).map((n) => n.row));
+    await expect(index.nearest(new Float32Array(16).fill(1), 10)).rejects.toThrow(/16 dimensions, the exemplars 32/);
+    expect(() => new ExemplarIndex(new Float32Array(64), 32, Uint8Array.from([0, 1]))).toThrow(/exemplar 0: .*zero length/);
+    await index.close();
   });
 });
 

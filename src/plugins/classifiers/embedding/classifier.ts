@@ -11,7 +11,7 @@ import { SPECIFICATION_VERSION, type Classification, type ClassificationInput, t
 import { classify as builtinClassify } from '../builtin/classify.js';
 import { blend } from './blend.js';
 import { loadExemplars, type ExemplarSet } from './exemplars.js';
-import { DEFAULT_K, ExemplarIndex, normalise } from './knn.js';
+import { DEFAULT_K, ExemplarIndex, normalise, type KnnResult } from './knn.js';
 import { embeddingText } from './text.js';
 import { readVectors, writeVectors, type VectorsKey } from './vectors-file.js';
 
@@ -74,13 +74,14 @@ export function createEmbeddingClassifier(settings: EmbeddingClassifierSettings)
       const labels = Uint8Array.from(set.exemplars, (e) => e.label);
       if (!ignoreFile) {
         const stored = await readVectors(settings.file, key);
-        if ('vectors' in stored) {
-          index = new ExemplarIndex(normaliseRows(stored.vectors, stored.dims), stored.dims, labels);
+        const fromFile = 'vectors' in stored ? exemplarIndex(stored.vectors, stored.dims, labels) : stored.missing;
+        if (fromFile instanceof ExemplarIndex) {
+          index = fromFile;
           state = 'ready';
-          logger.info({ exemplars: set.exemplars.length, dims: stored.dims, file: settings.file }, 'embedding classifier: exemplar vectors read from disk');
+          logger.info({ exemplars: set.exemplars.length, dims: fromFile.dims, file: settings.file }, 'embedding classifier: exemplar vectors read from disk');
           return;
         }
-        logger.info({ file: settings.file, reason: stored.missing }, 'embedding classifier: embedding the exemplars in the background');
+        logger.info({ file: settings.file, reason: fromFile }, 'embedding classifier: embedding the exemplars in the background');
       }
       const started = Date.now();
       const vectors = await embedAll(set);
@@ -170,8 +171,15 @@ export function createEmbeddingClassifier(settings: EmbeddingClassifierSettings)
       }
       return null;
     }
+    let knn: KnnResult;
+    try {
+      knn = await current.classify(query, settings.k ?? DEFAULT_K);
+    } catch (error) {
+      // Only after dispose() closed the index under a request in flight; the built-in decides.
+      note(`nearest-exemplar search failed: ${(error as Error).message}`);
+      return null;
+    }
     lastFailure = '';
-    const knn = current.classify(query, settings.k ?? DEFAULT_K);
     return blend(builtinClassify(input), knn.probabilities, settings.weight);
   }
 
@@ -191,6 +199,7 @@ export function createEmbeddingClassifier(settings: EmbeddingClassifierSettings)
       settings.signal.removeEventListener('abort', onShutdown);
       stop.abort(new Error('embedding classifier disposed'));
       await warming;
+      await index?.close();
     },
   };
 }
@@ -202,9 +211,13 @@ function vectorOf(values: readonly number[], dims: number): Float32Array | undef
   return normalise(row) ? row : undefined;
 }
 
-function normaliseRows(vectors: Float32Array, dims: number): Float32Array {
-  for (let offset = 0; offset < vectors.length; offset += dims) normalise(vectors.subarray(offset, offset + dims));
-  return vectors;
+/** The index over stored vectors, or why they cannot be used (a row of non-finite numbers or zero length: a damaged file). */
+function exemplarIndex(vectors: Float32Array, dims: number, labels: Uint8Array): ExemplarIndex | string {
+  try {
+    return new ExemplarIndex(vectors, dims, labels);
+  } catch (error) {
+    return `unusable vectors (${(error as Error).message})`;
+  }
 }
 
 /** Settles with `promise`, or rejects when `signal` aborts: an embedding that ignores its signal still costs no more than the budget. */

@@ -1,11 +1,20 @@
 /**
  * Nearest labelled exemplars by cosine similarity, and category probabilities from their votes.
  *
- * Vectors are L2-normalised once (exemplars when loaded, the query per request), so cosine is a plain
- * dot product. A request scans every exemplar: a few thousand rows of a few hundred floats is about a
- * millisecond in a Float32Array loop, cheaper than a hop to a worker thread.
+ * The search is the router's own vector search (the semantic cache's index, docs/caching.md "The
+ * semantic index"): a one-bit code per row after a random rotation, a WebAssembly popcount pass over
+ * all codes, then exact float32 cosine on the candidates it picks. With a threshold of -1 the
+ * candidates are the rows nearest by Hamming distance (at least the 2,048 nearest, up to every row),
+ * and only exact scores rank them, so the k returned are the exact k nearest unless one of them is
+ * not among the 2,048 nearest by Hamming distance: never so in the tests on clustered vectors
+ * shaped like real embeddings (test/classifier-embedding.test.ts), and impossible with 2,048
+ * exemplars or fewer, where every row is scored. Measured figures: docs/classification.md.
+ *
+ * The index runs its scan on the calling thread (no worker pool is ever started for it): for a
+ * few thousand rows the scan is cheaper than the hop to a worker thread.
  */
 import { CATEGORIES } from '../../../plugin-api/index.js';
+import { WorkerSemanticIndex } from '../../../workers/worker-index.js';
 
 /** Neighbours that vote. */
 export const DEFAULT_K = 10;
@@ -17,12 +26,21 @@ export const DEFAULT_K = 10;
 const TEMPERATURE = 0.05;
 /** Share of a uniform prior mixed into the vote, so one neighbour never yields a certainty of 1. */
 const SMOOTHING = 0.1;
+/** No similarity floor: the k nearest vote however far they are. */
+const ANY_SIMILARITY = -1;
 
 export interface KnnResult {
   /** Probability per category, in CATEGORIES order (sums to 1). */
   probabilities: number[];
   /** Cosine similarity of the nearest exemplar. */
   nearest: number;
+}
+
+export interface Neighbour {
+  /** Exemplar row (index into the labels). */
+  row: number;
+  /** Cosine similarity to the query. */
+  similarity: number;
 }
 
 /** Normalises in place; returns false for a zero or non-finite vector. */
@@ -36,66 +54,65 @@ export function normalise(vector: Float32Array): boolean {
 }
 
 export class ExemplarIndex {
+  readonly dims: number;
+  private readonly index: WorkerSemanticIndex;
+
   /**
-   * @param vectors `count` rows of `dims` floats, each already normalised (see normalise()).
+   * Copies the rows into the search index (the caller's array can be dropped). Throws a RangeError
+   * naming the row for one that is not `dims` finite numbers of non-zero length.
+   * @param vectors `count` rows of `dims` floats (normalised by the index).
    * @param labels  one CATEGORIES index per row.
    */
   constructor(
-    readonly vectors: Float32Array,
-    readonly dims: number,
+    vectors: Float32Array,
+    dims: number,
     readonly labels: Uint8Array,
   ) {
-    if (dims <= 0 || vectors.length !== dims * labels.length) throw new Error(`exemplar index: ${vectors.length} floats for ${labels.length} rows of ${dims}`);
+    if (!(dims > 0) || vectors.length !== dims * labels.length) throw new Error(`exemplar index: ${vectors.length} floats for ${labels.length} rows of ${dims}`);
+    this.dims = dims;
+    // inlineBelow: every scan stays on this thread, so no worker pool is ever started for it.
+    this.index = new WorkerSemanticIndex({ dimensions: dims, inlineBelow: Number.POSITIVE_INFINITY });
+    for (let row = 0; row < labels.length; row++) {
+      try {
+        this.index.add(String(row), vectors.subarray(row * dims, (row + 1) * dims));
+      } catch (error) {
+        throw new RangeError(`exemplar ${row}: ${(error as Error).message}`);
+      }
+    }
   }
 
   get count(): number {
     return this.labels.length;
   }
 
-  /** Votes of the k nearest exemplars to a normalised query of `dims` floats. */
-  classify(query: Float32Array, k = DEFAULT_K): KnnResult {
+  /** The k exemplars nearest to `query` (`dims` floats, any non-zero length), nearest first. */
+  async nearest(query: Float32Array, k = DEFAULT_K): Promise<Neighbour[]> {
     if (query.length !== this.dims) throw new Error(`query has ${query.length} dimensions, the exemplars ${this.dims}`);
-    const n = this.count;
-    const take = Math.min(k, n);
-    // Top-k by insertion into a small sorted list: k is tiny, n a few thousand.
-    const topSim = new Float64Array(take).fill(-Infinity);
-    const topRow = new Int32Array(take).fill(-1);
-    const { vectors, dims } = this;
-    for (let row = 0, offset = 0; row < n; row++, offset += dims) {
-      // Four accumulators: about 1.5x faster than one in V8.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let i = 0;
-      for (; i + 3 < dims; i += 4) {
-        s0 += vectors[offset + i]! * query[i]!;
-        s1 += vectors[offset + i + 1]! * query[i + 1]!;
-        s2 += vectors[offset + i + 2]! * query[i + 2]!;
-        s3 += vectors[offset + i + 3]! * query[i + 3]!;
-      }
-      for (; i < dims; i++) s0 += vectors[offset + i]! * query[i]!;
-      const dot = s0 + s1 + s2 + s3;
-      if (dot <= topSim[take - 1]!) continue;
-      let j = take - 1;
-      while (j > 0 && topSim[j - 1]! < dot) {
-        topSim[j] = topSim[j - 1]!;
-        topRow[j] = topRow[j - 1]!;
-        j--;
-      }
-      topSim[j] = dot;
-      topRow[j] = row;
-    }
-    const votes = new Array<number>(CATEGORIES.length).fill(0);
-    let total = 0;
-    for (let j = 0; j < take; j++) {
-      if (topRow[j]! < 0) continue;
-      const w = Math.exp((topSim[j]! - topSim[0]!) / TEMPERATURE);
-      votes[this.labels[topRow[j]!]!]! += w;
-      total += w;
-    }
-    const uniform = 1 / CATEGORIES.length;
-    const probabilities = votes.map((v) => (total > 0 ? (1 - SMOOTHING) * (v / total) + SMOOTHING * uniform : uniform));
-    return { probabilities, nearest: topSim[0]! };
+    const matches = await this.index.search(query, { threshold: ANY_SIMILARITY, limit: Math.min(k, this.count) });
+    return matches.map((m) => ({ row: Number(m.id), similarity: m.similarity }));
   }
+
+  /** Votes of the k nearest exemplars to `query`. */
+  async classify(query: Float32Array, k = DEFAULT_K): Promise<KnnResult> {
+    return vote(await this.nearest(query, k), this.labels);
+  }
+
+  async close(): Promise<void> {
+    await this.index.close();
+  }
+}
+
+/** Category probabilities from neighbours (nearest first), each weighted by its gap to the nearest. */
+export function vote(neighbours: readonly Neighbour[], labels: Uint8Array): KnnResult {
+  const votes = new Array<number>(CATEGORIES.length).fill(0);
+  let total = 0;
+  const best = neighbours[0]?.similarity ?? -Infinity;
+  for (const { row, similarity } of neighbours) {
+    const w = Math.exp((similarity - best) / TEMPERATURE);
+    votes[labels[row]!]! += w;
+    total += w;
+  }
+  const uniform = 1 / CATEGORIES.length;
+  const probabilities = votes.map((v) => (total > 0 ? (1 - SMOOTHING) * (v / total) + SMOOTHING * uniform : uniform));
+  return { probabilities, nearest: best };
 }
