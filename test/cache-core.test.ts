@@ -4,7 +4,7 @@
  * over the inline vector index.
  */
 import { describe, expect, it } from 'vitest';
-import { capture, compact, replay, type CachedAnswer } from '../src/core/cache/answer.js';
+import { capture, compact, replay } from '../src/core/cache/answer.js';
 import { parseCacheControl } from '../src/core/cache/cache-control.js';
 import { Coalescer } from '../src/core/cache/coalesce.js';
 import { InlineSemanticIndex } from '../src/core/cache/inline-index.js';
@@ -15,6 +15,7 @@ import { RoutingCache } from '../src/core/cache/routing-cache.js';
 import { SemanticCache } from '../src/core/cache/semantic-cache.js';
 import type { RouteRequest } from '../src/core/types.js';
 import { PluginError, type ChatStreamPart } from '../src/plugin-api/index.js';
+import { cachedAnswer } from './support/cached-answer.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
@@ -28,17 +29,7 @@ const request = (over: Partial<RouteRequest> = {}): RouteRequest => ({
   ...over,
 });
 
-const answer = (model = 'm1', text = 'hi'): CachedAnswer => ({
-  parts: [
-    { type: 'text-delta', delta: text },
-    { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } },
-  ],
-  model,
-  backend: 'b',
-  category: 'general',
-  complexity: 'simple',
-  complexityScore: 0.1,
-});
+const answer = cachedAnswer;
 
 async function* parts(list: ChatStreamPart[], opts: { throwAfter?: boolean } = {}): AsyncGenerator<ChatStreamPart> {
   for (const p of list) yield p;

@@ -21,6 +21,7 @@ import { RedisSharedStore } from '../src/server/redis/store.js';
 import { embedText, startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
 import { freePort, redisBin, startRedis, type Service } from './support/services.js';
+import { cachedAnswer } from './support/cached-answer.js';
 
 const started = await startRedis();
 const redis: Service | undefined = 'skip' in started ? undefined : started;
@@ -37,17 +38,7 @@ const EMBED = 'nomic-embed-text:latest';
 const embed = async (text: string) => embedText(text, 256, EMBED);
 const never = new AbortController().signal;
 
-const answer = (model: string, text: string): CachedAnswer => ({
-  parts: [
-    { type: 'text-delta', delta: text },
-    { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } },
-  ],
-  model,
-  backend: 'b',
-  category: 'general',
-  complexity: 'simple',
-  complexityScore: 0.1,
-});
+const answer = cachedAnswer;
 const textOf = (a: CachedAnswer | undefined) => (a?.parts[0]?.type === 'text-delta' ? a.parts[0].delta : undefined);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {

@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ResponseCache } from '../src/core/cache/response-cache.js';
 import { MemorySharedStore, type SharedStore } from '../src/core/cache/store.js';
-import type { CachedAnswer } from '../src/core/cache/answer.js';
 import { CircuitBreakers } from '../src/core/circuit-breaker.js';
 import { FeedbackCursor } from '../src/db/decision-store.js';
 import { configFrom } from '../src/config/index.js';
@@ -20,6 +19,7 @@ import { StartupError } from '../src/server/start.js';
 import { startOllamaSimulator } from '../src/simulators/index.js';
 import { startTestRouter } from './support/router.js';
 import { freePort, startRedis, type Service } from './support/services.js';
+import { cachedAnswer } from './support/cached-answer.js';
 
 const started = await startRedis();
 const redis: Service | undefined = 'skip' in started ? undefined : started;
@@ -36,17 +36,7 @@ async function client(): Promise<Redis> {
   return c;
 }
 
-const answer = (model: string, text = 'hi'): CachedAnswer => ({
-  parts: [
-    { type: 'text-delta', delta: text },
-    { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } },
-  ],
-  model,
-  backend: 'b',
-  category: 'general',
-  complexity: 'simple',
-  complexityScore: 0.1,
-});
+const answer = cachedAnswer;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 

@@ -14,6 +14,7 @@ import { loadExemplars, type ExemplarSet } from './exemplars.js';
 import { DEFAULT_K, ExemplarIndex, normalise, type KnnResult } from './knn.js';
 import { embeddingText } from './text.js';
 import { readVectors, writeVectors, type VectorsKey } from './vectors-file.js';
+import { untilAborted } from '../../../core/abortable.js';
 
 export const EMBEDDING_CLASSIFIER_NAME = 'embedding';
 
@@ -154,7 +155,7 @@ export function createEmbeddingClassifier(settings: EmbeddingClassifierSettings)
     const signal = AbortSignal.any([options.signal, stop.signal, AbortSignal.timeout(settings.timeoutMs)]);
     let query: Float32Array | undefined;
     try {
-      const [vector] = await withDeadline(settings.embed([text], signal), signal);
+      const [vector] = await untilAborted(settings.embed([text], signal), signal, () => abortError(signal)); // an embedding that ignores its signal still costs no more than the budget
       query = vector ? vectorOf(vector, vector.length) : undefined;
       if (!query) throw new Error('the embedding model returned an empty or non-finite vector');
     } catch (error) {
@@ -218,31 +219,6 @@ function exemplarIndex(vectors: Float32Array, dims: number, labels: Uint8Array):
   } catch (error) {
     return `unusable vectors (${(error as Error).message})`;
   }
-}
-
-/** Settles with `promise`, or rejects when `signal` aborts: an embedding that ignores its signal still costs no more than the budget. */
-function withDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => undefined);
-      reject(abortError(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function abortError(signal: AbortSignal): Error {
