@@ -4,13 +4,15 @@
  * paraphrases), against an exact float32 brute-force scan (InlineSemanticIndex):
  * - every match returned has a true cosine >= threshold (scores are exact, never estimated);
  * - the best match above the threshold is the exact scan's, for hits, misses and borderline queries;
- * - the first pass really prunes (most rows are never rescored), so the checks above test it.
+ * - the first pass really prunes (most rows are never rescored), so the checks above test it;
+ * - an exact top-k with no similarity floor (the embedding classifier's query) is the brute-force
+ *   top-k while rescoring a fraction of the rows (the walk stops on the k-th best exact score).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANY_PARTITION, InlineSemanticIndex } from '../src/core/cache/inline-index.js';
 import { VectorPool } from '../src/workers/pool.js';
 import { SharedVectorStore } from '../src/workers/shared-store.js';
-import { MAX_CANDIDATES, scanRows } from '../src/workers/vector-scan.js';
+import { MAX_CANDIDATES, MIN_CANDIDATES, scanRows } from '../src/workers/vector-scan.js';
 import { WorkerSemanticIndex } from '../src/workers/worker-index.js';
 import { cosine, RealisticEmbeddings } from './support/realistic-vectors.js';
 
@@ -121,19 +123,82 @@ describe('binary first pass + exact rescoring on realistic embeddings', () => {
       .slice(0, 5);
     expect(want.length).toBe(5);
     expect(store.resolve(raw).map((m) => m.id)).toEqual(want.map((m) => m.id));
-    // Only rows of the partition were rescored: all 400 of them fit under the cap.
-    expect(raw.rescored).toBe(wanted.length);
+    // Only rows of the partition were rescored (all 400 of them fit under the cap; the walk may stop
+    // before the last of them once the top 5 is settled).
+    expect(raw.rescored).toBeGreaterThanOrEqual(MIN_CANDIDATES);
+    expect(raw.rescored).toBeLessThanOrEqual(wanted.length);
   });
 
-  it('scores every row when the threshold admits everything (low thresholds stay exact)', () => {
+  it('stays exact when the threshold admits everything, scoring only what the k-th best needs', () => {
     const model = new RealisticEmbeddings(DIMS, 10, 3);
     const store = new SharedVectorStore({ dims: DIMS, chunkRows: 256, scratchSlots: 2 });
+    const exact = new InlineSemanticIndex({ dimensions: DIMS });
     const vectors = Array.from({ length: 1500 }, () => model.text());
-    vectors.forEach((v, i) => store.add(`v${i}`, v, undefined));
+    vectors.forEach((v, i) => {
+      store.add(`v${i}`, v, undefined);
+      exact.add(`v${i}`, v);
+    });
     const query = model.text();
-    const raw = scanRows(store.views, { query, partition: ANY_PARTITION, threshold: -1, limit: 3, start: 0, end: store.rows, scratch: 1 });
-    expect(raw.rescored).toBe(1500);
-    const want = vectors.map((v, i) => ({ id: `v${i}`, s: cosine(query, v) })).sort((a, b) => b.s - a.s).slice(0, 3);
-    expect(store.resolve(raw).map((m) => m.id)).toEqual(want.map((m) => m.id));
+    const scan = (limit: number) => scanRows(store.views, { query, partition: ANY_PARTITION, threshold: -1, limit, start: 0, end: store.rows, scratch: 1 });
+    const few = scan(3);
+    expect(store.resolve(few)).toEqual(exact.searchNow(query, { threshold: -1, limit: 3 }));
+    expect(few.rescored).toBeGreaterThanOrEqual(MIN_CANDIDATES);
+    expect(few.rescored).toBeLessThan(1500);
+    // A top-k that never fills (k = every row) scores every row, in the exact scan's order.
+    const all = scan(1500);
+    expect(all.rescored).toBe(1500);
+    expect(store.resolve(all)).toEqual(exact.searchNow(query, { threshold: -1, limit: 1500 }));
+  });
+
+  it('returns the brute-force top-10 for the classifier\'s query (3,716 exemplars, threshold -1) from a fraction of the rows', async () => {
+    // The embedding classifier (src/plugins/classifiers/embedding/knn.ts): an exact top-10 with no
+    // similarity floor, on the calling thread. Queries: new prompts on known topics and paraphrases
+    // of exemplars, near and far (far ones have a loose neighbourhood, the hard case).
+    const rows = 3716;
+    const model = new RealisticEmbeddings(DIMS, 60, 11);
+    const vectors = Array.from({ length: rows }, () => model.text());
+    const index = new WorkerSemanticIndex({ dimensions: DIMS, inlineBelow: Number.POSITIVE_INFINITY });
+    const exact = new InlineSemanticIndex({ dimensions: DIMS });
+    vectors.forEach((v, i) => {
+      index.add(String(i), v);
+      exact.add(String(i), v);
+    });
+    const queries = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? model.paraphrase(vectors[Math.floor(model.next() * rows)]!, 0.6 + model.next()) : model.text()));
+    const options = { threshold: -1, limit: 10 };
+    for (const query of queries) {
+      const got = await index.search(query, options);
+      expect(got.map((m) => m.id)).toEqual(exact.searchNow(query, options).map((m) => m.id));
+    }
+    expect(index.stats.inlineSearches).toBe(queries.length);
+    // Before the walk stopped on the 10th best score, every query rescored the ~2,080 rows nearest by
+    // Hamming distance (the threshold's radius at -1 is every row, cut at MAX_CANDIDATES).
+    expect(index.stats.rescored / queries.length).toBeLessThan(rows * 0.25);
+    await Promise.all([index.close(), exact.close()]);
+  });
+
+  it('orders equal exact scores by row, whatever their Hamming distances', async () => {
+    // 600 rows with exactly the same cosine with the query (c·e0 + s·e_i) but different codes: the
+    // walk meets them in distance order, the result must still be the lowest rows, as a full scan's.
+    const c = 0.6;
+    const s = 0.8;
+    const store = new SharedVectorStore({ dims: DIMS, chunkRows: 256, scratchSlots: 2 });
+    const exact = new InlineSemanticIndex({ dimensions: DIMS });
+    for (let i = 0; i < 600; i++) {
+      const v = new Float32Array(DIMS);
+      v[0] = c;
+      v[1 + i] = s;
+      store.add(`v${i}`, v, undefined);
+      exact.add(`v${i}`, v);
+    }
+    const query = new Float32Array(DIMS);
+    query[0] = 1;
+    for (const [threshold, limit] of [[-1, 5], [0.5, 7], [0.5, 1]] as const) {
+      const raw = scanRows(store.views, { query, partition: ANY_PARTITION, threshold, limit, start: 0, end: store.rows, scratch: 1 });
+      const got = store.resolve(raw);
+      expect(new Set(got.map((m) => m.similarity)).size).toBe(1);
+      expect(got.map((m) => m.id)).toEqual(Array.from({ length: limit }, (_, i) => `v${i}`));
+      expect(got).toEqual(exact.searchNow(query, { threshold, limit }));
+    }
+    await exact.close();
   });
 });

@@ -2,8 +2,8 @@
  * The Piscina pool behind the semantic index: started once, sized by ROUTER_WORKER_THREADS
  * (0 = cores − 1, at least 1), shared by every index that is handed it.
  *
- * Workers are TypeScript under `npm start` (tsx) and vitest, JavaScript in a compiled build: the
- * entry is vector-search.ts or .js next to this file, and a .ts entry needs tsx's loader in the
+ * Workers are JavaScript under `npm start` (the compiled dist/) and TypeScript under tsx (tests, the
+ * demo, the CLI): the entry is vector-search.js or .ts next to this file, and a .ts entry needs tsx's loader in the
  * worker. Under tsx the loader is already in process.execArgv (workers inherit it); under vitest it
  * is not, so `--import <tsx loader>` is added.
  */

@@ -60,7 +60,11 @@ export function checkSearchOptions(options: SemanticSearchOptions): void {
   }
 }
 
-/** The best `limit` rows seen so far, kept sorted best first (limits are small: a handful). */
+/**
+ * The best `limit` rows seen so far, kept sorted best first (limits are small: a handful). Equal
+ * scores rank the lower row first whatever order rows are offered in, so results are deterministic
+ * (the binary-code scan offers rows nearest-code first, not in row order).
+ */
 export class TopK {
   readonly rows: number[] = [];
   readonly scores: number[] = [];
@@ -68,27 +72,39 @@ export class TopK {
 
   constructor(private readonly limit: number) {}
 
-  /** The score a row must beat to enter (the threshold until the list is full). */
-  floor(threshold: number): number {
-    return this.rows.length < this.limit ? threshold : Math.max(threshold, this.scores[this.scores.length - 1]!);
+  get full(): boolean {
+    return this.rows.length >= this.limit;
   }
 
-  /** Ties keep the earlier row, so results are deterministic. */
+  /** The k-th best score so far (only meaningful when full). */
+  get kth(): number {
+    return this.scores[this.scores.length - 1]!;
+  }
+
+  /** The score a row must beat to enter (the threshold until the list is full). */
+  floor(threshold: number): number {
+    return this.full ? Math.max(threshold, this.kth) : threshold;
+  }
+
   offer(row: number, score: number, generation = 0): void {
     if (this.limit === 0) return;
-    const full = this.rows.length >= this.limit;
-    if (full && score <= this.scores[this.scores.length - 1]!) return;
-    let at = this.scores.length;
-    while (at > 0 && this.scores[at - 1]! < score) at--;
+    const last = this.rows.length - 1;
+    if (this.full && !ranksBefore(score, row, this.scores[last]!, this.rows[last]!)) return;
+    let at = this.rows.length;
+    while (at > 0 && ranksBefore(score, row, this.scores[at - 1]!, this.rows[at - 1]!)) at--;
     this.rows.splice(at, 0, row);
     this.scores.splice(at, 0, score);
     this.generations.splice(at, 0, generation);
-    if (full) {
+    if (this.rows.length > this.limit) {
       this.rows.pop();
       this.scores.pop();
       this.generations.pop();
     }
   }
+}
+
+function ranksBefore(score: number, row: number, otherScore: number, otherRow: number): boolean {
+  return score > otherScore || (score === otherScore && row < otherRow);
 }
 
 /** Maps partition names to small integer codes, counting users so codes of vanished names are freed. */

@@ -4,11 +4,11 @@
  * The search is the router's own vector search (the semantic cache's index, docs/caching.md "The
  * semantic index"): a one-bit code per row after a random rotation, a WebAssembly popcount pass over
  * all codes, then exact float32 cosine on the candidates it picks. With a threshold of -1 the
- * candidates are the rows nearest by Hamming distance (at least the 2,048 nearest, up to every row),
- * and only exact scores rank them, so the k returned are the exact k nearest unless one of them is
- * not among the 2,048 nearest by Hamming distance: never so in the tests on clustered vectors
- * shaped like real embeddings (test/classifier-embedding.test.ts), and impossible with 2,048
- * exemplars or fewer, where every row is scored. Measured figures: docs/classification.md.
+ * index rescores rows nearest by Hamming distance first and stops once the top k is full and no
+ * unseen row can plausibly beat the k-th best exact score (the 5σ rule of docs/caching.md, at most
+ * ~2,048 rows), so the k returned are the exact k nearest unless one of them is a 5σ outlier: never
+ * so in the tests (test/classifier-embedding.test.ts, test/semantic-recall.test.ts). Measured
+ * figures: docs/classification.md.
  *
  * The index runs its scan on the calling thread (no worker pool is ever started for it): for a
  * few thousand rows the scan is cheaper than the hop to a worker thread.
