@@ -145,6 +145,31 @@ for (const engine of engines) {
       await fresh.close();
     });
 
+    it('decisions: a row the database refuses is dropped (reported) after a few tries, and never blocks the rest', async () => {
+      const errors: Error[] = [];
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, onError: (e) => errors.push(e as Error) });
+      store.record(decision('good-1'));
+      // protocol is NOT NULL: a JavaScript caller that left it out sends a row no engine accepts.
+      store.record(decision('poison-1', { protocol: undefined as never }));
+      store.record(decision('good-2'));
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      await store.flush();
+      await store.flush();
+      // Two failures could be a busy database: the batch is kept whole.
+      expect(await fresh.find('good-1')).toBeUndefined();
+      await store.flush();
+      expect(await fresh.find('good-1')).toMatchObject({ responseId: 'good-1' });
+      expect(await fresh.find('good-2')).toMatchObject({ responseId: 'good-2' });
+      expect(await fresh.find('poison-1')).toBeUndefined();
+      expect(errors.some((e) => /routing decision poison-1 dropped/.test(e.message))).toBe(true);
+      // Later decisions flow again at once.
+      store.record(decision('good-3'));
+      await store.flush();
+      expect(await fresh.find('good-3')).toMatchObject({ responseId: 'good-3' });
+      await store.close();
+      await fresh.close();
+    });
+
     it('feedback: stored at once, loaded in order', async () => {
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
       await store.saveFeedback({ responseId: 'r-1', modelKey: 'coder:7b', category: 'coding', score: 1, comment: 'great', createdAt: new Date() });

@@ -23,6 +23,8 @@ export interface DecisionStoreOptions {
 
 export class SqlDecisionStore implements DecisionStore {
   private queue: DecisionData[] = [];
+  /** Consecutive failed batch writes (see insertRowByRow). */
+  private failedAttempts = 0;
   private readonly recent = new Map<string, DecisionData>();
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
@@ -44,6 +46,11 @@ export class SqlDecisionStore implements DecisionStore {
   }
 
   record(decision: DecisionData): void {
+    // Bounded while the database is unreachable: the oldest rows go first, said once per batch.
+    if (this.queue.length >= MAX_QUEUED) {
+      const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED + 1).length;
+      this.options.onError?.(new Error(`${dropped} routing decision(s) dropped: ${MAX_QUEUED} are already waiting for the database`));
+    }
     this.queue.push(decision);
     this.recent.set(decision.responseId, decision);
     if (this.recent.size > this.recentSize) this.recent.delete(this.recent.keys().next().value as string);
@@ -136,26 +143,59 @@ export class SqlDecisionStore implements DecisionStore {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        // A plain multi-row INSERT from cached SQL text: MikroORM's unit of work, and even knex's
-        // insert builder (per-row property handling), cost more main-thread CPU per row than the
-        // rest of the request path's database work (profiled in `npm run bench`, docs/performance.md).
-        const knex = this.db.em.getKnex();
-        const time = (date: Date) => dbTime(this.db, date);
-        await knex.transaction(async (trx) => {
-          for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-            const rows = batch.slice(i, i + ROWS_PER_INSERT);
-            const bindings: unknown[] = [];
-            for (const d of rows) pushRow(bindings, d, time);
-            await trx.raw(insertSql(rows.length), bindings as never);
-          }
-        });
+        await this.insert(batch);
+        this.failedAttempts = 0;
       } catch (error) {
+        this.failedAttempts++;
+        if (this.failedAttempts >= ROW_BY_ROW_AFTER && (await this.insertRowByRow(batch))) {
+          this.failedAttempts = 0;
+          continue;
+        }
         // Keep the rows for the next attempt rather than losing them (e.g. the database was busy).
         this.queue.unshift(...batch);
         this.options.onError?.(error);
         return;
       }
     }
+  }
+
+  /** One transaction, one cached multi-row INSERT per ROWS_PER_INSERT rows. */
+  private async insert(batch: DecisionData[]): Promise<void> {
+    // A plain multi-row INSERT from cached SQL text: MikroORM's unit of work, and even knex's
+    // insert builder (per-row property handling), cost more main-thread CPU per row than the
+    // rest of the request path's database work (profiled in `npm run bench`, docs/performance.md).
+    const knex = this.db.em.getKnex();
+    const time = (date: Date) => dbTime(this.db, date);
+    await knex.transaction(async (trx) => {
+      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+        const rows = batch.slice(i, i + ROWS_PER_INSERT);
+        const bindings: unknown[] = [];
+        for (const d of rows) pushRow(bindings, d, time);
+        await trx.raw(insertSql(rows.length), bindings as never);
+      }
+    });
+  }
+
+  /**
+   * A batch that keeps failing may hold one row the database will never take; retrying it whole
+   * would block every later decision for ever. Row by row, the rows that fail while others succeed
+   * are that poison and are dropped (reported); if every row fails, the database itself is the
+   * problem and the batch is kept. Returns whether the batch is done with.
+   */
+  private async insertRowByRow(batch: DecisionData[]): Promise<boolean> {
+    const failed: Array<{ decision: DecisionData; error: unknown }> = [];
+    for (const decision of batch) {
+      try {
+        await this.insert([decision]);
+      } catch (error) {
+        failed.push({ decision, error });
+      }
+    }
+    if (failed.length === batch.length) return false;
+    for (const { decision, error } of failed) {
+      this.options.onError?.(new Error(`routing decision ${decision.responseId} dropped: the database refuses it (${(error as Error)?.message ?? error})`));
+    }
+    return true;
   }
 }
 
@@ -206,6 +246,12 @@ export class FeedbackCursor {
   }
 }
 
+/** Failed batch writes in a row before the batch is tried row by row (see insertRowByRow). */
+const ROW_BY_ROW_AFTER = 3;
+
+/** Decisions kept in memory while the database refuses them; beyond this the oldest are dropped. */
+const MAX_QUEUED = 100_000;
+
 /** Pauses between the final flush attempts at shutdown. */
 const CLOSE_RETRY_PAUSES_MS = [50, 250, 1000];
 
@@ -242,6 +288,9 @@ function pushRow(out: unknown[], d: DecisionData, time: (date: Date) => number |
     r.responseId, r.requestId, time(r.createdAt), r.protocol, r.category, r.complexity, r.complexityScore, r.selectedModel,
     r.qualityPreference, r.candidates, r.attempts, r.cache, r.status, r.latencyMs,
   );
+  // A field a JavaScript caller left out binds as NULL (the database then judges it), never as an
+  // undefined binding knex refuses for the whole statement.
+  for (let i = out.length - COLUMNS.length; i < out.length; i++) if (out[i] === undefined) out[i] = null;
 }
 
 function toRecord(d: DecisionData): Omit<DecisionRecord, 'id'> {
