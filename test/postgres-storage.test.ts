@@ -170,6 +170,20 @@ for (const engine of engines) {
       await fresh.close();
     });
 
+    it('decisions: while nothing can be written (the database away) the queue stays bounded, oldest dropped, said once', async () => {
+      const errors: Error[] = [];
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, maxBatch: 1000, maxQueued: 5, onError: (e) => errors.push(e as Error) });
+      for (let i = 0; i < 8; i++) store.record(decision(`bounded-${i}`));
+      await store.flush();
+      expect(errors.filter((e) => /dropped/.test(e.message)).map((e) => e.message)).toEqual(['3 routing decision(s) dropped: 5 were already waiting for the database']);
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      expect(await fresh.find('bounded-2')).toBeUndefined();
+      expect(await fresh.find('bounded-3')).toMatchObject({ responseId: 'bounded-3' });
+      expect(await fresh.find('bounded-7')).toMatchObject({ responseId: 'bounded-7' });
+      await store.close();
+      await fresh.close();
+    });
+
     it('feedback: stored at once, loaded in order', async () => {
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
       await store.saveFeedback({ responseId: 'r-1', modelKey: 'coder:7b', category: 'coding', score: 1, comment: 'great', createdAt: new Date() });

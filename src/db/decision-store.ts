@@ -16,6 +16,8 @@ export interface DecisionStoreOptions {
   flushIntervalMs?: number;
   /** Write at once when this many decisions are queued. */
   maxBatch?: number;
+  /** Decisions kept in memory while the database refuses them (default 100,000); beyond it the oldest are dropped. */
+  maxQueued?: number;
   /** Recent decisions kept in memory for feedback lookups. */
   recentSize?: number;
   onError?: (error: unknown) => void;
@@ -25,6 +27,9 @@ export class SqlDecisionStore implements DecisionStore {
   private queue: DecisionData[] = [];
   /** Consecutive failed batch writes (see insertRowByRow). */
   private failedAttempts = 0;
+  /** Decisions dropped from a full queue since the last report. */
+  private dropped = 0;
+  private readonly maxQueued: number;
   private readonly recent = new Map<string, DecisionData>();
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
@@ -40,17 +45,15 @@ export class SqlDecisionStore implements DecisionStore {
     private readonly options: DecisionStoreOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
+    this.maxQueued = options.maxQueued ?? 100_000;
     this.recentSize = options.recentSize ?? 5000;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 250);
     this.timer.unref();
   }
 
   record(decision: DecisionData): void {
-    // Bounded while the database is unreachable: the oldest rows go first, said once per batch.
-    if (this.queue.length >= MAX_QUEUED) {
-      const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED + 1).length;
-      this.options.onError?.(new Error(`${dropped} routing decision(s) dropped: ${MAX_QUEUED} are already waiting for the database`));
-    }
+    // Bounded while the database is unreachable: the oldest rows go first (reported at the next write).
+    if (this.queue.length >= this.maxQueued) this.dropped += this.queue.splice(0, this.queue.length - this.maxQueued + 1).length;
     this.queue.push(decision);
     this.recent.set(decision.responseId, decision);
     if (this.recent.size > this.recentSize) this.recent.delete(this.recent.keys().next().value as string);
@@ -140,6 +143,10 @@ export class SqlDecisionStore implements DecisionStore {
   }
 
   private async writeBatch(): Promise<void> {
+    if (this.dropped) {
+      this.options.onError?.(new Error(`${this.dropped} routing decision(s) dropped: ${this.maxQueued} were already waiting for the database`));
+      this.dropped = 0;
+    }
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
@@ -248,9 +255,6 @@ export class FeedbackCursor {
 
 /** Failed batch writes in a row before the batch is tried row by row (see insertRowByRow). */
 const ROW_BY_ROW_AFTER = 3;
-
-/** Decisions kept in memory while the database refuses them; beyond this the oldest are dropped. */
-const MAX_QUEUED = 100_000;
 
 /** Pauses between the final flush attempts at shutdown. */
 const CLOSE_RETRY_PAUSES_MS = [50, 250, 1000];
