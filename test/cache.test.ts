@@ -9,7 +9,7 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import { AdminService, CacheScope } from '../gen/smarterrouter/v1/admin_pb.js';
 import { CacheStatus, RouterService, Role } from '../gen/smarterrouter/v1/router_pb.js';
 import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
-import { startTestRouter, type TestRouter } from './support/router.js';
+import { startTestRouter, type TestRouter, waitForModels } from './support/router.js';
 
 const EMBED = 'nomic-embed-text:latest';
 let sim: RunningSimulator;
@@ -61,16 +61,6 @@ async function invalidate(body?: unknown): Promise<{ status: number; json: any }
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   return { status: r.status, json: await r.json() };
-}
-
-async function waitForModels(r: TestRouter, ids: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const listed = ((await (await fetch(`${r.url}/v1/models`)).json()) as any).data.map((m: any) => m.id);
-    if (ids.every((id) => listed.includes(id))) return;
-    if (Date.now() > deadline) throw new Error(`models ${ids.join(', ')} never listed`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { RouterService } from '../gen/smarterrouter/v1/router_pb.js';
 import { embedText, startOllamaSimulator, startOpenAISimulator, type RunningSimulator } from '../src/simulators/index.js';
-import { startTestRouter, type TestRouter } from './support/router.js';
+import { startTestRouter, type TestRouter, waitForModels } from './support/router.js';
 
 const NOMIC = 'nomic-embed-text:latest';
 const OPENAI_EMBED = 'text-embedding-3-small';
@@ -17,16 +17,6 @@ let ollama: RunningSimulator;
 let openaiSim: RunningSimulator;
 let router: TestRouter;
 let client: OpenAI;
-
-async function waitForModels(r: TestRouter, ids: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const listed = ((await (await fetch(`${r.url}/v1/models`)).json()) as any).data.map((m: any) => m.id);
-    if (ids.every((id) => listed.includes(id))) return;
-    if (Date.now() > deadline) throw new Error(`models ${ids.join(', ')} never listed`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function expectVector(actual: ArrayLike<number>, expected: number[]): void {
   expect(actual.length).toBe(expected.length);

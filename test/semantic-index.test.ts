@@ -11,6 +11,7 @@ import { VectorPool } from '../src/workers/pool.js';
 import { SharedVectorStore } from '../src/workers/shared-store.js';
 import { scanRows } from '../src/workers/vector-scan.js';
 import { WorkerSemanticIndex } from '../src/workers/worker-index.js';
+import { cosine } from './support/realistic-vectors.js';
 
 /** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
 function random(seed: number): () => number {
@@ -31,18 +32,6 @@ function randomVector(next: () => number, dims: number): number[] {
 /** `base` nudged by a little noise: similar, not identical. */
 function near(base: number[], next: () => number, amount: number): number[] {
   return base.map((x) => x + (next() * 2 - 1) * amount);
-}
-
-function cosine(a: number[], b: number[]): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 let pool: VectorPool;

@@ -9,18 +9,10 @@
  * - topics: texts on one topic share a direction (cosine ~0.5-0.6 inside a topic);
  * - paraphrases: a cached prompt nudged by a chosen amount (cosine ~0.8-0.99 to it).
  */
+import { prng } from '../../src/simulators/util.js';
 
-/** mulberry32: deterministic, so failures reproduce. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the simulators' PRNG): deterministic, so failures reproduce. */
+export const seeded = prng;
 
 export function unit(v: Float32Array): Float32Array {
   let sum = 0;

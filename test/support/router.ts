@@ -49,3 +49,14 @@ export async function startTestRouter(
     },
   });
 }
+
+/** Waits (up to 5 s) until GET /v1/models lists every id (discovery runs in the background). */
+export async function waitForModels(r: TestRouter, ids: string[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const listed = ((await (await fetch(`${r.url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+    if (ids.every((id) => listed.includes(id))) return;
+    if (Date.now() > deadline) throw new Error(`models ${ids.join(', ')} never listed`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
