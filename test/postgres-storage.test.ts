@@ -128,6 +128,33 @@ for (const engine of engines) {
       await fresh.close();
     });
 
+    it('decisions: rows that trickle in during a write wait for the next interval (no transaction every few rows)', async () => {
+      const knex = db.em.getKnex();
+      let transactions = 0;
+      const onQuery = (q: { sql: string }) => {
+        if (/^begin/i.test(q.sql)) transactions++;
+      };
+      knex.on('query', onQuery);
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 150 });
+      const ids: string[] = [];
+      // A request every millisecond or so for 600 ms, as a busy router records them.
+      const until = Date.now() + 600;
+      for (let i = 0; Date.now() < until; i++) {
+        ids.push(`trickle-${i}`);
+        store.record(decision(`trickle-${i}`));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await store.close();
+      knex.off('query', onQuery);
+      expect(ids.length).toBeGreaterThan(100);
+      // About one write per interval plus the final one, not a transaction for every few rows.
+      expect(transactions).toBeGreaterThanOrEqual(2);
+      expect(transactions).toBeLessThanOrEqual(8);
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      for (const id of [ids[0]!, ids[Math.floor(ids.length / 2)]!, ids[ids.length - 1]!]) expect(await fresh.find(id)).toMatchObject({ responseId: id });
+      await fresh.close();
+    });
+
     it('decisions: close() retries a batch the database refused for a moment instead of losing it', async () => {
       const errors: unknown[] = [];
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });

@@ -115,7 +115,13 @@ beforeAll(async () => {
       { id: 'llava:7b', capabilities: { vision: true } },
     ],
   });
-  openai = await startOpenAISimulator({ models: [{ id: 'gpt-tools', capabilities: { tools: true } }] });
+  openai = await startOpenAISimulator({
+    models: [
+      { id: 'gpt-tools', capabilities: { tools: true } },
+      // A token every 100 ms, as a real model streams.
+      { id: 'gpt-paced', tokensPerSecond: 10 },
+    ],
+  });
   router = await startTestRouter({
     ROUTER_BACKENDS: `sim=ollama:${ollama.url},cloud=openai:${openai.url}/v1`,
     ROUTER_EXPOSE_MODELS: 'true',
@@ -123,7 +129,7 @@ beforeAll(async () => {
     ROUTER_MAX_PROMPT_CHARS: '2000',
   });
   base = `${router.url}/v1`;
-  await waitForModels(router, ['qwen2.5-coder:7b', 'qwen3:8b', 'llava:7b', 'gpt-tools']);
+  await waitForModels(router, ['qwen2.5-coder:7b', 'qwen3:8b', 'llava:7b', 'gpt-tools', 'gpt-paced']);
 });
 
 afterAll(async () => {
@@ -312,6 +318,29 @@ describe('streaming (SSE)', () => {
       expect(c.choices[0].finish_reason).toBeNull();
     }
     expect(middle.map((c) => c.choices[0].delta.content).join('').length).toBeGreaterThan(10);
+  });
+
+  it('sends each token as it comes: frames written together leave together, none waits for the next token', async () => {
+    const started = performance.now();
+    const r = await post(`${base}/chat/completions`, { model: 'gpt-paced', messages: [user('Count to five')], stream: true, max_tokens: 5 });
+    expect(r.status).toBe(200);
+    const reader = r.body!.getReader();
+    const decoder = new TextDecoder();
+    const arrivals: Array<{ ms: number; text: string }> = [];
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const piece = decoder.decode(value, { stream: true });
+      text += piece;
+      if (piece.includes('"content":"') && !piece.includes('"content":""')) arrivals.push({ ms: performance.now() - started, text: piece });
+    }
+    const contents = chunksOf(sseEvents(text)).map((c) => c.choices[0]?.delta?.content).filter((c) => c);
+    expect(contents.length).toBe(5);
+    // Five tokens 100 ms apart reach the client as five separate arrivals spread over the
+    // generation, not in one burst at its end.
+    expect(arrivals.length).toBeGreaterThanOrEqual(4);
+    expect(arrivals.at(-1)!.ms - arrivals[0]!.ms).toBeGreaterThanOrEqual(250);
   });
 
   it('adds usage: null to every chunk and a final usage chunk with empty choices when include_usage is set', async () => {

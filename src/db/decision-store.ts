@@ -57,7 +57,8 @@ export class SqlDecisionStore implements DecisionStore {
     this.queue.push(decision);
     this.recent.set(decision.responseId, decision);
     if (this.recent.size > this.recentSize) this.recent.delete(this.recent.keys().next().value as string);
-    if (this.queue.length >= this.maxBatch) void this.flush();
+    // Once per crossing, not per row: a write in progress already takes what is queued when it starts.
+    if (this.queue.length === this.maxBatch) void this.flush();
     this.listeners.emit(decision);
   }
 
@@ -147,8 +148,12 @@ export class SqlDecisionStore implements DecisionStore {
       this.options.onError?.(new Error(`${this.dropped} routing decision(s) dropped: ${this.maxQueued} were already waiting for the database`));
       this.dropped = 0;
     }
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    // Only the rows queued before this write began: rows that arrive while it runs wait for the next
+    // flush, so a steady trickle of requests cannot keep a transaction going every few milliseconds.
+    let remaining = this.queue.length;
+    while (remaining > 0 && this.queue.length) {
+      const batch = this.queue.splice(0, Math.min(this.maxBatch, remaining));
+      remaining -= batch.length;
       try {
         await this.insert(batch);
         this.failedAttempts = 0;

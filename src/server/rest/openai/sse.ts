@@ -184,6 +184,10 @@ export async function pipeParts(
   return { kind: 'error', error: new Error('stream ended without a finish part') };
 }
 
+function uncork(out: ServerResponse): void {
+  if (out.writableCorked > 0) out.uncork();
+}
+
 function codeOf(error: unknown): PluginErrorCode {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? (code as PluginErrorCode) : 'internal';
@@ -195,6 +199,13 @@ function codeOf(error: unknown): PluginErrorCode {
  */
 function write(out: ServerResponse, text: string, clientGone: AbortSignal): boolean | Promise<boolean> {
   if (clientGone.aborted || out.destroyed) return false;
+  // Frames written in the same tick leave in one writev: a backend read often carries many events,
+  // and a syscall (and a client wake-up) per frame cost more than the frames. Uncorked at the end
+  // of this tick, so nothing waits for a later event.
+  if (out.writableCorked === 0) {
+    out.cork();
+    process.nextTick(uncork, out);
+  }
   if (out.write(text)) return true;
   return new Promise<boolean>((resolve) => {
     const done = (ok: boolean) => {
