@@ -66,6 +66,12 @@ export interface OverheadOptions {
   rounds?: number;
   /** Warm-up per target and cell, in seconds (connections, JIT). */
   warmupSeconds?: number;
+  /**
+   * Before the first cell, every target serves this many seconds of load in each mode at the largest
+   * concurrency (default 2 × warmupSeconds): a router runs for days, so the figures are its steady
+   * state, not its first thousand requests while V8 is still compiling the request path.
+   */
+  steadyStateSeconds?: number;
   /** Pause before idle memory readings, in ms. */
   settleMs?: number;
   /** Extra node flags for the router child (e.g. --cpu-prof). */
@@ -118,6 +124,22 @@ export async function overheadBench(options: OverheadOptions): Promise<OverheadR
     };
     const routerPeak = rssSampler(servingPid.router);
     const peerPeak = rssSampler(servingPid.peer);
+
+    const steady = options.steadyStateSeconds ?? 2 * warmup;
+    if (steady > 0) {
+      const widest = Math.max(...options.concurrencies);
+      log(`steady state: ${steady} s of load per target and mode at ${widest} clients`);
+      for (const stream of [false, true]) {
+        for (const key of KEYS) {
+          const client = new TargetClient(targets[key], stream, widest);
+          try {
+            await client.run(widest, steady);
+          } finally {
+            client.close();
+          }
+        }
+      }
+    }
 
     const rows: OverheadRow[] = [];
     for (const stream of [false, true]) {

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
 import { CATEGORIES, type ChatMessage } from '../src/plugin-api/index.js';
 import { configFrom } from '../src/config/index.js';
 import { embeddingText, loadExemplars } from '../src/plugins/classifiers/embedding/index.js';
@@ -148,6 +151,15 @@ describe('embedding classifier: exemplars', () => {
     expect(explained.complexity).toBe(builtinClassify({ messages }).complexity);
     // One embedding of the conversation as the classifier shapes it (last turn, then context).
     expect(embedCalls(mark).map((c) => c.input)).toEqual([[embeddingText({ messages })]]);
+  });
+
+  it('is listed with the plugins, by GET /admin/plugins and AdminService.ListPlugins alike', async () => {
+    const rest = (await (await fetch(`${router.url}/admin/plugins`)).json()) as { plugins: Array<Record<string, unknown>> };
+    expect(rest.plugins).toContainEqual(
+      expect.objectContaining({ name: 'smarterrouter-classifier-embedding', kind: 'classifier', source: 'builtin', specification_version: 'v1' }),
+    );
+    const rpc = await createClient(AdminService, createGrpcTransport({ baseUrl: router.url })).listPlugins({});
+    expect(rpc.plugins.map((p) => p.name)).toContain('smarterrouter-classifier-embedding');
   });
 
   it('classifies chat requests with one embedding call each, and the request succeeds', async () => {
@@ -340,6 +352,8 @@ describe('embedding classifier: configuration', () => {
     const router = await start(dataDir(), { ROUTER_CLASSIFIER_EMBEDDINGS: '' });
     expect((await explain(router)).classifier).toBe('builtin');
     expect(embedCalls(before)).toEqual([]);
+    const listed = (await (await fetch(`${router.url}/admin/plugins`)).json()) as { plugins: Array<{ name: string }> };
+    expect(listed.plugins.map((p) => p.name)).not.toContain('smarterrouter-classifier-embedding');
     await stop(router);
   });
 

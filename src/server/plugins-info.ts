@@ -10,6 +10,22 @@ export interface PluginDescription extends LoadedPluginInfo {
   instances: string[];
 }
 
+/**
+ * The registry as the admin API lists it: the loaded plugins plus those the router creates itself
+ * because they need its internals (the embedding classifier needs the router's embedder), so an
+ * operator sees every plugin that takes part in routing.
+ */
+export function withRouterCreated(plugins: PluginRegistry, created: readonly LoadedPluginInfo[]): PluginRegistry {
+  if (created.length === 0) return plugins;
+  return {
+    backendDefinition: (kind) => plugins.backendDefinition(kind),
+    backendKinds: () => plugins.backendKinds(),
+    classifiers: () => plugins.classifiers(),
+    judges: () => plugins.judges(),
+    list: () => [...plugins.list(), ...created],
+  };
+}
+
 export function describePlugins(plugins: PluginRegistry, specs: readonly BackendSpec[]): PluginDescription[] {
   const kindOrder = { backend: 0, classifier: 1, judge: 2 } as const;
   return plugins

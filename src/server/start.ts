@@ -37,6 +37,7 @@ import { safeEvents } from '../core/events.js';
 import { metricsRoutes, requestObserver, RouterMetrics, type StatsDeps } from './metrics/index.js';
 import { createAdminStats } from './connect/admin-stats.js';
 import { VERSION } from './version.js';
+import { withRouterCreated } from './plugins-info.js';
 
 export interface RunningRouter {
   app: FastifyInstance;
@@ -120,6 +121,8 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     metrics.setSources({ vram: () => vram?.snapshot(), circuits: () => core.circuits.snapshot(), cacheEntries });
     const stats: StatsDeps = { metrics, health: () => health.snapshot(), circuits: core.circuits, cacheEntries };
 
+    // The admin listing also names the plugins the router created itself (the embedding classifier).
+    const listedPlugins = withRouterCreated(plugins, core.createdPlugins);
     const startedAt = Date.now();
     const app = await buildApp({
       logger,
@@ -128,7 +131,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       observer: requestObserver(metrics),
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
-        adminRoutes({ router: core.router, plugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
+        adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
         openaiRoutes({ router: core.router, config }),
         adminDecisionRoutes({ store: core.store }),
         adminModelRoutes(core.vram),
@@ -141,7 +144,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         router: createRouterService(core.router, config),
         // AdminService is assembled from one partial implementation per capability.
         admin: {
-          ...createAdminService({ plugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
+          ...createAdminService({ plugins: listedPlugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
           ...createDecisionAdmin({ store: core.store, weights: scoringWeights(config) }),
           ...createAdminModelsService(core.vram),
           ...createAdminCacheService({ cache: core.cache, resolveModel: (name) => core.registry.resolve(name)?.key ?? name }),

@@ -17,7 +17,8 @@ import type { SharedStore } from '../core/cache/store.js';
 import type { SharedState } from './replicas/shared-state.js';
 import { ReplicaSync } from './replicas/sync.js';
 import type { BackendPlugin, ClassifierPlugin, PluginContext } from '../plugin-api/index.js';
-import type { PluginRegistry } from '../plugins/loader.js';
+import type { LoadedPluginInfo, PluginRegistry } from '../plugins/loader.js';
+import { embeddingClassifierDefinition } from '../plugins/classifiers/embedding/index.js';
 import type { Logger } from './logger.js';
 import type { VramManager } from '../core/vram-manager.js';
 import { createVramManager } from './vram-wiring.js';
@@ -46,6 +47,8 @@ export interface Core {
   circuits: CircuitBreakers;
   /** Discovery, profiling and benchmarks (ProfilerService, ListProfiles/ListBenchmarks, /admin/profiles...). */
   knowledge: KnowledgeServices;
+  /** Plugins the router created itself beside the loaded ones (the embedding classifier), for the admin listing. */
+  createdPlugins: LoadedPluginInfo[];
   /** Stops the discovery loop, flushes queued decisions. */
   close(): Promise<void>;
 }
@@ -277,11 +280,14 @@ export async function buildCore(options: {
   await Promise.race([first, new Promise((resolve) => setTimeout(resolve, FIRST_DISCOVERY_WAIT_MS).unref())]);
   discovery.startPolling(config.pollingInterval * 1000, context.signal);
 
+  const createdPlugins: LoadedPluginInfo[] = embeddingClassifier ? [routerCreatedInfo(embeddingClassifierDefinition)] : [];
+
   return {
     router,
     registry,
     store,
     classifiers,
+    createdPlugins,
     vram,
     cache,
     circuits,
@@ -305,5 +311,19 @@ export async function buildCore(options: {
       await store.close();
       await Promise.allSettled(classifiers.map((c) => c.dispose?.()));
     },
+  };
+}
+
+/** How the admin API lists a built-in plugin the router created itself (see Core.createdPlugins). */
+function routerCreatedInfo(definition: { manifest: { name: string; version: string; kind: LoadedPluginInfo['kind']; specificationVersion: string; description?: string } }): LoadedPluginInfo {
+  const m = definition.manifest;
+  return {
+    name: m.name,
+    version: m.version,
+    kind: m.kind,
+    specificationVersion: m.specificationVersion,
+    source: 'builtin',
+    location: 'builtin',
+    ...(m.description ? { description: m.description } : {}),
   };
 }
