@@ -218,6 +218,19 @@ describe('embedding classifier: exemplars', () => {
   });
 });
 
+describe('embedding classifier beside the semantic cache', () => {
+  it('a single-turn chat embeds its prompt once: the classifier reuses the semantic cache\'s vector', async () => {
+    const router = await start(dataDir(), { ROUTER_CACHE_ENABLED: 'true' });
+    await waitForClassifier(router, 'embedding');
+    const mark = ollama.requests.length;
+    const prompt = 'Write a haiku about the autumn wind over a quiet lake';
+    const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: prompt }] });
+    expect(completion.choices[0]?.message.content).toBeTruthy();
+    expect(embedCalls(mark).map((c) => c.input)).toEqual([[prompt]]);
+    await stop(router);
+  });
+});
+
 describe('embedding classifier: the nearest exemplars decide the category', () => {
   it('with ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT=1, an exemplar the built-in gets wrong is classified as labelled', async () => {
     // A training prompt the built-in classifier misclassifies; its own vector is its nearest neighbour.

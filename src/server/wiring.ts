@@ -110,7 +110,7 @@ function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, ev
       similarityThreshold: config.cacheSimilarityThreshold,
       // The semantic cache is off without ROUTER_EMBED_MODEL.
       embed: embedModel
-        ? async (text, signal) => (await embedder.embed({ model: embedModel, input: [text] }, signal)).embeddings[0]!
+        ? (text, signal) => embedder.embedText(embedModel, text, signal)
         : undefined,
       // Vectors in shared memory scanned by Piscina workers once the cache is large enough for a scan
       // to hold up the event loop; smaller ones are scanned inline (cheaper than a thread hop).

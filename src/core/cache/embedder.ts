@@ -9,6 +9,7 @@
 import { PluginError } from '../../plugin-api/index.js';
 import type { ModelRegistry, RegistryEntry } from '../registry.js';
 import { RouterError } from '../types.js';
+import { untilAborted } from '../abortable.js';
 
 export interface EmbedInput {
   /** A router name, a concrete model id, or '' (the default embedding model). */
@@ -37,11 +38,52 @@ export interface EmbedderSettings {
 /** OpenAI's limit on inputs per embeddings request. */
 export const MAX_EMBED_INPUTS = 2048;
 
+/** How many of the router's own single-text embeddings are kept for reuse, and for how long. */
+const REUSE_ENTRIES = 256;
+const REUSE_MS = 60_000;
+
 export class Embedder {
+  /** Recent vectors of embedText, by model key and text (oldest first); a call in flight is kept as its promise. */
+  private readonly recent = new Map<string, { vector: Promise<number[]>; at: number }>();
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly settings: EmbedderSettings,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * One text through the router's embedding model (`model` '' or a name, as in embed), for the
+   * router's own uses: the semantic cache and the embedding classifier. A text embedded (or being
+   * embedded) in the last minute is answered from that call, so a prompt that both embed (a
+   * single-turn chat with both on) costs one backend call, not two. Clients' /v1/embeddings calls
+   * never come through here.
+   */
+  async embedText(model: string, text: string, signal: AbortSignal): Promise<number[]> {
+    const entry = this.resolve(model);
+    const key = `${entry.key}\0${text}`;
+    const known = this.recent.get(key);
+    if (known && this.now() - known.at < REUSE_MS) {
+      // Most recently used goes last, so the oldest is the one dropped.
+      this.recent.delete(key);
+      this.recent.set(key, known);
+      try {
+        return await untilAborted(known.vector, signal);
+      } catch (error) {
+        // The shared call failed (or its caller left): this caller still gets its own try.
+        if (signal.aborted) throw error;
+      }
+    }
+    const reused = { vector: this.embed({ model: entry.key, input: [text] }, signal).then((out) => out.embeddings[0]!), at: this.now() };
+    this.recent.delete(key);
+    this.recent.set(key, reused);
+    if (this.recent.size > REUSE_ENTRIES) this.recent.delete(this.recent.keys().next().value as string);
+    // A failed call is forgotten at once: the next caller asks the backend again.
+    reused.vector.catch(() => {
+      if (this.recent.get(key) === reused) this.recent.delete(key);
+    });
+    return reused.vector;
+  }
 
   async embed(request: EmbedInput, signal: AbortSignal): Promise<EmbedOutput> {
     if (request.input.length === 0) throw new RouterError('invalid_request', 'input must not be empty', { param: 'input' });

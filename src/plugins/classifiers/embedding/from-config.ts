@@ -45,7 +45,9 @@ export async function embeddingClassifierFromConfig(
   const options: EmbeddingClassifierOptions = {
     name: embeddingClassifierDefinition.manifest.name,
     // '' = the router's embedding model, ROUTER_EMBED_MODEL (the Embedder's errors name it when it is wrong).
-    embed: async (texts, signal) => (await embedder.embed({ model: '', input: texts }, signal)).embeddings,
+    // One text (a request) may already be embedded by the semantic cache: embedText reuses it.
+    embed: async (texts, signal) =>
+      texts.length === 1 ? [await embedder.embedText('', texts[0]!, signal)] : (await embedder.embed({ model: '', input: texts }, signal)).embeddings,
     model: config.embedModel!,
     file: vectorsFilePath(config, deps.db),
     timeoutMs: config.classifierEmbeddingsTimeoutMs,
