@@ -66,9 +66,12 @@ export class BenchmarkStore {
     }
     const data = [...unique.values()];
     if (data.length === 0) return 0;
-    await this.db.em.fork().transactional(async (em) => {
+    const em = this.db.em.fork();
+    // A plain transaction: em.transactional() enters an AsyncLocalStorage (see src/db/index.ts).
+    await em.getConnection().transactional(async (ctx) => {
       for (let i = 0; i < data.length; i += UPSERT_BATCH) {
         await em.upsertMany(BenchmarkEntity, data.slice(i, i + UPSERT_BATCH), {
+          ctx,
           onConflictFields: ['entry', 'benchmark', 'source'],
           onConflictAction: 'merge',
           onConflictMergeFields: ['score', 'normalized', 'sourceUrl', 'fetchedAt'],
@@ -96,7 +99,8 @@ export class BenchmarkStore {
     const orderBy = { [SORT_PROPERTY[query.sortBy] ?? 'entry']: direction, id: 'asc' } as QueryOrderMap<BenchmarkRecord>;
     const limit = Math.min(Math.max(Math.trunc(query.limit) || 0, 1), MAX_PAGE);
     const offset = Math.max(Math.trunc(query.offset) || 0, 0);
-    const [records, total] = await em.findAndCount(BenchmarkEntity, where, { orderBy, limit, offset });
+    // Not em.findAndCount: it enters an AsyncLocalStorage (see src/db/index.ts).
+    const [records, total] = await Promise.all([em.find(BenchmarkEntity, where, { orderBy, limit, offset }), em.count(BenchmarkEntity, where)]);
     return { rows: records.map(toRow), total };
   }
 

@@ -85,10 +85,9 @@ export class SqlDecisionStore implements DecisionStore {
 
   async saveFeedback(feedback: FeedbackData): Promise<void> {
     await this.serialFeedback(async () => {
-      const em = this.db.em.fork();
-      const row = em.create(FeedbackEntity, { ...feedback, comment: feedback.comment ?? null });
-      await em.flush();
-      this.feedbackCursor.own(row.id);
+      // A native insert: em.flush() enters an AsyncLocalStorage (see src/db/index.ts).
+      const id = await this.db.em.fork().insert(FeedbackEntity, { ...feedback, comment: feedback.comment ?? null });
+      this.feedbackCursor.own(Number(id));
     });
   }
 

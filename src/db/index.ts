@@ -2,6 +2,13 @@
  * Opens the store: resolves ROUTER_DATABASE_URL to a SQLite file (one router; WAL, so readers never
  * wait for the writer) or a PostgreSQL server (several replicas share it), and runs pending
  * migrations, the same ones on both engines.
+ *
+ * One rule for every store: no em.flush(), em.transactional(), em.commit() or em.findAndCount().
+ * MikroORM enters an AsyncLocalStorage in each of them, and on Node 20 a single entry makes every
+ * promise the process creates from then on run an async hook: about 13% of the router's CPU per
+ * request at 16 clients (docs/performance.md). Stores write with native calls (insert, insertMany,
+ * nativeUpdate, upsertMany) or knex, inside `em.getConnection().transactional()` when they need a
+ * transaction, and count with em.count(). test/no-async-context.test.ts holds the line.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';

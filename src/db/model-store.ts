@@ -6,6 +6,7 @@
  */
 import type { DiscoveredModel, ModelRepository, ModelSyncResult } from '../core/discovery.js';
 import type { Database } from './index.js';
+import type { EntityData, RequiredEntityData } from '@mikro-orm/core';
 import { ModelEntity, type ModelRecord } from './entities.js';
 
 export class ModelStore implements ModelRepository {
@@ -13,8 +14,13 @@ export class ModelStore implements ModelRepository {
 
   async sync(models: readonly DiscoveredModel[], seenAt: Date): Promise<ModelSyncResult> {
     const result: ModelSyncResult = { added: [], changed: [], vanished: [], returned: [] };
-    await this.db.em.fork().transactional(async (em) => {
-      const stored = new Map((await em.find(ModelEntity, {})).map((r) => [r.key, r]));
+    const em = this.db.em.fork();
+    // A plain transaction and native writes: em.transactional() and em.flush() enter an
+    // AsyncLocalStorage, which taxes every promise of the process from then on (src/db/index.ts).
+    await em.getConnection().transactional(async (ctx) => {
+      const stored = new Map((await em.find(ModelEntity, {}, { ctx, disableIdentityMap: true })).map((r) => [r.key, r]));
+      const inserts: Array<RequiredEntityData<ModelRecord>> = [];
+      const updates: Array<{ key: string; data: EntityData<ModelRecord> }> = [];
       const seen = new Set<string>();
       for (const m of models) {
         if (seen.has(m.key)) continue;
@@ -32,31 +38,33 @@ export class ModelStore implements ModelRepository {
         };
         const row = stored.get(m.key);
         if (!row) {
-          em.create(ModelEntity, { key: m.key, ...fields, available: m.available, firstSeenAt: seenAt, lastSeenAt: seenAt });
+          inserts.push({ key: m.key, ...fields, available: m.available, firstSeenAt: seenAt, lastSeenAt: seenAt });
           result.added.push(m.key);
           continue;
         }
+        const data: EntityData<ModelRecord> = { available: m.available };
         // Compared only when the backend reports the value: a listing without digests is not a change.
         const digestChanged = fields.digest !== null && (row.digest ?? null) !== fields.digest;
         const sizeChanged = fields.sizeBytes !== null && row.sizeBytes != null && Number(row.sizeBytes) !== fields.sizeBytes;
         if (digestChanged || sizeChanged) {
           result.changed.push(m.key);
-          row.vramBytes = null;
-          row.vramMeasuredAt = null;
+          data.vramBytes = null;
+          data.vramMeasuredAt = null;
         }
         if (m.available && !row.available) result.returned.push(m.key);
         if (!m.available && row.available) result.vanished.push(m.key);
         // A listing from a backend that is down repeats old info: keep what was stored.
-        if (m.available) Object.assign(row, fields, { lastSeenAt: seenAt });
-        row.available = m.available;
+        if (m.available) Object.assign(data, fields, { lastSeenAt: seenAt });
+        updates.push({ key: m.key, data });
       }
       for (const row of stored.values()) {
         if (!seen.has(row.key) && row.available) {
-          row.available = false;
+          updates.push({ key: row.key, data: { available: false } });
           result.vanished.push(row.key);
         }
       }
-      await em.flush();
+      if (inserts.length) await em.insertMany<ModelRecord>(ModelEntity, inserts as ModelRecord[], { ctx });
+      for (const { key, data } of updates) await em.nativeUpdate(ModelEntity, { key }, data, { ctx });
     });
     return result;
   }

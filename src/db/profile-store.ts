@@ -185,7 +185,8 @@ export class ProfileStore implements ProfileRepository {
     const orderBy = { [SORT_PROPERTY[query.sortBy] ?? 'modelKey']: direction, id: 'asc' } as QueryOrderMap<ProfileRecord>;
     const limit = Math.min(Math.max(Math.trunc(query.limit) || 0, 1), MAX_PAGE);
     const offset = Math.max(Math.trunc(query.offset) || 0, 0);
-    const [rows, total] = await em.findAndCount(ProfileEntity, where, { orderBy, limit, offset });
+    // Not em.findAndCount: it enters an AsyncLocalStorage (see src/db/index.ts).
+    const [rows, total] = await Promise.all([em.find(ProfileEntity, where, { orderBy, limit, offset }), em.count(ProfileEntity, where)]);
     return { rows, total };
   }
 
