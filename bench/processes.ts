@@ -38,11 +38,17 @@ export function spawnChild(args: string[], options: SpawnOptions = {}): Child {
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const firstLine = new Promise<string>((resolve, reject) => {
-    let buf = '';
+    let buf: string | undefined = '';
     proc.stdout?.on('data', (d: Buffer) => {
+      // After the first line the output is drained and dropped: a child that logs every request
+      // must neither block on a full pipe nor make this process rescan an ever-growing buffer.
+      if (buf === undefined) return;
       buf += d.toString();
       const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl).trim());
+      if (nl >= 0) {
+        resolve(buf.slice(0, nl).trim());
+        buf = undefined;
+      }
     });
     proc.once('exit', (code, signal) => reject(new Error(`${args[0]} exited early (${code ?? signal})`)));
   });

@@ -158,6 +158,14 @@ describe('redaction rules', () => {
     expect(parsed.a.b.c).toEqual({ Authorization: REDACTED, 'X-Api-Key': REDACTED, client_secret: REDACTED, tokens: 5 });
   });
 
+  it('finds a long base64 run wherever it sits in a line (the fast test sees every run of 40+)', () => {
+    const run = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk=';
+    for (const value of [run, `prefix-${run}`, `a/b+c_${run}`, `x ${run} y`]) {
+      const line = `${JSON.stringify({ level: 30, reqId: '123e4567-e89b-12d3-a456-426614174000', note: value, msg: 'm' })}\n`;
+      expect(redactLine(line)).not.toContain(run);
+    }
+  });
+
   it('returns a clean line untouched (the fast path)', () => {
     const line = '{"level":30,"time":"2026-11-28T10:00:00.000Z","reqId":"r1","url":"/health","status":200,"msg":"request completed"}\n';
     expect(redactLine(line)).toBe(line);
