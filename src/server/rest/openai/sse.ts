@@ -184,10 +184,6 @@ export async function pipeParts(
   return { kind: 'error', error: new Error('stream ended without a finish part') };
 }
 
-function uncork(out: ServerResponse): void {
-  if (out.writableCorked > 0) out.uncork();
-}
-
 function codeOf(error: unknown): PluginErrorCode {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? (code as PluginErrorCode) : 'internal';
@@ -199,13 +195,8 @@ function codeOf(error: unknown): PluginErrorCode {
  */
 function write(out: ServerResponse, text: string, clientGone: AbortSignal): boolean | Promise<boolean> {
   if (clientGone.aborted || out.destroyed) return false;
-  // Frames written in the same tick leave in one writev: a backend read often carries many events,
-  // and a syscall (and a client wake-up) per frame cost more than the frames. Uncorked at the end
-  // of this tick, so nothing waits for a later event.
-  if (out.writableCorked === 0) {
-    out.cork();
-    process.nextTick(uncork, out);
-  }
+  // No cork here: node:http already corks the socket for the rest of the tick on a response's
+  // write, so the frames of one backend read leave in one writev.
   if (out.write(text)) return true;
   return new Promise<boolean>((resolve) => {
     const done = (ok: boolean) => {
