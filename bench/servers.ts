@@ -50,14 +50,18 @@ export async function routerCommand(): Promise<{ nodeFlags: string[]; entry: str
  * The router the way `npm start` runs it (the compiled dist/src/main.js, see routerCommand), with
  * caches, start-up profiling and rate limiting off and no API keys: the figures are the cost of
  * routing and proxying, not of a cache hit or of background profiling competing for the cores. It
- * runs in an empty temp folder so no `.env` file is read.
+ * runs in an empty temp folder so no `.env` file is read. `build` runs another compiled tree instead
+ * of dist/ (a copy of dist/ from another commit, for bench/ab.ts), with the same flags.
  */
 export async function startRouterProcess(
   env: Record<string, string>,
   backendUrl: string,
   nodeArgs: string[] = [],
+  build?: string,
 ): Promise<{ child: Child; url: string; startupMs: number; dir: string }> {
-  const { nodeFlags, entry } = await routerCommand();
+  const command = await routerCommand();
+  const nodeFlags = command.nodeFlags;
+  const entry = build ? join(build, 'src', 'main.js') : command.entry;
   const dir = mkdtempSync(join(tmpdir(), 'sr-bench-'));
   const port = await freePort();
   const child = spawnChild([entry], {
