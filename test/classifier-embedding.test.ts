@@ -231,6 +231,42 @@ describe('embedding classifier beside the semantic cache', () => {
   });
 });
 
+describe('embedding classifier and a request that names its model', () => {
+  it('classifies while the named model works: the wait is the longer of the two, not their sum', async () => {
+    // The model takes 1.5 s to its first token; the embedding call hangs until the classifier's
+    // 1.5 s budget ends. Classified in front of the model, the first token would come after ~3 s.
+    const sim = await startOllamaSimulator({
+      models: [
+        { id: 'slow-writer:7b', firstTokenMs: 1500 },
+        { id: NOMIC, capabilities: { embeddings: true }, embeddingDim: 64 },
+      ],
+    });
+    const router = await start(dataDir(), { ROUTER_BACKENDS: `sim=ollama:${sim.url}`, ROUTER_CLASSIFIER_EMBEDDINGS_TIMEOUT_MS: '1500' });
+    try {
+      await waitForClassifier(router, 'embedding');
+      sim.setFailure('hang', NOMIC);
+      const started = performance.now();
+      const response = await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'slow-writer:7b', stream: true, messages: [{ role: 'user', content: 'Write a poem about the sea' }] }),
+      });
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      const firstByteMs = performance.now() - started;
+      expect(new TextDecoder().decode(first.value)).toContain('chat.completion.chunk');
+      expect(response.headers.get('x-router-category')).toBe('creativity');
+      expect(firstByteMs).toBeGreaterThanOrEqual(1400);
+      expect(firstByteMs).toBeLessThan(2600);
+      await reader.cancel();
+    } finally {
+      sim.setFailure('none');
+      await stop(router);
+      await sim.close();
+    }
+  });
+});
+
 describe('embedding classifier: the nearest exemplars decide the category', () => {
   it('with ROUTER_CLASSIFIER_EMBEDDINGS_WEIGHT=1, an exemplar the built-in gets wrong is classified as labelled', async () => {
     // A training prompt the built-in classifier misclassifies; its own vector is its nearest neighbour.

@@ -89,6 +89,13 @@ export interface Plan {
   /** Set when the client named a concrete model. */
   bypass?: RegistryEntry;
   scoring?: ScoringResult;
+  /**
+   * A bypass needs its classification only for the record and the X-Router-Category header, not to
+   * choose a model: it runs once the request has gone to the model, while the model works (see
+   * start), instead of in front of it. Until this settles, `classification` and `classifier` hold
+   * the no-opinion defaults. Absent on routed plans, which are classified before scoring.
+   */
+  classifyLater?: () => Promise<void>;
 }
 
 export class Router {
@@ -180,7 +187,16 @@ export class Router {
       attempts: [],
       cache: 'miss',
     };
+    // A bypass's classification (Plan.classifyLater) is known by the time anything is recorded.
+    const classified = async (): Promise<void> => {
+      if (!plan.classifyLater) return;
+      await plan.classifyLater();
+      info.category = plan.classification.category;
+      info.complexity = plan.classification.complexity;
+      info.complexityScore = plan.classification.complexityScore;
+    };
     if (candidates.length === 0) {
+      await classified();
       this.record(request, plan, info, 'no_candidates', startedAt);
       const open = ranked.length ? this.deps.circuits?.blocked(ranked[0]!.backend.name, ranked[0]!.key) : undefined;
       throw new RouterError('no_candidates', open ? `every capable model is skipped for now (${open})` : noCandidateMessage(plan));
@@ -191,7 +207,8 @@ export class Router {
       this.deps.circuits?.begin(entry.backend.name, entry.key);
       try {
         await this.deps.beforeDispatch?.(entry, { signal, lastCandidate: entry === candidates[candidates.length - 1] });
-        const started = await this.start(entry, request, signal);
+        const started = await this.start(entry, request, signal, plan.classifyLater);
+        await classified();
         info.attempts.push({ model: entry.key, backend: entry.backend.name, ok: true, durationMs: elapsed(attemptStart) });
         info.selectedModel = entry.key;
         info.backend = entry.backend.name;
@@ -209,6 +226,7 @@ export class Router {
           error: { code: failure.code, message: failure.message },
         });
         if (signal.aborted) {
+          await classified();
           this.record(request, plan, info, 'aborted', startedAt);
           throw new RouterError('aborted', 'the client went away', { attempts: info.attempts });
         }
@@ -216,6 +234,7 @@ export class Router {
         if (!failure.retryable) break;
       }
     }
+    await classified();
     this.record(request, plan, info, 'all_candidates_failed', startedAt);
     const tried = info.attempts.map((a) => `${a.model} (${a.error?.code}: ${a.error?.message})`).join('; ');
     throw new RouterError('all_candidates_failed', `every model tried failed: ${tried}`, { attempts: info.attempts });
@@ -223,6 +242,7 @@ export class Router {
 
   async explain(request: RouteRequest): Promise<Explanation> {
     const plan = await this.plan(request, AbortSignal.timeout(10_000));
+    await plan.classifyLater?.();
     const candidates: CandidateExplanation[] = [];
     let selected: string | null = null;
     if (plan.bypass) {
@@ -327,9 +347,18 @@ export class Router {
       }
     }
     const qualityPreference = request.qualityPreference ?? alias ?? this.settings.qualityPreference;
-    const { classification, classifier } = await this.classify(request, signal);
     const needs = detectNeeds(request);
-    if (bypass) return { classification, classifier, needs, qualityPreference, bypass };
+    if (bypass) {
+      const plan: Plan = { ...UNCLASSIFIED, needs, qualityPreference, bypass };
+      let classified: Promise<void> | undefined;
+      plan.classifyLater = () =>
+        (classified ??= this.classify(request, signal).then((result) => {
+          plan.classification = result.classification;
+          plan.classifier = result.classifier;
+        }));
+      return plan;
+    }
+    const { classification, classifier } = await this.classify(request, signal);
     const scoring = scoreCandidates({
       models: this.deps.registry.snapshot(),
       category: classification.category,
@@ -361,11 +390,11 @@ export class Router {
         this.deps.logger.warn({ classifier: classifier.name, err: (error as Error)?.message }, 'classifier failed; trying the next');
       }
     }
-    return { classification: { category: 'general', complexity: 'medium', complexityScore: 0.5, confidence: 0 }, classifier: 'none' };
+    return { classification: UNCLASSIFIED.classification, classifier: UNCLASSIFIED.classifier };
   }
 
   /** Starts one model and waits for its first part, under the first-token deadline. */
-  private async start(entry: RegistryEntry, request: RouteRequest, signal: AbortSignal): Promise<Started> {
+  private async start(entry: RegistryEntry, request: RouteRequest, signal: AbortSignal, whileWaiting?: () => Promise<void>): Promise<Started> {
     const dispatchedAt = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -382,7 +411,14 @@ export class Router {
     let iterator: AsyncIterator<ChatStreamPart> | undefined;
     try {
       iterator = entry.backend.chat(toBackendRequest(request, entry.info.id), { signal: controller.signal })[Symbol.asyncIterator]();
-      const first = await iterator.next();
+      const pending = iterator.next();
+      if (whileWaiting) {
+        // The request is on its way to the model: work that need not delay it runs now. The
+        // answer's failure is kept for the await below, never reported as unhandled meanwhile.
+        pending.catch(() => {});
+        await whileWaiting();
+      }
+      const first = await pending;
       clearTimeout(firstTokenTimer);
       if (first.done) throw new PluginError({ code: 'bad_response', message: 'the stream ended without any output', backend: entry.backend.name, model: entry.info.id });
       if (first.value.type === 'error') throw first.value.error;
@@ -535,6 +571,12 @@ interface Started {
   dispatchedAt: number;
   firstAt: number;
 }
+
+/** What a plan says before (or without) any classifier's opinion. */
+const UNCLASSIFIED: Pick<Plan, 'classification' | 'classifier'> = {
+  classification: { category: 'general', complexity: 'medium', complexityScore: 0.5, confidence: 0 },
+  classifier: 'none',
+};
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
