@@ -415,7 +415,7 @@ export class Router {
       if (whileWaiting) {
         // The request is on its way to the model: work that need not delay it runs now. The
         // answer's failure is kept for the await below, never reported as unhandled meanwhile.
-        pending.catch(() => {});
+        Promise.resolve(pending).catch(() => {});
         await whileWaiting();
       }
       const first = await pending;
