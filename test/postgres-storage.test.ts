@@ -114,6 +114,20 @@ for (const engine of engines) {
       await other.close();
     });
 
+    it('decisions: findable in memory until their batch lands, then only from the table (nothing written is kept)', async () => {
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      store.record(decision('mem-1'));
+      // Not written yet: feedback arriving now still finds it.
+      expect(await new SqlDecisionStore(db, { flushIntervalMs: 60_000 }).find('mem-1')).toBeUndefined();
+      expect(await store.find('mem-1')).toMatchObject({ responseId: 'mem-1', selectedModel: 'coder:7b' });
+      await store.flush();
+      expect(await store.find('mem-1')).toMatchObject({ responseId: 'mem-1' });
+      // Once written, the table is the only copy: take the row away and the store no longer finds it.
+      await db.em.getKnex()('routing_decisions').where({ response_id: 'mem-1' }).delete();
+      expect(await store.find('mem-1')).toBeUndefined();
+      await store.close();
+    });
+
     it('decisions: a batch larger than one INSERT lands whole, every column intact', async () => {
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, maxBatch: 1000 });
       const ids = Array.from({ length: 123 }, (_, i) => `big-${i}`);
