@@ -10,7 +10,8 @@ import { MemoryDecisionStore } from '../src/core/decisions.js';
 import { ModelRegistry } from '../src/core/registry.js';
 import { Router, type RouterSettings } from '../src/core/router.js';
 import { RouterError, type RouteRequest } from '../src/core/types.js';
-import { PluginError, SPECIFICATION_VERSION, type BackendPlugin, type ChatStreamPart, type ClassifierPlugin } from '../src/plugin-api/index.js';
+import { PluginError, SPECIFICATION_VERSION, type ChatStreamPart, type ClassifierPlugin } from '../src/plugin-api/index.js';
+import { fakeBackend } from './support/fake-backend.js';
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -29,11 +30,8 @@ const settings: RouterSettings = {
 /** A backend and a classifier that write down when the model got its request and when classification ran. */
 async function setup(options: { failChat?: boolean; classifyDelayMs?: number } = {}) {
   const events: string[] = [];
-  const backend: BackendPlugin = {
-    specificationVersion: SPECIFICATION_VERSION,
+  const backend = fakeBackend({
     name: 'b',
-    provider: 'test',
-    capabilities: { loadedModels: false, load: false, unload: false, embeddings: false },
     listModels: async () => [{ id: 'writer-7b', capabilities: { chat: true, vision: false, tools: false, embeddings: false }, parameterCountB: 7 }],
     async *chat(): AsyncGenerator<ChatStreamPart> {
       // An HTTP backend sends its request on the first next(): this is that moment.
@@ -42,12 +40,7 @@ async function setup(options: { failChat?: boolean; classifyDelayMs?: number } =
       yield { type: 'text-delta', delta: 'Once upon a time' };
       yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 5, completionTokens: 4 } };
     },
-    embed: async () => ({ embeddings: [], usage: { promptTokens: 0 } }),
-    loadedModels: async () => [],
-    load: async () => false,
-    unload: async () => false,
-    health: async () => ({ ok: true, latencyMs: 1 }),
-  };
+  });
   const classifier: ClassifierPlugin = {
     specificationVersion: SPECIFICATION_VERSION,
     name: 'recording',

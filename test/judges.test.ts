@@ -35,6 +35,7 @@ import {
 import { startOpenAISimulator, type RunningSimulator } from '../src/simulators/index.js';
 import corpus from './fixtures/judge-outputs/corpus.json' with { type: 'json' };
 import { TRIPLES } from './fixtures/judge-outputs/answers.js';
+import { fakeBackend } from './support/fake-backend.js';
 
 const call = () => ({ signal: new AbortController().signal });
 const heuristic = createHeuristicJudge();
@@ -532,7 +533,7 @@ describe('LLM judge', () => {
   it('judges with a backend model, collecting its stream', async () => {
     const seen: ChatRequest[] = [];
     let calls = 0;
-    const backend = fakeBackend(async function* (request) {
+    const backend = chatBackend(async function* (request) {
       seen.push(request);
       calls++;
       if (calls === 1) throw new PluginError({ code: 'overloaded', message: 'no free slot', backend: 'gpu' });
@@ -549,7 +550,7 @@ describe('LLM judge', () => {
 
   it('turns a mid-stream error part into a failure (retried when transient)', async () => {
     let calls = 0;
-    const backend = fakeBackend(async function* () {
+    const backend = chatBackend(async function* () {
       calls++;
       yield { type: 'text-delta', delta: 'Score: ' };
       yield { type: 'error', error: new PluginError({ code: 'bad_response', message: 'stream cut', backend: 'gpu' }) };
@@ -579,20 +580,8 @@ describe('LLM judge', () => {
   });
 });
 
-function fakeBackend(chat: (request: ChatRequest) => AsyncGenerator<ChatStreamPart>): BackendPlugin {
-  return {
-    specificationVersion: SPECIFICATION_VERSION,
-    name: 'gpu',
-    provider: 'fake',
-    capabilities: { loadedModels: false, load: false, unload: false, embeddings: false },
-    listModels: async () => [],
-    chat: (request) => chat(request),
-    embed: async () => ({ embeddings: [], usage: { promptTokens: 0 } }),
-    loadedModels: async () => [],
-    load: async () => false,
-    unload: async () => false,
-    health: async () => ({ ok: true, latencyMs: 0 }),
-  };
+function chatBackend(chat: (request: ChatRequest) => AsyncGenerator<ChatStreamPart>): BackendPlugin {
+  return fakeBackend({ name: 'gpu', provider: 'fake', chat: (request) => chat(request) });
 }
 
 // ---------------------------------------------------------------------------------------------

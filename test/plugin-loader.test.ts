@@ -12,6 +12,7 @@ import {
   type PluginLogger,
 } from '../src/plugin-api/index.js';
 import { createBackends, guardBackend, isPathSpec, loadPlugins } from '../src/plugins/loader.js';
+import { fakeBackend } from './support/fake-backend.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ECHO_DIR = join(REPO, 'examples/backend-plugin-echo');
@@ -314,22 +315,14 @@ describe('createBackends', () => {
 describe('guardBackend', () => {
   /** A backend whose every method misbehaves in the way the test sets up. */
   function rogue(overrides: Partial<BackendPlugin>): BackendPlugin {
-    return {
-      specificationVersion: 'v1',
+    return fakeBackend({
       name: 'rogue',
       provider: 'acme',
       capabilities: { loadedModels: true, load: true, unload: true, embeddings: true },
-      listModels: async () => [],
-      chat: async function* () {
-        yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 } };
-      },
-      embed: async () => ({ embeddings: [], usage: { promptTokens: 0 } }),
-      loadedModels: async () => [],
       load: async () => true,
       unload: async () => true,
-      health: async () => ({ ok: true, latencyMs: 0 }),
       ...overrides,
-    };
+    });
   }
   const request = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
 
