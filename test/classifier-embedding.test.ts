@@ -348,23 +348,14 @@ describe('embedding classifier: the built-in decides when embeddings fail', () =
 
   afterAll(() => ollama.setFailure('none'));
 
-  it('an embedding backend error: Explain names the built-in and chat succeeds', async () => {
-    ollama.setFailure('http500', NOMIC);
+  it.each([
+    ['an embedding backend error: Explain names the built-in and chat succeeds', 'http500', 'Say hello'],
+    ['an embedding call that never answers: the budget passes, the built-in decides, chat succeeds', 'hang', 'Say hello again'],
+  ] as const)('%s', async (_name, failure, prompt) => {
+    ollama.setFailure(failure, NOMIC);
     try {
       expect((await explain(router)).classifier).toBe('builtin');
-      const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'Say hello' }] });
-      expect(completion.choices[0]?.message.content).toBeTruthy();
-    } finally {
-      ollama.setFailure('none');
-    }
-    await waitForClassifier(router, 'embedding');
-  });
-
-  it('an embedding call that never answers: the budget passes, the built-in decides, chat succeeds', async () => {
-    ollama.setFailure('hang', NOMIC);
-    try {
-      expect((await explain(router)).classifier).toBe('builtin');
-      const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'Say hello again' }] });
+      const completion = await chatClient(router).chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: prompt }] });
       expect(completion.choices[0]?.message.content).toBeTruthy();
     } finally {
       ollama.setFailure('none');
