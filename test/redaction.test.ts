@@ -171,6 +171,22 @@ describe('redaction rules', () => {
     expect(redactLine(line)).toBe(line);
   });
 
+  it('censors secret-named keys nested anywhere in a logged object (no wildcard paths needed)', async () => {
+    const out = capture();
+    const logger = createLogger({ logLevel: 'info', logFormat: 'json' }, out.stream);
+    logger.info(
+      { upstream: { headers: { authorization: 'Basic dXNlcjpodW50ZXIy', 'x-api-key': 'nested-key-1' }, apiKey: 'nested-key-2', api_key: 'nested-key-3', password: 'nested-pw-4' } },
+      'calling the backend',
+    );
+    await new Promise((r) => setImmediate(r));
+    const text = out.text();
+    for (const secret of ['dXNlcjpodW50ZXIy', 'nested-key-1', 'nested-key-2', 'nested-key-3', 'nested-pw-4']) expect(text).not.toContain(secret);
+    const entry = JSON.parse(text.trim()) as { upstream: { headers: Record<string, string>; apiKey: string; password: string } };
+    expect(entry.upstream.headers.authorization).toBe(REDACTED);
+    expect(entry.upstream.apiKey).toBe(REDACTED);
+    expect(entry.upstream.password).toBe(REDACTED);
+  });
+
   it('applies at trace level and to child loggers too', () => {
     const out = capture();
     const logger = createLogger({ logLevel: 'trace', logFormat: 'json' }, out.stream);

@@ -18,7 +18,14 @@ export interface LoggerConfig {
   logFormat: 'text' | 'json';
 }
 
-/** Paths that must never reach a log line (request headers carrying credentials, config secrets). */
+/**
+ * Paths that must never reach a log line (request headers carrying credentials, config secrets),
+ * censored before the line is built. Exact paths only: a wildcard path ('*.apiKey') makes pino's
+ * redaction walk every logged object and more than doubled the cost of every line, the access log
+ * included (7.6 against 3.3 µs). Secret-named keys at any depth (authorization, x-api-key, apiKey,
+ * api_key, password, token...) are censored by redact.ts's pass over the finished line anyway; the
+ * config keys below are listed because their names are not secret-looking enough for that pass.
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["proxy-authorization"]',
@@ -28,14 +35,9 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'headers["x-api-key"]',
   'headers.cookie',
-  '*.headers.authorization',
-  '*.headers["x-api-key"]',
   'apiKey',
-  '*.apiKey',
   'api_key',
-  '*.api_key',
   'password',
-  '*.password',
   'config.adminApiKey',
   'config.openaiApiKey',
   'config.judgeApiKey',
