@@ -236,6 +236,12 @@ export class Router {
     }
     await classified();
     this.record(request, plan, info, 'all_candidates_failed', startedAt);
+    const last = info.attempts[info.attempts.length - 1]?.error;
+    if (plan.bypass && (last?.code === 'bad_request' || last?.code === 'unsupported')) {
+      // The client chose the model and its backend refused the request as invalid or beyond the
+      // model (an image for a text-only model, a parameter it rejects): the request is at fault.
+      throw new RouterError('invalid_request', `The model "${plan.bypass.key}" rejected the request: ${last.message}`, { attempts: info.attempts });
+    }
     const tried = info.attempts.map((a) => `${a.model} (${a.error?.code}: ${a.error?.message})`).join('; ');
     throw new RouterError('all_candidates_failed', `every model tried failed: ${tried}`, { attempts: info.attempts });
   }
@@ -344,6 +350,15 @@ export class Router {
       }
       if (!bypass.info.capabilities.chat) {
         throw new RouterError('invalid_request', `The model "${bypass.key}" cannot chat (it is an embedding model).`, { param: 'model' });
+      }
+      // Tool support is what the backend reports (Ollama's capabilities or template, llama.cpp's
+      // /props) or true when unknown, so a "no" here is the backend's own answer, not a guess.
+      if (request.tools?.length && !bypass.info.capabilities.tools) {
+        throw new RouterError(
+          'invalid_request',
+          `The model "${bypass.key}" does not support tools (its backend says so). Send the request without "tools", or to "${this.settings.externalModelName}", which picks a model that can call them.`,
+          { param: 'tools' },
+        );
       }
     }
     const qualityPreference = request.qualityPreference ?? alias ?? this.settings.qualityPreference;
