@@ -128,13 +128,30 @@ function checkStop(stop: string[] | undefined): Violation | undefined {
   return undefined;
 }
 
+/** OpenAI's rule for function names, which backends rely on when they parse a model's tool calls. */
+export const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 function checkTools(request: RouteRequest): Violation | undefined {
-  const tools = request.tools;
-  if (!tools) return undefined;
+  const tools = request.tools ?? [];
   if (tools.length > MAX_TOOLS) return { param: 'tools', message: `${tools.length} tools, at most ${MAX_TOOLS} are allowed`, code: 'array_above_max_length' };
+  const names = new Set<string>();
   for (let i = 0; i < tools.length; i++) {
-    const v = checkDepth(tools[i]!.parameters, `tools[${i}].parameters`);
+    const tool = tools[i]!;
+    if (!TOOL_NAME.test(tool.name)) {
+      return { param: `tools[${i}].name`, message: `"${tool.name.slice(0, 80)}" is not a valid function name: use 1-64 letters, digits, "_" or "-"`, code: 'invalid_value' };
+    }
+    // Two tools of one name: a model's call to it could mean either.
+    if (names.has(tool.name)) return { param: `tools[${i}].name`, message: `"${tool.name}" is defined twice`, code: 'invalid_value' };
+    names.add(tool.name);
+    const v = checkDepth(tool.parameters, `tools[${i}].parameters`);
     if (v) return v;
+  }
+  const choice = request.toolChoice;
+  if (choice === undefined || choice === 'auto' || choice === 'none') return undefined;
+  const wanted = choice === 'required' ? '"required"' : `the function "${choice.name}"`;
+  if (tools.length === 0) return { param: 'tool_choice', message: `${wanted} needs tools, but the request defines none`, code: 'invalid_value' };
+  if (choice !== 'required' && !names.has(choice.name)) {
+    return { param: 'tool_choice', message: `the function "${choice.name}" is not one of the request's tools (${[...names].slice(0, 10).join(', ')})`, code: 'invalid_value' };
   }
   return undefined;
 }
