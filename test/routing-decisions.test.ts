@@ -129,7 +129,12 @@ describe('routing decisions on a simulated fleet', () => {
   it('rejects a bad quality preference and a missing prompt with OpenAI error JSON', async () => {
     const bad = await fetch(`${router.url}/admin/explain?prompt=hi&quality_preference=1.5`);
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', param: 'quality_preference' });
+    const badError = ((await bad.json()) as { error: { message: string } }).error;
+    expect(badError).toMatchObject({ type: 'invalid_request_error', param: 'quality_preference' });
+    // The value quoted back is the query's, not the (absent) body's.
+    expect(badError.message).toContain('but got 1.5');
+    const word = ((await (await fetch(`${router.url}/admin/explain?prompt=hi&quality_preference=abc`)).json()) as { error: { message: string } }).error;
+    expect(word.message).toMatch(/expected a number, but got a string/);
     const missing = await fetch(`${router.url}/admin/explain`);
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');

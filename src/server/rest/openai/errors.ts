@@ -47,9 +47,11 @@ export function errorReplyOf(error: unknown, request: FastifyRequest): ErrorRepl
     if (error.code === 'aborted') return { status: 499, message: 'The request was aborted.', type: 'invalid_request_error', code: 'aborted', param: null };
     return { status: 502, message: `The model failed while answering (${error.code}).`, type: 'server_error', code: error.code, param: null };
   }
-  const fastifyError = error as Partial<FastifyError> & { validation?: AjvError[] };
+  const fastifyError = error as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
   if (Array.isArray(fastifyError.validation) && fastifyError.validation.length > 0) {
-    return validationReply(fastifyError.validation, request.body);
+    // The value quoted back comes from the part that failed: a query-string error has none in the body.
+    const source = fastifyError.validationContext === 'querystring' ? request.query : fastifyError.validationContext === 'params' ? request.params : request.body;
+    return validationReply(fastifyError.validation, source);
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

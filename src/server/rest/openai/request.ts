@@ -49,6 +49,10 @@ export const QUALITY_HEADER = 'x-router-quality-preference';
 
 export function translateChatRequest(body: ChatCompletionBody, options: TranslateOptions): TranslatedChat {
   if (body.n != null && body.n > 1) throw new InvalidRequest('n > 1 is not supported: the router returns one choice per request.', 'n', 'unsupported_value');
+  // Answering `logprobs: null` to a client that asked for them breaks it later, far from the cause.
+  if (body.logprobs === true) {
+    throw new InvalidRequest('logprobs are not supported: the router does not return token log probabilities (send logprobs: false or leave it out).', 'logprobs', 'unsupported_value');
+  }
 
   const legacyFunctions = body.tools == null && body.functions != null;
   const route: RouteRequest = {
@@ -249,6 +253,8 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (Number.isInteger(value)) return 'an integer';
+  // JSON.parse turns 1e400 into Infinity, which no numeric field accepts.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number too large to represent';
   switch (typeof value) {
     case 'string':
       return 'a string';

@@ -62,6 +62,7 @@ export interface ChatCompletionBody {
   temperature?: number | null;
   top_p?: number | null;
   n?: number | null;
+  logprobs?: boolean | null;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   presence_penalty?: number | null;
@@ -207,6 +208,7 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
         temperature: { type: ['number', 'null'], minimum: RANGES.temperature.min, maximum: RANGES.temperature.max },
         top_p: { type: ['number', 'null'], minimum: RANGES.top_p.min, maximum: RANGES.top_p.max },
         n: { type: ['integer', 'null'], minimum: 1, maximum: 128 },
+        logprobs: nullable('boolean'),
         max_tokens: { type: ['integer', 'null'], minimum: RANGES.max_tokens.min, maximum: RANGES.max_tokens.max },
         max_completion_tokens: { type: ['integer', 'null'], minimum: RANGES.max_tokens.min, maximum: RANGES.max_tokens.max },
         presence_penalty: { type: ['number', 'null'], minimum: RANGES.presence_penalty.min, maximum: RANGES.presence_penalty.max },
