@@ -548,4 +548,20 @@ describe('/v1/feedback', () => {
     const long = await post(`${base}/feedback`, { response_id: 'chatcmpl-x', score: 0, comment: 'x'.repeat(2001) });
     expect(((await long.json()) as any).error).toMatchObject({ param: 'comment' });
   });
+
+  it('counts one rating per answer: a changed or repeated rating replaces the earlier one', async () => {
+    const r = await post(`${base}/chat/completions`, { model: 'smarterrouter/main', messages: [user('Write a limerick about a lighthouse keeper')] });
+    const answer = (await r.json()) as any;
+    const model = r.headers.get('x-router-model')!;
+    const category = r.headers.get('x-router-category') as 'creativity';
+    const mean = () => router.core.router.feedbackBook.mean(model, category);
+    await waitFor(async () => ((await post(`${base}/feedback`, { response_id: answer.id, score: 1 })).status === 200 ? true : undefined), 'the decision to be stored');
+    const afterUp = mean()!;
+    expect((await post(`${base}/feedback`, { response_id: answer.id, score: -1 })).status).toBe(200);
+    const afterDown = mean()!;
+    for (let i = 0; i < 4; i++) expect((await post(`${base}/feedback`, { response_id: answer.id, score: -1 })).status).toBe(200);
+    // +1 became -1 (the mean fell), and repeating -1 counts nothing more.
+    expect(afterDown).toBeLessThan(afterUp);
+    expect(mean()).toBe(afterDown);
+  });
 });

@@ -32,16 +32,31 @@ export class RecentSelections {
   share = (key: string): number => (this.filled === 0 ? 0 : (this.counts.get(key) ?? 0) / this.filled);
 }
 
-/** Running mean of feedback scores (-1..1) per model and category. */
+/**
+ * Running mean of feedback scores (-1..1) per model and category, one score per answer: a later
+ * rating of the same response id replaces the earlier one (a thumbs-up changed to a thumbs-down
+ * counts once, as down; a client repeating a rating cannot outweigh everyone else). The store keeps
+ * every rating as it came; replaying them in order here gives the same means on every replica.
+ */
 export class FeedbackBook {
   private readonly sums = new Map<string, { total: number; count: number }>();
+  /** The counted score of each rated response, and where it was counted. */
+  private readonly byResponse = new Map<string, { id: string; score: number }>();
 
-  add(modelKey: string, category: string, score: number): void {
+  add(responseId: string, modelKey: string, category: string, score: number): void {
     const id = `${modelKey}\u0000${category}`;
+    const previous = this.byResponse.get(responseId);
+    if (previous) {
+      const old = this.sums.get(previous.id)!;
+      old.total -= previous.score;
+      old.count -= 1;
+      if (old.count === 0) this.sums.delete(previous.id);
+    }
     const entry = this.sums.get(id) ?? { total: 0, count: 0 };
     entry.total += score;
     entry.count += 1;
     this.sums.set(id, entry);
+    this.byResponse.set(responseId, { id, score });
   }
 
   mean = (modelKey: string, category: Category): number | undefined => {

@@ -109,7 +109,7 @@ export class Router {
 
   /** Rebuilds the in-memory feedback means from the store (start-up). */
   async loadFeedback(): Promise<void> {
-    for (const f of await this.deps.store.loadFeedback()) this.feedbackBook.add(f.modelKey, f.category, f.score);
+    for (const f of await this.deps.store.loadFeedback()) this.feedbackBook.add(f.responseId, f.modelKey, f.category, f.score);
   }
 
   async chat(request: RouteRequest, signal: AbortSignal): Promise<RoutedStream> {
@@ -328,7 +328,7 @@ export class Router {
       comment: input.comment,
       createdAt: new Date(),
     });
-    this.feedbackBook.add(decision.selectedModel, decision.category, input.score);
+    this.feedbackBook.add(input.responseId, decision.selectedModel, decision.category, input.score);
     this.deps.registry.invalidate();
     return { model: decision.selectedModel };
   }

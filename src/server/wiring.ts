@@ -207,7 +207,7 @@ export async function buildCore(options: {
     dialectOf(db) === 'postgresql' && config.feedbackSyncInterval > 0
       ? new ReplicaSync({
           pullFeedback: () => store.pullFeedback(),
-          addFeedback: (f) => router.feedbackBook.add(f.modelKey, f.category, f.score),
+          addFeedback: (f) => router.feedbackBook.add(f.responseId, f.modelKey, f.category, f.score),
           lastProfiledAt: () => profileStore.lastFinishedAt(),
           reloadProfiles: () => knowledge.reloadProfiles(),
           invalidate: () => registry.invalidate(),
