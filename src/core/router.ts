@@ -351,15 +351,6 @@ export class Router {
       if (!bypass.info.capabilities.chat) {
         throw new RouterError('invalid_request', `The model "${bypass.key}" cannot chat (it is an embedding model).`, { param: 'model' });
       }
-      // Tool support is what the backend reports (Ollama's capabilities or template, llama.cpp's
-      // /props) or true when unknown, so a "no" here is the backend's own answer, not a guess.
-      if (request.tools?.length && !bypass.info.capabilities.tools) {
-        throw new RouterError(
-          'invalid_request',
-          `The model "${bypass.key}" does not support tools (its backend says so). Send the request without "tools", or to "${this.settings.externalModelName}", which picks a model that can call them.`,
-          { param: 'tools' },
-        );
-      }
     }
     const qualityPreference = request.qualityPreference ?? alias ?? this.settings.qualityPreference;
     const needs = detectNeeds(request);

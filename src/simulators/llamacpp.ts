@@ -19,8 +19,25 @@ const BUILD = 'b6500-simulator';
 /** Endpoints llama-server answers without an API key. */
 const PUBLIC = new Set(['/health', '/v1/health', '/models', '/v1/models']);
 
-export function startLlamaCppSimulator(o: SimulatorOptions & { mode?: LlamaCppMode }): Promise<RunningSimulator> {
+export interface LlamaCppSimulatorOptions extends SimulatorOptions {
+  mode?: LlamaCppMode;
+  /**
+   * What GET /props says. 'current' (default): a recent build, with `chat_template_caps` (tool support
+   * from the model's `tools` capability) and `modalities`. 'legacy': an older build without either.
+   * 'missing': no /props route (404), like servers that predate it or proxies that hide it.
+   */
+  props?: 'current' | 'legacy' | 'missing';
+  /**
+   * false: the server runs without jinja templates (`--no-jinja`, or an old build without `--jinja`):
+   * every chat request with tools fails with 500 "tools param requires --jinja flag", whatever /props
+   * says. Default true.
+   */
+  jinja?: boolean;
+}
+
+export function startLlamaCppSimulator(o: LlamaCppSimulatorOptions): Promise<RunningSimulator> {
   const mode: LlamaCppMode = o.mode ?? 'single';
+  const propsStyle = o.props ?? 'current';
   const models = new Map(o.models.map((m) => [m.id, resolveModel(m)]));
   const first = [...models.values()][0];
   if (!first) return Promise.reject(new Error('llama.cpp simulator needs at least one model'));
@@ -143,17 +160,23 @@ export function startLlamaCppSimulator(o: SimulatorOptions & { mode?: LlamaCppMo
     next_token: { has_next_token: true, has_new_line: false, n_remain: -1, n_decoded: 0, stopping_word: '' },
   });
 
-  const props = (m: ResolvedModel): Record<string, unknown> => ({
-    default_generation_settings: generationSettings(m, 0, false),
-    total_slots: TOTAL_SLOTS,
-    model_path: modelPath(m),
-    chat_template: '{%- for message in messages -%}{{ message.role }}: {{ message.content }}\n{%- endfor -%}',
-    chat_template_caps: { supports_tools: m.tools, supports_tool_calls: m.tools, supports_system_role: true, supports_parallel_tool_calls: m.tools },
-    modalities: { vision: m.vision, audio: false },
-    media_marker: '<__media__>',
-    build_info: BUILD,
-    is_sleeping: false,
-  });
+  const props = (m: ResolvedModel): Record<string, unknown> => {
+    const chatTemplate = '{%- for message in messages -%}{{ message.role }}: {{ message.content }}\n{%- endfor -%}';
+    if (propsStyle === 'legacy') {
+      return { default_generation_settings: generationSettings(m, 0, false), total_slots: TOTAL_SLOTS, model_path: modelPath(m), chat_template: chatTemplate };
+    }
+    return {
+      default_generation_settings: generationSettings(m, 0, false),
+      total_slots: TOTAL_SLOTS,
+      model_path: modelPath(m),
+      chat_template: chatTemplate,
+      chat_template_caps: { supports_tools: m.tools, supports_tool_calls: m.tools, supports_system_role: true, supports_parallel_tool_calls: m.tools },
+      modalities: { vision: m.vision, audio: false },
+      media_marker: '<__media__>',
+      build_info: BUILD,
+      is_sleeping: false,
+    };
+  };
 
   /** The model a GET names with ?model= (router/swap), or the loaded/first one. */
   const modelForGet = (x: Exchange, forced?: ResolvedModel): ResolvedModel | undefined => {
@@ -193,7 +216,7 @@ export function startLlamaCppSimulator(o: SimulatorOptions & { mode?: LlamaCppMo
       sendJson(x, 200, listModels());
       return;
     }
-    if (get && path === '/props') {
+    if (get && path === '/props' && propsStyle !== 'missing') {
       const m = modelForGet(x, forced);
       if (m) sendJson(x, 200, props(m));
       else flavour.notFound(x, x.query.get('model') ?? undefined);
@@ -213,6 +236,10 @@ export function startLlamaCppSimulator(o: SimulatorOptions & { mode?: LlamaCppMo
       return;
     }
     if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
+      if (o.jinja === false && isRecord(x.body) && Array.isArray(x.body.tools) && x.body.tools.length > 0) {
+        sendError(x, 500, 'tools param requires --jinja flag', { type: 'server_error' });
+        return;
+      }
       return handleChatCompletions(x, forced ? { ...flavour, resolve: () => forced } : flavour);
     }
     if (method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {

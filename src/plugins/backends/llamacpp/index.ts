@@ -27,7 +27,16 @@ import {
 import { errorMessageFrom, request, type HttpTarget } from '../http.js';
 import { abortError, embedViaOpenAI, getJson, linkedCall, postJson, streamChatCompletion, toOpenAIChatBody } from '../openai-wire.js';
 import { parseHttpBackendOptions, type HttpBackendOptions } from '../openai/options.js';
-import { statusOf, toModelInfo, type LlamaCppMode, type WireModelEntry, type WireProps, type WireRunning } from './wire.js';
+import {
+  capabilityProps,
+  statusOf,
+  toModelInfo,
+  type LlamaCppMode,
+  type WireCapabilityProps,
+  type WireModelEntry,
+  type WireProps,
+  type WireRunning,
+} from './wire.js';
 import { untilAborted } from '../../../core/abortable.js';
 
 export type { LlamaCppMode } from './wire.js';
@@ -37,6 +46,16 @@ export const LLAMACPP_PROVIDER = 'llama.cpp';
 const MODES: readonly LlamaCppMode[] = ['single', 'swap', 'router'];
 /** Router-mode loads start a process and return at once; this is how often we look whether it is up. */
 const LOAD_POLL_MS = 200;
+/**
+ * /props only refines a listing, so it gets a short deadline of its own: a server slow to answer it
+ * must not make the whole listing miss the registry's deadline.
+ */
+const PROPS_TIMEOUT_MS = 3_000;
+/**
+ * How long a model that refused tools ("tools param requires --jinja flag") is listed without them.
+ * After that one request with tools may try it again (the server may have been restarted with jinja).
+ */
+const TOOL_REFUSAL_MS = 10 * 60_000;
 
 export class LlamaCppBackend implements BackendPlugin {
   readonly specificationVersion = SPECIFICATION_VERSION;
@@ -48,6 +67,14 @@ export class LlamaCppBackend implements BackendPlugin {
   private detecting: Promise<LlamaCppMode> | undefined;
   /** Last listing, for sizes in loadedModels() and the embedding check in swap-mode load(). */
   private readonly known = new Map<string, BackendModelInfo>();
+  /**
+   * Swap and router mode: each model's capability props, asked while it was loaded (asking an
+   * unloaded one would load it). `fresh` is false once the model was seen unloaded: the next time it
+   * is loaded (perhaps with other flags) it is asked again; until then the last answer stands.
+   */
+  private readonly modelProps = new Map<string, { props: WireCapabilityProps; fresh: boolean }>();
+  /** Models whose server refused a request with tools (no jinja), and when. */
+  private readonly toolRefusals = new Map<string, number>();
 
   constructor(
     options: PluginOptions,
@@ -115,23 +142,79 @@ export class LlamaCppBackend implements BackendPlugin {
     let models: BackendModelInfo[];
     if (mode === 'router') {
       const entries = await this.modelEntries('/models', signal, target);
-      models = entries.map((entry) => toModelInfo(entry));
+      const loaded = new Set(entries.filter((e) => statusOf(e) === 'loaded').map((e) => e.id));
+      // autoload=false: a model unloaded between the listing and this call must not be started by it.
+      const props = await this.propsOfLoaded(entries, loaded, (id) => `/props?model=${encodeURIComponent(id)}&autoload=false`, signal);
+      models = entries.map((entry) => toModelInfo(entry, props.get(entry.id)));
     } else if (mode === 'swap') {
-      // Per-model /props would start each model; the listing (plus id inference) has to do.
-      const entries = await this.modelEntries('/v1/models', signal, target);
-      models = entries.map((entry) => toModelInfo(entry));
+      // /upstream/{id}/props would start a model that is not running: only running ones are asked.
+      const [entries, running] = await Promise.all([
+        this.modelEntries('/v1/models', signal, target),
+        this.get<WireRunning>('/running', signal, target).catch((error: unknown) => {
+          if (PluginError.isInstance(error) && error.code === 'aborted') throw error;
+          return undefined;
+        }),
+      ]);
+      const ready = new Set((running?.running ?? []).filter((r) => r?.state === 'ready' && typeof r.model === 'string').map((r) => r.model as string));
+      const props = await this.propsOfLoaded(entries, ready, (id) => `/upstream/${encodeURIComponent(id)}/props`, signal);
+      models = entries.map((entry) => toModelInfo(entry, props.get(entry.id)));
     } else {
       const entries = await this.modelEntries('/v1/models', signal, target);
-      const props = await this.get<WireProps>('/props', signal, target).catch((error: unknown) => {
-        // /props only refines the listing (context, vision); an older server without it still lists.
-        if (PluginError.isInstance(error) && error.code === 'aborted') throw error;
-        return undefined;
-      });
+      // /props only refines the listing (context, vision, tools); an older server without it still lists.
+      const props = await this.optionalProps('/props', signal, target);
       models = entries.map((entry) => toModelInfo(entry, props));
     }
+    this.applyToolRefusals(models);
     this.known.clear();
     for (const model of models) this.known.set(model.id, model);
     return models;
+  }
+
+  /** GET a /props document, or undefined when the server will not say (missing route, error, slow, not JSON). */
+  private async optionalProps(path: string, signal: AbortSignal, target: HttpTarget): Promise<WireProps | undefined> {
+    try {
+      const timeoutMs = this.options.requestTimeoutMs > 0 ? Math.min(this.options.requestTimeoutMs, PROPS_TIMEOUT_MS) : PROPS_TIMEOUT_MS;
+      const props = await getJson<WireProps>(this.context.fetch, `${this.options.baseUrl}${path}`, this.options.headers, signal, target, timeoutMs);
+      return props && typeof props === 'object' && !Array.isArray(props) ? props : undefined;
+    } catch (error) {
+      if (PluginError.isInstance(error) && error.code === 'aborted') throw error;
+      return undefined;
+    }
+  }
+
+  /**
+   * Swap and router mode: the capability props of every listed model, asking only models that are
+   * loaded now and were not asked since they were loaded. A model that never was loaded while we
+   * listed has none (its capabilities come from the listing and its id).
+   */
+  private async propsOfLoaded(
+    entries: readonly { id: string }[],
+    loaded: ReadonlySet<string>,
+    pathOf: (id: string) => string,
+    signal: AbortSignal,
+  ): Promise<Map<string, WireCapabilityProps>> {
+    const listed = new Set(entries.map((e) => e.id));
+    for (const [id, cached] of this.modelProps) {
+      if (!listed.has(id)) this.modelProps.delete(id);
+      else if (!loaded.has(id)) cached.fresh = false;
+    }
+    const ask = [...listed].filter((id) => loaded.has(id) && !this.modelProps.get(id)?.fresh);
+    await Promise.all(
+      ask.map(async (id) => {
+        const props = await this.optionalProps(pathOf(id), signal, { backend: this.name, model: id });
+        if (props) this.modelProps.set(id, { props: capabilityProps(props), fresh: true });
+      }),
+    );
+    const out = new Map<string, WireCapabilityProps>();
+    for (const [id, cached] of this.modelProps) out.set(id, cached.props);
+    return out;
+  }
+
+  /** A model whose server refused tools lately is listed without them, whatever /props said. */
+  private applyToolRefusals(models: BackendModelInfo[]): void {
+    const now = Date.now();
+    for (const [id, at] of this.toolRefusals) if (now - at > TOOL_REFUSAL_MS) this.toolRefusals.delete(id);
+    for (const model of models) if (this.toolRefusals.has(model.id)) model.capabilities.tools = false;
   }
 
   private async modelEntries(path: string, signal: AbortSignal, target: HttpTarget): Promise<(WireModelEntry & { id: string })[]> {
@@ -260,14 +343,38 @@ export class LlamaCppBackend implements BackendPlugin {
     } catch (error) {
       throw PluginError.from(error, target);
     }
-    yield* streamChatCompletion({
-      fetch: this.context.fetch,
-      url: `${this.options.baseUrl}/v1/chat/completions`,
-      headers: this.options.headers,
-      body,
-      target,
-      signal,
-      firstTokenTimeoutMs: this.options.firstTokenTimeoutMs,
+    try {
+      yield* streamChatCompletion({
+        fetch: this.context.fetch,
+        url: `${this.options.baseUrl}/v1/chat/completions`,
+        headers: this.options.headers,
+        body,
+        target,
+        signal,
+        firstTokenTimeoutMs: this.options.firstTokenTimeoutMs,
+      });
+    } catch (error) {
+      throw this.toolRefusal(error, req, target) ?? error;
+    }
+  }
+
+  /**
+   * llama-server without jinja templates (`--no-jinja`, or an old build started without `--jinja`)
+   * refuses any request with tools ("tools param requires --jinja flag", a 500) although /props may
+   * still say the template supports them. The model is then listed without tools for a while, and
+   * the refusal becomes a retryable bad_request, so the router tries a model that can call tools
+   * instead of failing the request (or counting it against this backend's circuit).
+   */
+  private toolRefusal(error: unknown, req: ChatRequest, target: HttpTarget): PluginError | undefined {
+    if (!req.tools?.length || !PluginError.isInstance(error) || !/requires --jinja/i.test(error.message)) return undefined;
+    this.toolRefusals.set(req.model, Date.now());
+    return new PluginError({
+      code: 'bad_request',
+      message: `${req.model} does not take tools here: the server runs without jinja templates (${error.message})`,
+      retryable: true,
+      status: error.status,
+      ...target,
+      cause: error,
     });
   }
 

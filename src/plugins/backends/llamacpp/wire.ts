@@ -34,9 +34,44 @@ export interface WireModelEntry {
 
 export interface WireProps {
   default_generation_settings?: { n_ctx?: number } | null;
-  modalities?: { vision?: boolean } | null;
+  /** Newer builds: what the loaded model (and its mmproj) takes as input. */
+  modalities?: { vision?: boolean; audio?: boolean } | null;
   model_path?: string;
   chat_template?: string;
+  /**
+   * Newer builds: what llama.cpp read from the chat template (`supports_tools`, `supports_tool_calls`,
+   * `supports_system_role`, `supports_parallel_tool_calls`, ...). Older builds leave it out.
+   */
+  chat_template_caps?: Record<string, unknown> | null;
+}
+
+/** The part of /props that describes what a model can do (no context, no path: see capabilityProps). */
+export type WireCapabilityProps = Pick<WireProps, 'modalities' | 'chat_template' | 'chat_template_caps'>;
+
+/**
+ * Only the capability fields of a model's /props. Swap and router mode ask /props only while a model
+ * is loaded; taking its path or context from there would change the model's digest (and so trigger
+ * a new profiling run) whenever it happens to be loaded at listing time.
+ */
+export function capabilityProps(props: WireProps): WireCapabilityProps {
+  const out: WireCapabilityProps = {};
+  if (props.modalities && typeof props.modalities === 'object') out.modalities = props.modalities;
+  if (typeof props.chat_template === 'string') out.chat_template = props.chat_template;
+  if (props.chat_template_caps && typeof props.chat_template_caps === 'object') out.chat_template_caps = props.chat_template_caps;
+  return out;
+}
+
+/**
+ * Whether the server says its chat template takes tools: `chat_template_caps.supports_tools`
+ * (or `supports_tool_calls` when only that one is there). Undefined when it does not say (an older
+ * build, a failed /props): the caller keeps its guess from the model id.
+ */
+export function toolsFromProps(props?: WireProps): boolean | undefined {
+  const caps = props?.chat_template_caps;
+  if (!caps || typeof caps !== 'object') return undefined;
+  if (typeof caps.supports_tools === 'boolean') return caps.supports_tools;
+  if (typeof caps.supports_tool_calls === 'boolean') return caps.supports_tool_calls;
+  return undefined;
 }
 
 export interface WireRunning {
@@ -62,6 +97,11 @@ export function toModelInfo(entry: WireModelEntry & { id: string }, props?: Wire
     capabilities.thinking = true;
   }
   if (Array.isArray(entry.capabilities)) applyCapabilityNames(capabilities, entry.capabilities);
+  // The server's own reading of the chat template beats any name: for a template without tool
+  // support llama.cpp has only a generic prompt-and-grammar stand-in, so such a model is not offered
+  // to requests that need tools.
+  const tools = toolsFromProps(props);
+  if (tools !== undefined) capabilities.tools = capabilities.chat && tools;
 
   // llama-swap users often describe a model ("Qwen 2.5 Coder 7B Q4_K_M") under a short alias.
   const described = typeof entry.description === 'string' ? inferModelInfo(entry.description) : undefined;
