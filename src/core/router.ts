@@ -107,6 +107,11 @@ export class Router {
     this.settings = deps.settings;
   }
 
+  /** The configured score weights (explanations weigh their factors with them, see weightedFactors). */
+  get weights(): ScoringWeights {
+    return this.settings.weights;
+  }
+
   /** Rebuilds the in-memory feedback means from the store (start-up). */
   async loadFeedback(): Promise<void> {
     for (const f of await this.deps.store.loadFeedback()) this.feedbackBook.add(f.responseId, f.modelKey, f.category, f.score);

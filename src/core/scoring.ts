@@ -165,6 +165,25 @@ export function effectiveWeights(weights: ScoringWeights, qualityPreference: num
 }
 
 /**
+ * A candidate's factors as every door shows them: each the amount it adds to the total, so they sum
+ * to it. The scorer keeps capability, benchmark, speed and recency raw (0..1) and multiplies them by
+ * the effective weights (`w`, from effectiveWeights with the request's quality preference); feedback,
+ * size penalty and VRAM are added as they are. One function for RouterService.Explain, the decision
+ * logs and REST /admin/explain, so the doors cannot drift apart.
+ */
+export function weightedFactors(f: CandidateFactors, w: ScoringWeights): CandidateFactors {
+  return {
+    capability: w.capability * f.capability,
+    benchmark: w.benchmark * f.benchmark,
+    speed: w.speed * f.speed,
+    recency: w.recency * f.recency,
+    feedback: f.feedback,
+    sizePenalty: f.sizePenalty,
+    vram: f.vram,
+  };
+}
+
+/**
  * Penalty for a model below the category/complexity minimum: -10 × (minimum − size) / minimum, i.e.
  * -10 per whole minimum missing. 0 when the size is unknown or the minimum is 0.
  */

@@ -908,7 +908,10 @@ export const NeedsSchema: GenMessage<Needs> = /*@__PURE__*/
   messageDesc(file_smarterrouter_v1_router, 18);
 
 /**
- * The parts of a candidate's score. Each factor is already weighted; total_score is their sum.
+ * The parts of a candidate's score. Each factor is already weighted (the amount it adds to the
+ * score); total_score is their sum. capability, benchmark, speed and recency are a 0..1 value times
+ * its weight after the quality preference (see docs/routing.md); feedback, size_penalty and vram are
+ * added as they are. GET and POST /admin/explain show the same numbers.
  *
  * @generated from message smarterrouter.v1.ScoreFactors
  */
@@ -935,14 +938,16 @@ export type ScoreFactors = Message$1<"smarterrouter.v1.ScoreFactors"> & {
   speed: number;
 
   /**
-   * Preference for newer model releases.
+   * Load spreading: 1 minus the model's share of the router's recent selections, so a model chosen
+   * less often lately scores higher and comparable models take turns. 1 (before weighting) with no
+   * history. Not the model's release date.
    *
    * @generated from field: double recency = 4;
    */
   recency: number;
 
   /**
-   * User feedback on the model's earlier answers.
+   * User feedback on the model's earlier answers (mean feedback -1..1 times 0.1).
    *
    * @generated from field: double feedback = 5;
    */

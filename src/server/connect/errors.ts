@@ -31,7 +31,18 @@ function pluginCode(code: PluginErrorCode): Code {
 }
 
 /** The parts of a HandlerContext the mapping uses (all optional, so tests and helpers can call it bare). */
-export type ErrorContext = Partial<Pick<HandlerContext, 'signal' | 'values' | 'method'>>;
+export type ErrorContext = Partial<Pick<HandlerContext, 'signal' | 'values' | 'method' | 'timeoutMs'>>;
+
+/**
+ * How close to its deadline a call that the client tore down counts as timed out. A gRPC client whose
+ * deadline passes resets the HTTP/2 stream itself (INTERNAL_ERROR, not CANCEL), often before the
+ * server's own deadline timer fires: the server's clock started later, by the time the request took
+ * to arrive.
+ */
+const DEADLINE_SLACK_MS = 100;
+
+/** Failures of the client's own making (it left, or its deadline passed): logged low, never alerts. */
+const clientEnded = new WeakSet<ConnectError>();
 
 export function toConnectError(error: unknown, ctx: ErrorContext = {}): ConnectError {
   const mapped = classify(error, ctx);
@@ -43,12 +54,9 @@ function classify(error: unknown, ctx: ErrorContext): ConnectError {
   // Already decided (by connect-es itself, or a mapping further down): keep its code and message.
   if (error instanceof ConnectError) return error;
 
-  // When connect-es aborts the handler it puts the reason on the signal (DEADLINE_EXCEEDED for a
-  // passed deadline, CANCELED for a client that went away); the core only sees "aborted". The
-  // signal's reason is the truer code.
-  if (ctx.signal?.aborted && isAborted(error) && ctx.signal.reason instanceof ConnectError) {
-    return new ConnectError(ctx.signal.reason.rawMessage, ctx.signal.reason.code, undefined, undefined, error);
-  }
+  // The call's signal carries the deadline, the client going away and server shutdown; the core only
+  // sees "aborted" (or a backend stream cut because of it). The signal says which it was.
+  if (ctx.signal?.aborted && (isAborted(error) || PluginError.isInstance(error))) return endedByClient(ctx, error);
 
   if (RouterError.isInstance(error)) {
     return new ConnectError(error.message, ROUTER_CODES[error.code] ?? Code.Internal, undefined, undefined, error);
@@ -62,6 +70,25 @@ function classify(error: unknown, ctx: ErrorContext): ConnectError {
   return new ConnectError('internal error', Code.Internal, undefined, undefined, error);
 }
 
+/**
+ * DEADLINE_EXCEEDED when the call's deadline passed (connect-es's own deadline reason, or a client
+ * that reset the stream at its deadline), CANCELED otherwise: the client cancelled, its connection
+ * closed, or the server is shutting down. Whatever code the transport put on the signal for a reset
+ * stream (INTERNAL for an HTTP/2 INTERNAL_ERROR, ABORTED for ECONNRESET) describes the socket, not
+ * the RPC.
+ */
+function endedByClient(ctx: ErrorContext, cause: unknown): ConnectError {
+  const reason: unknown = ctx.signal?.reason;
+  const remaining = ctx.timeoutMs?.();
+  const deadline =
+    (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) || (remaining !== undefined && remaining <= DEADLINE_SLACK_MS);
+  const mapped = deadline
+    ? new ConnectError('the deadline passed before the answer was complete', Code.DeadlineExceeded, undefined, undefined, cause)
+    : new ConnectError('request canceled', Code.Canceled, undefined, undefined, cause);
+  clientEnded.add(mapped);
+  return mapped;
+}
+
 function isAborted(error: unknown): boolean {
   return isAbortError(error) || (RouterError.isInstance(error) && error.code === 'aborted');
 }
@@ -70,6 +97,12 @@ function log(mapped: ConnectError, original: unknown, ctx: ErrorContext): void {
   const logger = ctx.values?.get(kRequestLogger);
   if (!logger) return;
   const fields = { rpc: ctx.method ? `${ctx.method.parent.typeName}/${ctx.method.name}` : undefined, code: Code[mapped.code], err: original };
+  if (clientEnded.has(mapped)) {
+    // The client's choice (a cancel, its own deadline), not a router or backend failure.
+    if (mapped.code === Code.Canceled) logger.debug(fields, 'rpc canceled');
+    else logger.info(fields, 'rpc deadline exceeded');
+    return;
+  }
   switch (mapped.code) {
     case Code.Internal:
     case Code.Unknown:

@@ -43,7 +43,7 @@ import {
   type Tool as ProtoTool,
 } from '../../../gen/smarterrouter/v1/router_pb.js';
 import type { Config } from '../../config/index.js';
-import { effectiveWeights, type ScoringWeights } from '../../core/scoring.js';
+import { effectiveWeights, weightedFactors, type ScoringWeights } from '../../core/scoring.js';
 import {
   checkFeedback,
   checkMessageCount,
@@ -494,8 +494,7 @@ export function toStreamResponse(part: Exclude<ChatStreamPart, { type: 'error' }
 
 /**
  * The core reports capability, benchmark, speed and recency as raw 0..1 values; the proto promises
- * weighted factors that sum to total_score. The weights come from the same effectiveWeights the
- * scorer uses, so the two can never disagree.
+ * weighted factors that sum to total_score (and GET/POST /admin/explain shows the same numbers).
  */
 export function toExplainResponse(explanation: Explanation, weights: ScoringWeights): ExplainResponse {
   const w = effectiveWeights(weights, explanation.qualityPreference);
@@ -516,15 +515,7 @@ export function toProtoCandidates(candidates: readonly CandidateExplanation[], w
     model: c.model,
     backend: c.backend,
     totalScore: c.total ?? 0,
-    factors: c.factors && {
-      capability: w.capability * c.factors.capability,
-      benchmark: w.benchmark * c.factors.benchmark,
-      speed: w.speed * c.factors.speed,
-      recency: w.recency * c.factors.recency,
-      feedback: c.factors.feedback,
-      sizePenalty: c.factors.sizePenalty,
-      vram: c.factors.vram,
-    },
+    ...(c.factors ? { factors: weightedFactors(c.factors, w) } : {}),
     excluded: c.excluded,
     excludedReason: c.excluded ? (c.reason ?? '') : '',
   }));

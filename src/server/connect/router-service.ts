@@ -17,7 +17,7 @@ import {
 import type { Config } from '../../config/index.js';
 import { collectAnswer } from '../../core/collect.js';
 import type { Router } from '../../core/router.js';
-import type { Protocol, RouteInfo, RouteRequest } from '../../core/types.js';
+import { RouterError, type Protocol, type RouteInfo, type RouteRequest } from '../../core/types.js';
 import { parseCacheControl } from '../../core/cache/cache-control.js';
 import { kRequestId } from './context.js';
 import { toConnectError } from './errors.js';
@@ -81,8 +81,12 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
           yield toStreamResponse(part);
           if (part.type === 'finish') return;
         }
-        // The core promises a finish or an error part; ending without either would look like a
-        // complete (truncated) answer to the client, so it is reported as the bug it is.
+        // The parts stop early when the call's signal aborts (the client cancelled, its deadline
+        // passed, shutdown): that is the client's doing, and errors.ts picks CANCELED or
+        // DEADLINE_EXCEEDED from the signal.
+        if (ctx.signal.aborted) throw new RouterError('aborted', 'the client went away');
+        // Otherwise the core broke its promise of a finish or an error part; ending without either
+        // would look like a complete (truncated) answer to the client, so it is reported as the bug it is.
         throw new Error('the answer stream ended without a finish part');
       } catch (error) {
         throw toConnectError(error, ctx);

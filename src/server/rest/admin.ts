@@ -3,11 +3,15 @@
  * and POST /admin/explain with a whole chat request (through the OpenAI facade's request mapping).
  * Thin: each calls the same code as its AdminService / RouterService twin. Query strings are
  * whitelisted (query.ts): an unknown parameter is a 400, not silently dropped.
+ *
+ * An explanation's factors are weighted exactly as RouterService.Explain shows them (each the amount
+ * it adds to total_score, so they sum to it): one weighting, weightedFactors, for both doors.
  */
 import type { FastifyInstance } from 'fastify';
 import type { BackendSpec } from '../../config/index.js';
 import type { Router } from '../../core/router.js';
-import type { RouteRequest } from '../../core/types.js';
+import { effectiveWeights, weightedFactors, type ScoringWeights } from '../../core/scoring.js';
+import type { Explanation, RouteRequest } from '../../core/types.js';
 import { checkRouteRequest, RANGES } from '../../core/validate.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
 import { logRejected } from '../logger.js';
@@ -98,6 +102,7 @@ const pluginsSchema = {
 } as const;
 
 export function adminRoutes(deps: AdminRoutesDeps) {
+  const explained = (e: Explanation) => explanationJson(weighted(e, deps.router.weights));
   return async (app: FastifyInstance): Promise<void> => {
     // Same error JSON (with `param`) as the OpenAI facade, whose request mapping POST /admin/explain reuses.
     app.setErrorHandler((error, request, reply) => {
@@ -116,7 +121,7 @@ export function adminRoutes(deps: AdminRoutesDeps) {
         qualityHeader: request.headers[QUALITY_HEADER],
         requestId: request.id,
       });
-      return explanationJson(await deps.router.explain(chat.route));
+      return explained(await deps.router.explain(chat.route));
     });
 
     // No parameters: anything in the query string is a 400 (whitelisting, not silent dropping).
@@ -163,8 +168,14 @@ export function adminRoutes(deps: AdminRoutesDeps) {
           const param = violation.param === 'messages[0].content' ? 'prompt' : violation.param;
           return sendError(reply, 400, `Invalid '${param}': ${violation.message}.`, 'invalid_request_error', violation.code, param);
         }
-        return explanationJson(await deps.router.explain(route));
+        return explained(await deps.router.explain(route));
       },
     );
   };
+}
+
+/** The explanation with each candidate's factors weighted as the scorer used them (see weightedFactors). */
+function weighted(e: Explanation, weights: ScoringWeights): Explanation {
+  const w = effectiveWeights(weights, e.qualityPreference);
+  return { ...e, candidates: e.candidates.map((c) => (c.factors ? { ...c, factors: weightedFactors(c.factors, w) } : c)) };
 }

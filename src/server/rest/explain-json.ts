@@ -15,7 +15,11 @@ export function explanationJson(e: Explanation) {
   };
 }
 
-/** Raw 0..1 factors plus the total, as the REST explain and decision log show them. */
+/**
+ * Candidates in snake_case. The factors are shown as given: /admin/explain passes them weighted (they
+ * sum to total_score, as RouterService.Explain shows them); the REST decision log still shows the raw
+ * 0..1 values it stored.
+ */
 export function candidatesJson(candidates: readonly CandidateExplanation[]) {
   return candidates.map((c) => ({
     model: c.model,
