@@ -89,9 +89,6 @@ export interface RequestMeta {
   requestId?: string;
 }
 
-/** OpenAI's function-name rule: backends reject anything else, so reject it here with a clear message. */
-const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
 function invalid(param: string, message: string): RouterError {
   return new RouterError('invalid_request', `${param}: ${message}`, { param });
 }
@@ -123,7 +120,7 @@ export function toRouteRequest(proto: ProtoChatRequest, limits: MappingLimits, m
   };
   if (meta.requestId) request.requestId = meta.requestId;
   if (tools.length > 0) request.tools = tools;
-  const toolChoice = toToolChoice(proto.toolChoice, tools, field('tool_choice'));
+  const toolChoice = toToolChoice(proto.toolChoice);
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
   const responseFormat = toResponseFormat(proto.responseFormat, field('response_format'));
   if (responseFormat !== undefined) request.responseFormat = responseFormat;
@@ -314,30 +311,22 @@ function sniffImageType(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** Names (pattern, duplicates) and tool_choice are checked with the REST door's rules in checkRouteRequest. */
 function toTools(protos: ProtoTool[], path: string): ToolDefinition[] {
-  const seen = new Set<string>();
   return protos.map((tool, i) => {
-    const at = `${path}[${i}]`;
-    if (!TOOL_NAME.test(tool.name)) throw invalid(`${at}.name`, 'must be 1-64 letters, digits, "_" or "-"');
-    if (seen.has(tool.name)) throw invalid(`${at}.name`, `"${tool.name}" is defined twice`);
-    seen.add(tool.name);
     const definition: ToolDefinition = { name: tool.name };
     if (tool.description !== '') definition.description = tool.description;
-    if (tool.parametersJson.trim() !== '') definition.parameters = parseJsonObject(tool.parametersJson, `${at}.parameters_json`);
+    if (tool.parametersJson.trim() !== '') definition.parameters = parseJsonObject(tool.parametersJson, `${path}[${i}].parameters_json`);
     if (tool.strict !== undefined) definition.strict = tool.strict;
     return definition;
   });
 }
 
-function toToolChoice(choice: string, tools: ToolDefinition[], path: string): ToolChoice | undefined {
+/** "auto", "none", "required" or a tool's name; whether that name is one of the tools is checkRouteRequest's. */
+function toToolChoice(choice: string): ToolChoice | undefined {
   const value = choice.trim();
   if (value === '') return undefined;
-  if (value === 'auto' || value === 'none') return value;
-  if (tools.length === 0) throw invalid(path, `"${value}" needs tools, but the request has none`);
-  if (value === 'required') return value;
-  if (!tools.some((t) => t.name === value)) {
-    throw invalid(path, `"${value}" is not "auto", "none", "required" or the name of one of the request's tools`);
-  }
+  if (value === 'auto' || value === 'none' || value === 'required') return value;
   return { name: value };
 }
 
