@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { type ExplainResponse, RouterService } from '../gen/smarterrouter/v1/router_pb.js';
+import { type ExplainResponse, Role, RouterService } from '../gen/smarterrouter/v1/router_pb.js';
+import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
 import { demoFleet, startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
 
@@ -144,5 +145,24 @@ describe('REST /admin/explain and RouterService.Explain', () => {
       // Weighted, not raw: at q = 0.8 speed weighs 0.2 · 2 · 0.2 = 0.08, so no speed factor reaches 0.1.
       expect(Math.max(...ranked.map((c) => c.factors![2]!))).toBeLessThanOrEqual(0.08 + 1e-9);
     }
+  });
+
+  it('the decision log shows the same weighted factors on both doors (GET /admin/decisions, ListDecisions)', async () => {
+    const rpcRouter = createClient(RouterService, createGrpcTransport({ baseUrl: router.url }));
+    const answer = await rpcRouter.chat({ model: 'smarterrouter/main', qualityPreference: 0.7, messages: [{ role: Role.USER, content: 'Write a SQL query that finds duplicate emails.' }] });
+    const admin = createClient(AdminService, createGrpcTransport({ baseUrl: router.url }));
+    let viaRpc: Seen | undefined;
+    for (let i = 0; i < 100 && !viaRpc; i++) {
+      const found = (await admin.listDecisions({ limit: 20 })).decisions.find((d) => d.responseId === answer.id);
+      if (found) viaRpc = fromRpc({ selectedModel: found.selectedModel, qualityPreference: found.qualityPreference, candidates: found.candidates } as unknown as ExplainResponse);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(viaRpc, 'the decision to be stored').toBeDefined();
+    const rest = (await (await fetch(`${router.url}/admin/decisions?limit=20`)).json()) as { decisions: Array<RestExplanation & { response_id: string }> };
+    const viaRest = fromRest(rest.decisions.find((d) => d.response_id === answer.id)!);
+    expectSame(viaRest, viaRpc!, 'GET /admin/decisions');
+    const ranked = viaRest.candidates.filter((c) => c.factors);
+    expect(ranked.length).toBeGreaterThanOrEqual(3);
+    for (const c of ranked) expect(c.factors!.reduce((a, b) => a + b, 0), c.model).toBeCloseTo(c.total!, 3);
   });
 });

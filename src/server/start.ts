@@ -133,7 +133,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         healthRoutes({ db, health, startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
         openaiRoutes({ router: core.router, config }),
-        adminDecisionRoutes({ store: core.store }),
+        adminDecisionRoutes({ store: core.store, weights: core.router.weights }),
         adminModelRoutes(core.vram),
         adminKnowledgeRoutes(core.knowledge),
         metricsRoutes(stats),

@@ -6,12 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { whitelistedQuery } from './query.js';
 import type { DecisionData, DecisionStore } from '../../core/decisions.js';
 import { CATEGORIES } from '../../plugin-api/index.js';
-import { candidatesJson } from './explain-json.js';
+import type { ScoringWeights } from '../../core/scoring.js';
+import { candidatesJson, weightedCandidates } from './explain-json.js';
 
 export const MAX_DECISIONS = 500;
 export const DEFAULT_DECISIONS = 50;
 
-export function decisionJson(d: DecisionData) {
+/** A stored decision; its candidates' factors weighted as at its quality preference (see explain-json.ts). */
+export function decisionJson(d: DecisionData, weights: ScoringWeights) {
   return {
     response_id: d.responseId,
     request_id: d.requestId ?? null,
@@ -27,11 +29,11 @@ export function decisionJson(d: DecisionData) {
     latency_ms: d.latencyMs,
     cache: d.cache,
     attempts: d.attempts.map((a) => ({ model: a.model, backend: a.backend, ok: a.ok, duration_ms: a.durationMs, error: a.error ?? null })),
-    candidates: candidatesJson(d.candidates),
+    candidates: candidatesJson(weightedCandidates(d.candidates, weights, d.qualityPreference)),
   };
 }
 
-export function adminDecisionRoutes(deps: { store: DecisionStore }) {
+export function adminDecisionRoutes(deps: { store: DecisionStore; weights: ScoringWeights }) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Querystring: { limit?: number; model?: string; category?: string } }>(
       '/admin/decisions',
@@ -44,7 +46,7 @@ export function adminDecisionRoutes(deps: { store: DecisionStore }) {
       async (request) => {
         const { limit = DEFAULT_DECISIONS, model, category } = request.query;
         const decisions = await deps.store.list({ limit, model, category });
-        return { decisions: decisions.map(decisionJson) };
+        return { decisions: decisions.map((d) => decisionJson(d, deps.weights)) };
       },
     );
   };

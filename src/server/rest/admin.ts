@@ -10,7 +10,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BackendSpec } from '../../config/index.js';
 import type { Router } from '../../core/router.js';
-import { effectiveWeights, weightedFactors, type ScoringWeights } from '../../core/scoring.js';
 import type { Explanation, RouteRequest } from '../../core/types.js';
 import { checkRouteRequest, RANGES } from '../../core/validate.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
@@ -102,7 +101,7 @@ const pluginsSchema = {
 } as const;
 
 export function adminRoutes(deps: AdminRoutesDeps) {
-  const explained = (e: Explanation) => explanationJson(weighted(e, deps.router.weights));
+  const explained = (e: Explanation) => explanationJson(e, deps.router.weights);
   return async (app: FastifyInstance): Promise<void> => {
     // Same error JSON (with `param`) as the OpenAI facade, whose request mapping POST /admin/explain reuses.
     app.setErrorHandler((error, request, reply) => {
@@ -174,8 +173,3 @@ export function adminRoutes(deps: AdminRoutesDeps) {
   };
 }
 
-/** The explanation with each candidate's factors weighted as the scorer used them (see weightedFactors). */
-function weighted(e: Explanation, weights: ScoringWeights): Explanation {
-  const w = effectiveWeights(weights, e.qualityPreference);
-  return { ...e, candidates: e.candidates.map((c) => (c.factors ? { ...c, factors: weightedFactors(c.factors, w) } : c)) };
-}

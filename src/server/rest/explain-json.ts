@@ -1,7 +1,18 @@
-/** The JSON shape of an explanation (snake_case like the rest of the REST API). */
+/**
+ * The JSON shape of explanations and decision candidates (snake_case like the rest of the REST API).
+ * Factors are shown weighted, as RouterService.Explain and AdminService.ListDecisions show them: each
+ * the amount it adds to total_score, so they sum to it (weightedFactors, one weighting for every door).
+ */
+import { effectiveWeights, weightedFactors, type ScoringWeights } from '../../core/scoring.js';
 import type { CandidateExplanation, Explanation } from '../../core/types.js';
 
-export function explanationJson(e: Explanation) {
+/** Candidates with their factors weighted by the configured weights at the request's quality preference. */
+export function weightedCandidates(candidates: readonly CandidateExplanation[], weights: ScoringWeights, qualityPreference: number): CandidateExplanation[] {
+  const w = effectiveWeights(weights, qualityPreference);
+  return candidates.map((c) => (c.factors ? { ...c, factors: weightedFactors(c.factors, w) } : c));
+}
+
+export function explanationJson(e: Explanation, weights: ScoringWeights) {
   return {
     category: e.category,
     complexity: e.complexity,
@@ -11,15 +22,11 @@ export function explanationJson(e: Explanation) {
     needs: { vision: e.needs.vision, tools: e.needs.tools, json: e.needs.json, min_context_tokens: e.needs.minContextTokens ?? null },
     quality_preference: e.qualityPreference,
     selected_model: e.selectedModel,
-    candidates: candidatesJson(e.candidates),
+    candidates: candidatesJson(weightedCandidates(e.candidates, weights, e.qualityPreference)),
   };
 }
 
-/**
- * Candidates in snake_case. The factors are shown as given: /admin/explain passes them weighted (they
- * sum to total_score, as RouterService.Explain shows them); the REST decision log still shows the raw
- * 0..1 values it stored.
- */
+/** Candidates in snake_case, factors as given (callers pass them through weightedCandidates). */
 export function candidatesJson(candidates: readonly CandidateExplanation[]) {
   return candidates.map((c) => ({
     model: c.model,
