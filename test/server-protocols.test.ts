@@ -38,7 +38,8 @@ describe('one port', () => {
     const body = JSON.parse(stdout.slice(stdout.indexOf('\r\n\r\n') + 4));
     expect(body.database).toEqual({ ok: true });
     expect(body.backends).toEqual([expect.objectContaining({ name: 'ollama', provider: 'ollama', ok: false })]);
-    expect(body.status).toBe('degraded');
+    expect(body.status).toBe('unavailable');
+    expect(body.ready).toBe(false);
   });
 
   it('serves REST over h2c too (curl --http2-prior-knowledge)', async () => {

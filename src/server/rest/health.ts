@@ -1,6 +1,6 @@
 /**
  * GET /health: liveness (200 whenever the process serves requests) plus readiness details — the
- * database and every backend with its latest probe. Backends are probed in the background
+ * database and every backend with its latest probe, summed up as `status` ok | degraded | unavailable. Backends are probed in the background
  * (BackendHealthMonitor), so /health never waits on a slow backend.
  */
 import type { FastifyInstance } from 'fastify';
@@ -32,7 +32,7 @@ const healthSchema = {
     200: {
       type: 'object',
       properties: {
-        status: { type: 'string', enum: ['ok', 'degraded'] },
+        status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
         version: { type: 'string' },
         uptime_seconds: { type: 'number' },
         database: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
@@ -57,9 +57,11 @@ export function healthRoutes(deps: HealthDeps) {
         checked_at: b.checkedAt?.toISOString() ?? null,
       }));
       // Ready = the store works and at least one backend answers; still 200 (liveness) either way.
+      // The status says more: ok (everything answers), degraded (serving, but a backend is down),
+      // unavailable (not ready: no backend answers, or the database does not).
       const ready = dbOk && backends.some((b) => b.ok);
       return {
-        status: ready ? 'ok' : 'degraded',
+        status: !ready ? 'unavailable' : backends.every((b) => b.ok) ? 'ok' : 'degraded',
         version: deps.version,
         uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
         database: { ok: dbOk },
