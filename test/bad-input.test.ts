@@ -137,8 +137,9 @@ describe('REST bad-input corpus: status, OpenAI error JSON, no database change',
     ['a lone surrogate as the model', 'POST', chat, json({ ...ok, model: 'llama\ud800' }), 404, 'model_not_found'],
     ['NUL and RTL override in the model', 'POST', chat, json({ ...ok, model: 'gpt\u0000\u202e4' }), 404, 'model_not_found'],
     // Protocol
-    // fastify parses text/plain as a string: not the JSON object the route takes.
-    ['text/plain', 'POST', chat, json(ok), 400, 'invalid_type', { 'content-type': 'text/plain' }],
+    // Like any other non-JSON type (and a browser's preflight-free cross-site POST): 415.
+    ['text/plain', 'POST', chat, json(ok), 415, 'unsupported_media_type', { 'content-type': 'text/plain' }],
+    ['text/plain on an admin route', 'POST', '/admin/explain', json(ok), 415, 'unsupported_media_type', { 'content-type': 'text/plain;charset=UTF-8' }],
     ['an XML content type', 'POST', chat, '<messages/>', 415, 'unsupported_media_type', { 'content-type': 'application/xml' }],
     ['no content type', 'POST', chat, json(ok), 415, undefined, {}],
     ['GET on a POST route', 'GET', chat, undefined, 404, 'unknown_route', {}],

@@ -93,8 +93,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const security = await registerSecurity(app, options.security, options.logger);
 
   // Each REST scope refuses absurdly nested JSON before parsing it (json-guard.ts); Connect parses its own bodies.
+  // JSON bodies only: fastify's text/plain parser would hand routes a string (a confusing 400), and a
+  // text/plain POST is the one a browser sends cross-site without a CORS preflight.
   for (const plugin of options.restPlugins) {
     await app.register(async (scope) => {
+      scope.removeContentTypeParser('text/plain');
       registerJsonBodyParser(scope);
       return plugin(scope);
     });
