@@ -148,6 +148,8 @@ describe('REST bad-input corpus: status, OpenAI error JSON, no database change',
     ['feedback with a 3000-character comment', 'POST', '/v1/feedback', json({ response_id: 'chatcmpl-x', score: 1, comment: 'c'.repeat(3000) }), 400, 'string_above_max_length'],
     ['feedback for an unknown answer', 'POST', '/v1/feedback', json({ response_id: "chatcmpl-x' OR '1'='1", score: 1 }), 404, 'not_found'],
     ['feedback with the id as an array', 'POST', '/v1/feedback', json({ response_id: ['a', 'b'], score: 1 }), 400],
+    ['feedback with the score as a string', 'POST', '/v1/feedback', json({ response_id: 'chatcmpl-x', score: '1' }), 400, 'invalid_type'],
+    ['feedback with the score as a boolean', 'POST', '/v1/feedback', json({ response_id: 'chatcmpl-x', score: true }), 400, 'invalid_type'],
     // Admin query strings: a whitelist, with injection strings
     ['an unknown admin parameter', 'GET', '/admin/explain?prompt=hi&sort=name%3BDROP%20TABLE%20routing_decisions', undefined, 400, 'unknown_parameter', {}],
     ['__proto__ as an admin parameter', 'GET', '/admin/explain?prompt=hi&__proto__%5Badmin%5D=1', undefined, 400, 'unknown_parameter', {}],

@@ -156,6 +156,11 @@ describe('request validation', () => {
     ['top_p -1', { ...ok, top_p: -1 }, 'top_p', />= 0/],
     ['n 2', { ...ok, n: 2 }, 'n', /n > 1 is not supported/],
     ['temperature 1e400 (Infinity once parsed)', '{"model": "smarterrouter/main", "messages": [{"role": "user", "content": "hi"}], "temperature": 1e400}', 'temperature', /too large to represent/],
+    // JSON bodies keep their types (query strings are still coerced): OpenAI refuses these too.
+    ['max_tokens as a string', { ...ok, max_tokens: '10' }, 'max_tokens', /expected an integer, but got a string/],
+    ['stream as the string "true"', { ...ok, stream: 'true' }, 'stream', /expected a boolean, but got a string/],
+    ['a numeric model', { ...ok, model: 5 }, 'model', /expected a string, but got an integer/],
+    ['messages as a string', { ...ok, messages: 'hi' }, 'messages', /expected an array, but got a string/],
     ['logprobs true', { ...ok, logprobs: true }, 'logprobs', /logprobs are not supported/],
     ['tool_choice naming an undefined function', { ...ok, tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'b' } } }, 'tool_choice', /"b" is not one of the request's tools/],
     ['max_tokens 0', { ...ok, max_tokens: 0 }, 'max_tokens', />= 1/],

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import { schemaController } from './validators.js';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
 import { logRejected, type Logger } from './logger.js';
@@ -54,6 +55,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Closing waits for in-flight requests; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // JSON bodies are validated with their real types; query strings and headers are coerced.
+    schemaController,
   });
 
   // Callback-style hooks on every request: an async hook costs promises per request for nothing.

@@ -5,8 +5,9 @@
  * Deliberate choices:
  * - No `additionalProperties: false`: real clients send many fields we do not use (logit_bias, store,
  *   metadata, reasoning_effort...); they are accepted and ignored.
- * - Optional fields also accept `null`: several client libraries send `"max_tokens": null` for
- *   "unset", and fastify's Ajv would otherwise coerce null to 0 and reject it.
+ * - Bodies are validated with their real types, no coercion (src/server/validators.ts): `"10"` is not
+ *   an integer. Optional fields also accept `null`: several client libraries send
+ *   `"max_tokens": null` for "unset".
  * - Fields that take several non-null types (message content, image_url, stop, tool_choice,
  *   function_call) have no schema here and are checked in request.ts: `type: [a, b]` next to
  *   type-specific keywords trips Ajv's strict mode, and `anyOf` misbehaves with fastify's type
