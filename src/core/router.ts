@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CATEGORIES,
+  COMPLEXITIES,
   PluginError,
   type ChatRequest,
   type ChatStreamPart,
@@ -77,6 +79,11 @@ export interface RouterDeps {
   embedder?: Embedder;
   /** Observers of what happens (metrics); optional so a bare core needs none. */
   events?: RouterEvents;
+  /**
+   * How long a plugin classifier may take before the next one decides (default 2 s; the built-in
+   * classifier is never timed). A hung plugin must not hang every request.
+   */
+  classifierTimeoutMs?: number;
   /** Skips backends and models whose circuit is open; optional so a bare core has none. */
   circuits?: CircuitBreakers;
 }
@@ -102,6 +109,7 @@ export class Router {
   readonly recent = new RecentSelections();
   readonly feedbackBook = new FeedbackBook();
   private readonly settings: RouterSettings;
+  private readonly reportedClassifierTrouble = new Set<string>();
 
   constructor(private readonly deps: RouterDeps) {
     this.settings = deps.settings;
@@ -394,14 +402,52 @@ export class Router {
     for (const classifier of this.deps.classifiers) {
       try {
         // Classifiers read a control-character-free copy; the request itself goes upstream untouched.
-        const result = await classifier.classify({ messages: classificationMessages(request.messages), tools: request.tools }, { signal });
-        if (result) return { classification: result, classifier: classifier.name };
+        const input = { messages: classificationMessages(request.messages), tools: request.tools };
+        // The built-in classifier is local and synchronous: no deadline (and no timer) for it.
+        const result = classifier.name === BUILTIN_CLASSIFIER ? await classifier.classify(input, { signal }) : await this.withDeadline(classifier, input, signal);
+        if (result === null || result === undefined) continue;
+        const problem = classificationProblem(result);
+        if (!problem) return { classification: result, classifier: classifier.name };
+        this.classifierTrouble(classifier.name, `answered an invalid classification (${problem})`);
       } catch (error) {
         // A broken classifier plugin costs its opinion, never the request.
-        this.deps.logger.warn({ classifier: classifier.name, err: (error as Error)?.message }, 'classifier failed; trying the next');
+        this.classifierTrouble(classifier.name, (error as Error)?.message ?? String(error));
       }
     }
     return { classification: UNCLASSIFIED.classification, classifier: UNCLASSIFIED.classifier };
+  }
+
+  /** A plugin classifier's answer, or a failure once its deadline passes (it is asked to stop). */
+  private async withDeadline(classifier: ClassifierPlugin, input: Parameters<ClassifierPlugin['classify']>[0], signal: AbortSignal): Promise<Classification | null> {
+    const timeoutMs = this.deps.classifierTimeoutMs ?? DEFAULT_CLASSIFIER_TIMEOUT_MS;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError');
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([classifier.classify(input, { signal: controller.signal }), deadline]);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Warns once per classifier and cause (a broken plugin would otherwise warn on every request). */
+  private classifierTrouble(name: string, reason: string): void {
+    const key = `${name}\u0000${reason}`;
+    if (this.reportedClassifierTrouble.has(key) || this.reportedClassifierTrouble.size > 100) {
+      this.deps.logger.debug({ classifier: name, err: reason }, 'classifier failed; trying the next');
+      return;
+    }
+    this.reportedClassifierTrouble.add(key);
+    this.deps.logger.warn({ classifier: name, err: reason }, 'classifier failed; trying the next (reported once per cause)');
   }
 
   /** Starts one model and waits for its first part, under the first-token deadline. */
@@ -581,6 +627,20 @@ interface Started {
   /** performance.now() at dispatch and at the first part (latency, time to first token, tokens/s). */
   dispatchedAt: number;
   firstAt: number;
+}
+
+/** The built-in classifier's plugin name: local, synchronous, and trusted to answer in shape. */
+const BUILTIN_CLASSIFIER = 'builtin';
+const DEFAULT_CLASSIFIER_TIMEOUT_MS = 2_000;
+
+/** Why a classifier's answer cannot be used (a plugin may return anything), or undefined. */
+function classificationProblem(c: Classification): string | undefined {
+  if (typeof c !== 'object' || c === null) return 'not an object';
+  if (!(CATEGORIES as readonly string[]).includes(c.category)) return `category ${JSON.stringify(c.category)}`;
+  if (!(COMPLEXITIES as readonly string[]).includes(c.complexity)) return `complexity ${JSON.stringify(c.complexity)}`;
+  if (typeof c.complexityScore !== 'number' || !(c.complexityScore >= 0 && c.complexityScore <= 1)) return `complexityScore ${JSON.stringify(c.complexityScore)}`;
+  if (typeof c.confidence !== 'number' || !(c.confidence >= 0 && c.confidence <= 1)) return `confidence ${JSON.stringify(c.confidence)}`;
+  return undefined;
 }
 
 /** What a plan says before (or without) any classifier's opinion. */
