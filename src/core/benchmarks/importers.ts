@@ -152,7 +152,7 @@ export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): B
   const ratingAt = findColumn(header, RATING_COLUMNS);
   const votesAt = findColumn(header, VOTE_COLUMNS);
   if (modelAt < 0 || ratingAt < 0) {
-    throw new BenchmarkSourceError('malformed', label, `${label}: CSV needs a model column and a rating column (rating, elo or arena_score); found ${header.join(', ') || 'none'}`);
+    throw new BenchmarkSourceError('malformed', label, `${label}: CSV needs a model column and a rating column (rating, elo or arena_score); found ${headerText(header)}`);
   }
   const fetchedAt = options.fetchedAt ?? new Date();
   const mapper = entryMapper(options);
@@ -255,7 +255,7 @@ export interface LoadOptions {
  * timeout, HTTP error), 'not_found' (no such file) or 'malformed' (unparseable, or no usable rows).
  */
 export async function loadSource(source: string, fetchImpl: typeof fetch = fetch, options: LoadOptions = {}): Promise<BenchmarkRow[]> {
-  const text = /^https?:\/\//i.test(source) ? await fetchText(source, fetchImpl, options) : await readText(source);
+  const text = /^https?:\/\//i.test(source) ? await fetchText(source, fetchImpl, options) : await readText(checkedFileSource(source));
   const kind = sourceKind(source, text);
   const importOptions: ImportOptions = { sourceUrl: source, fetchedAt: new Date() };
   if (options.catalogue !== undefined) importOptions.catalogue = options.catalogue;
@@ -293,6 +293,33 @@ async function fetchText(url: string, fetchImpl: typeof fetch, options: LoadOpti
   }
 }
 
+/**
+ * A local source must be a benchmark file by its name (.csv, .json, .jsonl, .ndjson) and a path or
+ * file: URL: an admin call naming /proc/self/environ or /etc/passwd must not get a line of it back in
+ * an error message, and ftp: or data: are not files.
+ */
+function checkedFileSource(source: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(source)?.[1];
+  // One letter is a Windows drive (C:\scores.csv), not a scheme.
+  if (scheme && scheme.length > 1 && scheme.toLowerCase() !== 'file') {
+    throw new BenchmarkSourceError('not_found', source, `${source}: unsupported source (use an http(s) URL, a file path or a file: URL)`);
+  }
+  if (!LOCAL_EXTENSIONS.has(extname(source.replace(/[?#].*$/, '')).toLowerCase())) {
+    throw new BenchmarkSourceError('not_found', source, `${source}: a local benchmark file must end in .csv, .json, .jsonl or .ndjson`);
+  }
+  return source;
+}
+
+const LOCAL_EXTENSIONS = new Set(['.csv', '.json', '.jsonl', '.ndjson']);
+
+/** A CSV header as an error message may quote it: short column names only, never a long first line. */
+function headerText(header: readonly string[]): string {
+  const names = header.filter((h) => h !== '');
+  if (names.length === 0) return 'no columns';
+  if (names.some((h) => h.length > 40) || names.length > 40) return `${names.length} column(s), not a benchmark table header`;
+  return names.slice(0, 12).join(', ') + (names.length > 12 ? ', …' : '');
+}
+
 async function readText(source: string): Promise<string> {
   const path = /^file:/i.test(source) ? fileURLToPath(source) : source;
   try {
@@ -324,7 +351,9 @@ function parseJson(text: string, source: string): unknown {
         // fall through to the original error
       }
     }
-    throw new BenchmarkSourceError('malformed', source, `${source}: invalid JSON (${(error as Error).message})`, { cause: error });
+    // V8's message quotes the text it choked on: keep only where.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new BenchmarkSourceError('malformed', source, `${source}: invalid JSON${at ? ` at position ${at}` : ''}`, { cause: error });
   }
 }
 
