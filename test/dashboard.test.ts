@@ -178,4 +178,30 @@ describe.skipIf(!available)('admin dashboard in headless Chromium', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toContain('text/javascript');
   });
+
+  it('pauses its polling when the admin rate limit answers 429, instead of hammering on', async () => {
+    // The page's own admin calls (4 per refresh) exceed this budget on the second refresh.
+    const limited = await startTestRouter({
+      ROUTER_OLLAMA_URL: ollama.url,
+      ROUTER_ADMIN_API_KEY: ADMIN_KEY,
+      ROUTER_RATE_LIMIT_ENABLED: 'true',
+      ROUTER_RATE_LIMIT_ADMIN_REQUESTS_PER_MINUTE: '6',
+    });
+    try {
+      const context = await browser.newContext({ httpCredentials: { username: 'admin', password: ADMIN_KEY } });
+      const page = await context.newPage();
+      await page.addInitScript(PAGE_HELPERS);
+      let adminCalls = 0;
+      page.on('request', (r) => r.url().includes('/admin/') && adminCalls++);
+      await page.goto(`${limited.url}/dashboard`);
+      await page.waitForFunction(() => (page$('updated')?.textContent ?? '').startsWith('rate limited'), undefined, { timeout: 20_000 });
+      const seen = adminCalls;
+      await new Promise((r) => setTimeout(r, 4000));
+      // Paused: more than one refresh interval later, not one admin call more.
+      expect(adminCalls).toBe(seen);
+      await context.close();
+    } finally {
+      await limited.stop();
+    }
+  });
 });

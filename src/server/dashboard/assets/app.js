@@ -60,6 +60,9 @@ function empty(container, message) {
   container.dataset.points = '0';
 }
 
+/** When a 429 asked us to wait (Retry-After), polling pauses until then instead of hammering on. */
+let pausedUntil = 0;
+
 async function getJson(path) {
   const response = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } });
   if (!response.ok) {
@@ -67,6 +70,10 @@ async function getJson(path) {
     try {
       message = (await response.json()).error?.message ?? message;
     } catch {}
+    if (response.status === 429) {
+      const seconds = Number(response.headers.get('retry-after'));
+      pausedUntil = Math.max(pausedUntil, Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000);
+    }
     throw new Error(message);
   }
   return response.json();
@@ -266,6 +273,10 @@ function renderDecisions(decisions) {
 // ---- loop ----------------------------------------------------------------------------------------
 
 async function refresh() {
+  if (Date.now() < pausedUntil) {
+    $('updated').textContent = `rate limited: next refresh in ${Math.ceil((pausedUntil - Date.now()) / 1000)} s`;
+    return;
+  }
   const [health, stats, profiles, vram, decisions] = await Promise.allSettled([
     getJson('/health'),
     getJson('/admin/stats'),
