@@ -125,6 +125,26 @@ describe('smarterrouter CLI', () => {
     expect(err.text()).toMatch(/^smarterrouter: the router refused the key \(.*\): pass --admin-key or set ROUTER_ADMIN_API_KEY/);
   });
 
+  it('with client keys required, explain works with only the admin key, or with the router\'s own ROUTER_API_KEYS', async () => {
+    const keyed = await startTestRouter({ ROUTER_OLLAMA_URL: ollama.url, ROUTER_ADMIN_API_KEY: ADMIN_KEY, ROUTER_API_KEYS: 'client-key-1,client-key-2' });
+    try {
+      const run = async (env: Record<string, string>, ...args: string[]) => {
+        const out = capture();
+        const err = capture();
+        const code = await main(['explain', 'write a binary search in rust', '--url', keyed.url, ...args], { out: out.stream, err: err.stream, env });
+        return { code, err: err.text() };
+      };
+      expect((await run({ ROUTER_ADMIN_API_KEY: ADMIN_KEY })).code).toBe(0);
+      expect((await run({ ROUTER_API_KEYS: ' client-key-2 , client-key-1' })).code).toBe(0);
+      expect((await run({}, '--api-key', 'client-key-1')).code).toBe(0);
+      const refused = await run({}, '--api-key', 'wrong');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('ROUTER_API_KEYS');
+    } finally {
+      await keyed.stop();
+    }
+  });
+
   it('rejects bad usage with exit code 2 and a clear line', async () => {
     expect(await cli('explain')).toMatchObject({ code: 2, err: expect.stringContaining('explain needs a prompt') });
     expect(await cli('decisions', '--limit', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--limit must be') });

@@ -33,7 +33,8 @@ export function connect(options: ClientOptions): Clients {
     createConnectTransport({ baseUrl: options.url, httpVersion: '1.1', interceptors: [bearer(key)], defaultTimeoutMs: options.timeoutMs });
   const admin = transport(options.adminKey);
   return {
-    router: createClient(RouterService, transport(options.apiKey)),
+    // The router takes its admin key on client routes too: with only --admin-key, explain still works.
+    router: createClient(RouterService, transport(options.apiKey ?? options.adminKey)),
     admin: createClient(AdminService, admin),
     profiler: createClient(ProfilerService, admin),
   };
@@ -49,7 +50,7 @@ export function describeFailure(error: unknown, options: ClientOptions): string 
   }
   switch (e.code) {
     case Code.Unauthenticated:
-      return `the router refused the key (${e.rawMessage}): pass --admin-key or set ROUTER_ADMIN_API_KEY (--api-key / ROUTER_API_KEY for chat calls).`;
+      return `the router refused the key (${e.rawMessage}): pass --admin-key or set ROUTER_ADMIN_API_KEY (--api-key, ROUTER_API_KEY or ROUTER_API_KEYS for explain and models).`;
     case Code.PermissionDenied:
       return `not allowed: ${e.rawMessage}`;
     case Code.Unimplemented:

@@ -25,7 +25,8 @@ commands:
 options:
   --url URL          router address (default $SMARTERROUTER_URL or http://localhost:11436)
   --admin-key KEY    admin key (default $ROUTER_ADMIN_API_KEY)
-  --api-key KEY      client key for explain/models (default $ROUTER_API_KEY)
+  --api-key KEY      client key for explain/models (default $ROUTER_API_KEY, else the first of
+                     $ROUTER_API_KEYS, else the admin key, which the router accepts there too)
   --quality Q        explain: quality preference 0 (speed) .. 1 (quality)
   --json             machine-readable output
   -h, --help         this text
@@ -76,7 +77,7 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
   const options: ClientOptions = {
     url: (values.url ?? io.env.SMARTERROUTER_URL ?? 'http://localhost:11436').replace(/\/+$/, ''),
     adminKey: values['admin-key'] ?? io.env.ROUTER_ADMIN_API_KEY,
-    apiKey: values['api-key'] ?? io.env.ROUTER_API_KEY,
+    apiKey: values['api-key'] ?? io.env.ROUTER_API_KEY ?? firstKey(io.env.ROUTER_API_KEYS),
   };
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -142,4 +143,9 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
   } finally {
     process.off('SIGINT', onSignal);
   }
+}
+
+/** The first key of the router's own ROUTER_API_KEYS list (comma-separated), run on the router's host. */
+function firstKey(list: string | undefined): string | undefined {
+  return list?.split(',').map((k) => k.trim()).find((k) => k !== '');
 }
