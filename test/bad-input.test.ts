@@ -160,6 +160,8 @@ describe('REST bad-input corpus: status, OpenAI error JSON, no database change',
     ['quality_preference 1e309', 'GET', '/admin/explain?prompt=hi&quality_preference=1e309', undefined, 400, undefined, {}],
     ['a parameter on /admin/plugins', 'GET', '/admin/plugins?limit=1%20UNION%20SELECT%201', undefined, 400, 'unknown_parameter', {}],
     ['a parameter on /admin/vram', 'GET', '/admin/vram?gpu=0', undefined, 400, 'unknown_parameter', {}],
+    ['a parameter on /admin/stats', 'GET', '/admin/stats?window=1h', undefined, 400, 'unknown_parameter', {}],
+    ['a parameter on /admin/cache', 'GET', '/admin/cache?verbose=1', undefined, 400, 'unknown_parameter', {}],
     ['POST /admin/explain with 10,000 messages', 'POST', '/admin/explain', json({ messages: manyMessages(10_000) }), 400, 'array_above_max_length'],
   ];
 

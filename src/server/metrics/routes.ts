@@ -3,6 +3,7 @@
  * Access control for both is decided by src/server/security (it covers every route).
  */
 import type { FastifyInstance } from 'fastify';
+import { whitelistedQuery } from '../rest/query.js';
 import { collectStats, statsJson, type StatsDeps } from './stats.js';
 
 export function metricsRoutes(deps: StatsDeps) {
@@ -12,6 +13,7 @@ export function metricsRoutes(deps: StatsDeps) {
       return reply.type(deps.metrics.registry.contentType).send(body);
     });
 
-    app.get('/admin/stats', async () => statsJson(await collectStats(deps)));
+    // Like every admin route: an unknown query parameter is a 400, not silently ignored.
+    app.get('/admin/stats', whitelistedQuery({}), async () => statsJson(await collectStats(deps)));
   };
 }

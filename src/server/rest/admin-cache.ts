@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChatCache, InvalidateScope } from '../../core/cache/index.js';
 import { sendError } from './errors.js';
+import { whitelistedQuery } from './query.js';
 import { describeValue } from './openai/request.js';
 import { errorReplyOf, sendErrorReply } from './openai/errors.js';
 
@@ -44,7 +45,7 @@ export function adminCacheRoutes(deps: AdminCacheDeps) {
       return reply.send({ response_removed: removed.response, routing_removed: removed.routing, semantic_removed: removed.semantic });
     });
 
-    app.get('/admin/cache', async (_request, reply) => {
+    app.get('/admin/cache', whitelistedQuery({}), async (_request, reply) => {
       if (!deps.cache) return reply.send({ enabled: false, caches: [], coalesced: 0, in_flight: 0 });
       const stats = deps.cache.stats();
       return reply.send({ enabled: true, caches: stats.caches, coalesced: stats.coalesced, in_flight: stats.inFlight });
