@@ -19,7 +19,7 @@ describe('config module', () => {
     expect(config.profilePromptsPerCategory).toBe(3);
     expect(config.vramUnloadThresholdPct).toBe(85);
     expect(config.rateLimitRequestsPerMinute).toBe(60);
-    expect(config.rateLimitAdminRequestsPerMinute).toBe(10);
+    expect(config.rateLimitAdminRequestsPerMinute).toBe(120);
     expect(config.vramMaxTotalGb).toBeUndefined();
     expect(config.adminApiKey).toBeUndefined();
   });

@@ -3,13 +3,16 @@
  * wins), validates every value and returns a frozen, typed Config.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
 import { ConfigError, type VariableSpec } from './spec.js';
 import { VARIABLES, type Variables } from './variables.js';
 import { backendSpecsFrom, type BackendSpec } from './backends.js';
+import { parseDotenv } from './dotenv.js';
+import { unknownVariableWarnings } from './unknown.js';
 
 export { ConfigError } from './spec.js';
 export { VARIABLES } from './variables.js';
+export { parseDotenv } from './dotenv.js';
+export { unknownVariableWarnings } from './unknown.js';
 export type { BackendSpec } from './backends.js';
 
 type ValueOf<S> = S extends VariableSpec<infer T> ? T : never;
@@ -24,6 +27,12 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** .env file to read under the environment; defaults to ./.env; false = none. */
   envFile?: string | false;
+  /**
+   * Receives each start-up warning (e.g. an unknown ROUTER_* variable, with the closest known name).
+   * Defaults to one "smarterrouter: warning: ..." line on stderr, like main's start-up errors, since
+   * the logger is only built from the finished Config.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Names of every fixed variable, in table order. */
@@ -44,24 +53,50 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (weights <= 0) {
     throw new ConfigError('ROUTER_WEIGHT_CAPABILITY', 'the four ROUTER_WEIGHT_* variables must not all be 0');
   }
-  return Object.freeze({ ...config, backendSpecs: Object.freeze(backendSpecsFrom(config, env)) });
+  checkAliasCollision(config, env);
+  const backendSpecs = backendSpecsFrom(config, env);
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`smarterrouter: warning: ${message}\n`));
+  const backendNames = config.backends.length > 0 ? backendSpecs.map((b) => b.name) : [];
+  for (const warning of unknownVariableWarnings(env, backendNames)) warn(warning);
+  return Object.freeze({ ...config, backendSpecs: Object.freeze(backendSpecs) });
 }
 
-/** Builds a Config from defaults plus overrides, for tests and embedding (no .env, no process.env). */
+/**
+ * Each ROUTER_MODEL_ALIASES entry is served as an id derived from the external name (the last path
+ * segment replaced by the alias, or "<name>-<alias>" without a slash, like aliasId in
+ * src/server/wiring.ts). An external name equal to one of those ids would be listed twice in
+ * /v1/models and hide the alias, so it is refused.
+ */
+function checkAliasCollision(config: Omit<Config, 'backendSpecs'>, env: Record<string, string | undefined>): void {
+  const name = config.externalModelName;
+  const slash = name.lastIndexOf('/');
+  if (slash < 0) return; // "<name>-<alias>" never equals "<name>"
+  const alias = config.modelAliases.find((a) => a.name === name.slice(slash + 1));
+  if (!alias) return;
+  const aliasesSet = (env[VARIABLES.modelAliases.env]?.trim() ?? '') !== '';
+  throw new ConfigError(
+    VARIABLES.externalModelName.env,
+    `"${name}" is also the id of the alias "${alias.name}" (quality preference ${alias.qualityPreference}) of ${VARIABLES.modelAliases.env}` +
+      `${aliasesSet ? '' : ' (its default)'}; choose another ${VARIABLES.externalModelName.env} or rename or remove that alias in ${VARIABLES.modelAliases.env}`,
+  );
+}
+
+/** Builds a Config from defaults plus overrides, for tests and embedding (no .env, no process.env, no warnings). */
 export function configFrom(overrides: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ env: overrides, envFile: false });
+  return loadConfig({ env: overrides, envFile: false, onWarning: () => {} });
 }
 
 function mergedEnv(options: LoadConfigOptions): Record<string, string | undefined> {
   const env = options.env ?? process.env;
   const file = options.envFile === undefined ? '.env' : options.envFile;
   if (file === false || !existsSync(file)) return env;
-  let fromFile: Record<string, string>;
+  let text: string;
   try {
-    fromFile = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(file, `cannot read .env file: ${(error as Error).message}`);
   }
+  const fromFile = parseDotenv(text, file);
   return { ...fromFile, ...dropUndefined(env) };
 }
 

@@ -41,6 +41,14 @@ export function renderConfigDocs(): string {
     'Generated from `src/config/variables.ts` by `npm run config:docs`; do not edit by hand.',
     'Every variable is read from the environment or from a `.env` file in the working directory',
     '(the environment wins). A bad value stops start-up with one line naming the variable and what is allowed.',
+    'Numbers are plain decimals (`5`, `0.25`; integers where the variable is one): `0x10`, `1e3` or `Infinity` are refused.',
+    'A `ROUTER_*` variable the router does not know (e.g. a misspelling) is ignored with a start-up warning',
+    'naming the closest known variable.',
+    '',
+    '`.env` syntax: one `NAME=value` per line; blank lines and `# comments`; an optional `export ` prefix;',
+    'values in `"double"`, `\'single\'` or `` `back` `` quotes (in double quotes `\\n` is a newline and `\\"` a quote);',
+    'a `#` after whitespace starts a comment (`KEY=a#b` keeps `a#b`); CRLF line ends are fine. Quoted values',
+    'cannot span lines. Any other line stops start-up with the file and line number (`.env line 3: expected NAME=value`).',
     '',
   ];
   for (const [group, specs] of groups()) {

@@ -57,6 +57,9 @@ export function int(
   };
 }
 
+/** A plain decimal number: optional sign, digits, optional fraction (5, -2, 0.25, .5). */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
+
 export function num(
   env: string,
   fallback: number,
@@ -70,8 +73,9 @@ export function num(
     group: o.group,
     fallback,
     parse(raw) {
-      const n = Number(raw);
-      if (!Number.isFinite(n)) throw new ConfigError(env, `"${raw}" is not a number${range(o.min, o.max)}`);
+      // Plain decimal only: Number() would also take 0x10, 1e3, 0b1, Infinity or "1_000".
+      const n = DECIMAL.test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) throw new ConfigError(env, `"${raw}" is not a number (plain decimal digits, e.g. 2 or 0.5)${range(o.min, o.max)}`);
       checkRange(env, raw, n, o.min, o.max);
       return n;
     },
@@ -197,8 +201,8 @@ export function preferenceAliases(
     parse(raw) {
       const out: Array<{ name: string; qualityPreference: number }> = [];
       for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const m = /^([a-z0-9][a-z0-9_.-]*)=([0-9.]+)$/i.exec(item);
-        const pref = m ? Number(m[2]) : NaN;
+        const m = /^([a-z0-9][a-z0-9_.-]*)=(\S+)$/i.exec(item);
+        const pref = m && DECIMAL.test(m[2]!) ? Number(m[2]) : NaN;
         if (!m || !Number.isFinite(pref) || pref < 0 || pref > 1) {
           throw new ConfigError(env, `"${item}" is not name=preference with a preference from 0 to 1 (e.g. fast=0.2)`);
         }

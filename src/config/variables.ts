@@ -85,7 +85,7 @@ export const VARIABLES = {
   }),
 
   // Routing
-  externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers.', routing),
+  externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers (must not equal an alias id of ROUTER_MODEL_ALIASES, e.g. smarterrouter/fast).', routing),
   modelAliases: preferenceAliases(
     'ROUTER_MODEL_ALIASES',
     [
@@ -178,7 +178,7 @@ export const VARIABLES = {
     min: 1,
     max: 1_000_000,
   }),
-  rateLimitAdminRequestsPerMinute: int('ROUTER_RATE_LIMIT_ADMIN_REQUESTS_PER_MINUTE', 10, 'Requests per minute per client on /admin and admin RPCs.', {
+  rateLimitAdminRequestsPerMinute: int('ROUTER_RATE_LIMIT_ADMIN_REQUESTS_PER_MINUTE', 120, 'Requests per minute per client on /admin and admin RPCs (the dashboard alone polls about 80 a minute).', {
     ...security,
     min: 1,
     max: 1_000_000,
