@@ -16,7 +16,7 @@ import { dialectOf } from '../db/dialect.js';
 import type { SharedStore } from '../core/cache/store.js';
 import type { SharedState } from './replicas/shared-state.js';
 import { ReplicaSync } from './replicas/sync.js';
-import type { BackendPlugin, ClassifierPlugin, PluginContext } from '../plugin-api/index.js';
+import { PluginLoadError, type BackendPlugin, type ClassifierPlugin, type JudgePlugin, type PluginContext, type PluginDefinition } from '../plugin-api/index.js';
 import type { LoadedPluginInfo, PluginRegistry } from '../plugins/loader.js';
 import { embeddingClassifierDefinition } from '../plugins/classifiers/embedding/index.js';
 import type { Logger } from './logger.js';
@@ -31,7 +31,7 @@ import { BYTES_PER_GB } from '../core/vram/index.js';
 import { BenchmarkStore, syncBenchmarks, type SyncResult } from '../db/benchmark-store.js';
 import { ModelStore, withModelFacts } from '../db/model-store.js';
 import { ProfileStore } from '../db/profile-store.js';
-import { createHeuristicJudge, createLlmJudge, withFallback } from '../plugins/judges/index.js';
+import { createHeuristicJudge, createLlmJudge, guardJudge, withFallback } from '../plugins/judges/index.js';
 import { checkEmbeddingClassifierConfig, embeddingClassifierFromConfig } from '../plugins/classifiers/embedding/from-config.js';
 
 export interface Core {
@@ -126,6 +126,30 @@ function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, ev
   return { embedder, cache };
 }
 
+/**
+ * Creates a classifier or judge plugin instance; a create() that throws, or an object without the
+ * method the kind needs, stops start-up with a PluginLoadError naming the plugin.
+ */
+async function createPluginInstance<K extends 'classifier' | 'judge'>(
+  definition: PluginDefinition<K>,
+  method: K extends 'classifier' ? 'classify' : 'judge',
+  context: PluginContext,
+  logger: Logger,
+): Promise<K extends 'classifier' ? ClassifierPlugin : JudgePlugin> {
+  const name = definition.manifest.name;
+  const kind = definition.manifest.kind;
+  let instance: unknown;
+  try {
+    instance = await definition.create({ name }, { ...context, logger: logger.child({ plugin: name }) });
+  } catch (error) {
+    throw new PluginLoadError(name, `create() failed for the ${kind}: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  if (!instance || typeof instance !== 'object' || typeof (instance as Record<string, unknown>)[method] !== 'function') {
+    throw new PluginLoadError(name, `create() returned ${instance === null || typeof instance !== 'object' ? String(instance) : 'an object'} without ${method}(): not a ${kind}`);
+  }
+  return instance as K extends 'classifier' ? ClassifierPlugin : JudgePlugin;
+}
+
 /** How long start-up waits for the first model listing before serving (the rest finishes in the background). */
 const FIRST_DISCOVERY_WAIT_MS = 3000;
 
@@ -145,7 +169,18 @@ export async function buildCore(options: {
   checkEmbeddingClassifierConfig(config);
   const classifiers: ClassifierPlugin[] = [];
   for (const definition of plugins.classifiers()) {
-    classifiers.push(await definition.create({ name: definition.manifest.name }, { ...context, logger: logger.child({ plugin: definition.manifest.name }) }));
+    classifiers.push(await createPluginInstance(definition, 'classify', context, logger));
+  }
+  // Third-party judges (ROUTER_PLUGINS) judge profiling answers: the first one loaded, the heuristic
+  // standing in whenever it fails or takes longer than a profiling prompt may.
+  const builtinJudges = new Set(plugins.list().filter((p) => p.kind === 'judge' && p.source === 'builtin').map((p) => p.name));
+  const judgeDefinitions = plugins.judges().filter((d) => !builtinJudges.has(d.manifest.name));
+  let judgePlugin: JudgePlugin | undefined;
+  if (judgeDefinitions.length > 0) {
+    const [first, ...others] = judgeDefinitions;
+    judgePlugin = guardJudge(await createPluginInstance(first, 'judge', context, logger), config.profileTimeout * 1000);
+    logger.info({ judge: first.manifest.name }, 'judge plugin loaded: it judges profiling answers');
+    if (others.length) logger.warn({ judge: first.manifest.name, unused: others.map((d) => d.manifest.name) }, 'several judge plugins are loaded; only the first judges');
   }
   const registry = new ModelRegistry(backends, { prefix: config.modelPrefix, logger });
   // What routing knows of each model: profiles measured here (by router-wide key) and public
@@ -198,7 +233,20 @@ export async function buildCore(options: {
       },
     },
   );
-  const router = new Router({ settings: routerSettings(config), registry, classifiers, store, logger, beforeDispatch: (entry, ctx) => vram.beforeDispatch(entry, ctx), cache, embedder, events: options.events, circuits });
+  const router = new Router({
+    settings: routerSettings(config),
+    registry,
+    classifiers,
+    store,
+    logger,
+    beforeDispatch: (entry, ctx) => vram.beforeDispatch(entry, ctx),
+    cache,
+    embedder,
+    events: options.events,
+    circuits,
+    // Plugin classifiers get 2 s; the embedding classifier keeps its own configured wait, plus a margin.
+    classifierTimeoutMs: Math.max(2000, (config.classifierEmbeddings ? config.classifierEmbeddingsTimeoutMs : 0) + 250),
+  });
   options.shared?.attachCircuits(circuits);
   await router.loadFeedback();
   // Replicas on one PostgreSQL database: feedback and profiles stored by the others reach this
@@ -220,7 +268,7 @@ export async function buildCore(options: {
   // Profiling runs in the background, one run at a time, and aborts on close.
   let gpu: GpuReader | undefined;
   const profilingLogger = logger.child({ component: 'profiler' });
-  const judgeSettings = { enabled: config.judgeEnabled, model: config.judgeModel, baseUrl: config.judgeBaseUrl, apiKey: config.judgeApiKey };
+  const judgeSettings = { enabled: config.judgeEnabled, model: config.judgeModel, baseUrl: config.judgeBaseUrl, apiKey: config.judgeApiKey, plugin: judgePlugin };
   const coordinator = new ProfilingCoordinator({
     profiler: new Profiler({
       store: profileStore,
@@ -309,7 +357,7 @@ export async function buildCore(options: {
       vram.stop();
       await replicaSync?.stop();
       await store.close();
-      await Promise.allSettled(classifiers.map((c) => c.dispose?.()));
+      await Promise.allSettled([...classifiers.map((c) => c.dispose?.()), judgePlugin?.dispose?.()]);
     },
   };
 }

@@ -265,6 +265,7 @@ export class ProfilingCoordinator {
     };
 
     let summary: RunSummary = { profiled: [], failed: [], skipped: [], aborted: false, judgeFallbacks: 0 };
+    let judgeLabel = 'LLM';
     try {
       // Plan first, so the run knows how many models it profiles and says at once what it skips.
       const toRun: ProfileEntry[] = [];
@@ -286,8 +287,10 @@ export class ProfilingCoordinator {
         const judge = await this.options.createJudge((error) => {
           fallbacksHere++;
           this.fallbacks++;
-          this.options.logger?.warn({ err: error }, 'LLM judge failed; the heuristic judge scored the answer');
+          this.options.logger?.warn({ err: error, judge: judgeLabel }, `${judgeLabel} judge failed; the heuristic judge scored the answer`);
         });
+        // Fallbacks name the judge that failed: the LLM judge, or a judge plugin by its name.
+        judgeLabel = judge.name.startsWith('llm') || judge.name === 'heuristic' ? 'LLM' : `"${judge.name}"`;
         const result = await profiler.profileAll(toRun, {
           promptsPerCategory,
           timeoutMs: this.options.timeoutMs,
@@ -350,7 +353,7 @@ export class ProfilingCoordinator {
       }
     }
     const parts = [`${summary.profiled.length} profiled`, `${summary.failed.length} failed`, `${summary.skipped.length} skipped`];
-    if (summary.judgeFallbacks > 0) parts.push(`LLM judge failed ${summary.judgeFallbacks} times (heuristic used)`);
+    if (summary.judgeFallbacks > 0) parts.push(`${judgeLabel} judge failed ${summary.judgeFallbacks} times (heuristic used)`);
     if (summary.aborted) parts.push('aborted');
     if (summary.error) parts.push(`stopped: ${summary.error}`);
     run.current.clear();

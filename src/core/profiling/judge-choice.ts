@@ -1,5 +1,7 @@
 /**
- * Which judge scores a profiling run. The heuristic judge unless ROUTER_JUDGE_ENABLED; then an LLM
+ * Which judge scores a profiling run. A judge plugin loaded through ROUTER_PLUGINS first (the first
+ * one when several are; its failures and timeouts fall back to the heuristic, and profiles record
+ * the plugin's name). Otherwise the heuristic judge unless ROUTER_JUDGE_ENABLED; then an LLM
  * judge on ROUTER_JUDGE_BASE_URL (with ROUTER_JUDGE_MODEL and ROUTER_JUDGE_API_KEY), else on a
  * backend model: ROUTER_JUDGE_MODEL when a backend has it, otherwise the largest available chat
  * model. The LLM judge is always wrapped so that its failures fall back to the heuristic, and a
@@ -16,6 +18,11 @@ export interface JudgeSettings {
   model?: string;
   baseUrl?: string;
   apiKey?: string;
+  /**
+   * A third-party judge (ROUTER_PLUGINS), already guarded against throwing synchronously, hanging and
+   * malformed verdicts. It is used instead of the built-in judges, with the heuristic as fallback.
+   */
+  plugin?: JudgePlugin;
 }
 
 export interface JudgeFactories {
@@ -42,6 +49,13 @@ export function chooseJudge(
   logger?: JudgeChoiceLogger,
 ): JudgePlugin {
   const heuristic = factories.heuristic();
+  if (settings.plugin) {
+    const plugin = settings.plugin;
+    logger?.info({ judge: plugin.name }, 'profiling answers are judged by the judge plugin (heuristic when it fails)');
+    if (settings.enabled) logger?.warn({ judge: plugin.name }, 'ROUTER_JUDGE_ENABLED is set but a judge plugin is loaded: the plugin judges, not the LLM judge');
+    // Profiles record the plugin's own name; verdicts that came from the fallback say so in their reasoning.
+    return { ...factories.withFallback(plugin, heuristic, onFallback), name: plugin.name };
+  }
   if (!settings.enabled) return heuristic;
   const model = settings.model?.trim() || undefined;
   try {

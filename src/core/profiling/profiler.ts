@@ -75,7 +75,7 @@ export interface ProfileAllOptions extends Omit<ProfileModelOptions, 'resume' | 
 export interface ProfileAllResult {
   /** Models profiled to the end (some prompts may have failed). */
   profiled: ProfileRun[];
-  /** Models whose every prompt failed; profiled again on the next run. */
+  /** Models whose run cannot stand as a profile (see incompleteReason); nothing stored, profiled again on the next run. */
   failed: ProfileRun[];
   skipped: Array<{ model: string; reason: string }>;
 }
@@ -112,7 +112,8 @@ export class Profiler {
 
   /**
    * Profiles one model. Rejects only when `signal` aborts (with an `aborted` PluginError); backend
-   * failures are counted per prompt, and a model whose every prompt failed returns status "failed".
+   * failures are counted per prompt, and a model whose outcomes cannot stand as a profile (every
+   * prompt failed, a category without a judged answer, too many backend errors) returns "failed".
    */
   async profileModel(target: ProfileTarget, options: ProfileModelOptions): Promise<ProfileRun> {
     const run: ProfileRun = { model: target.key, status: 'skipped', results: {}, outcomes: [], judge: options.judge.name, promptSetVersion: this.promptSetVersion };
@@ -165,9 +166,8 @@ export class Profiler {
     const results = aggregate(outcomes);
     // Ids given without outcomes are skipped but cannot be counted; everything that ran is.
     const counted = outcomes.length;
-    const allFailed = counted > 0 && outcomes.every((o) => o.failed);
-    if (allFailed) {
-      const reason = `every prompt failed (${outcomes[outcomes.length - 1]?.error ?? 'no answer'})`;
+    const reason = counted > 0 ? incompleteReason(outcomes) : undefined;
+    if (reason) {
       emit({ state: 'model_failed', promptIndex: done, error: reason });
       return { ...run, status: 'failed', reason, results, outcomes };
     }
@@ -291,10 +291,11 @@ export class Profiler {
       const vramBytes = await this.measureVram(entry, gpuBefore);
       if (vramBytes !== undefined) run.vramBytes = vramBytes;
       if (store) {
-        // A failed model still gets its rows (score 0, failures counted) so routing stops trusting it,
-        // but stays unfinished: the next run tries it again.
-        await store.saveProfiles(entry.key, run.results, run.judge, version);
+        // A failed run measured the backend's trouble, not the model: its results would misjudge the
+        // model, so nothing is stored (an earlier profile keeps serving) and the model stays
+        // unfinished, so the next run tries it again (resuming at the prompts that failed).
         if (run.status === 'done') {
+          await store.saveProfiles(entry.key, run.results, run.judge, version);
           await store.saveModelState({
             modelKey: entry.key,
             digest,
@@ -442,7 +443,42 @@ interface TurnTiming {
   latencyMs: number;
 }
 
-/** Per-category results: score over every prompt (failures as 0), timings over the ones that answered. */
+/**
+ * Most prompts (more than this share) must get a judged answer or time out: errors of the backend or
+ * the judge beyond it fail the model's run, as its scores would rest on too few answers.
+ */
+export const MAX_ERROR_SHARE = 0.1;
+
+/** A prompt without an answer for a reason other than the model's own slowness (backend or judge error). */
+function erred(o: PromptOutcome): boolean {
+  return o.failed && !o.timedOut;
+}
+
+/**
+ * Why a model's outcomes cannot stand as its profile, or undefined when they can: every prompt
+ * failed, a category has only errors (no judged answer and no timeout), or more than
+ * MAX_ERROR_SHARE of the prompts erred.
+ */
+export function incompleteReason(outcomes: readonly PromptOutcome[]): string | undefined {
+  if (outcomes.length === 0) return undefined;
+  const lastError = (list: readonly PromptOutcome[]): string => [...list].reverse().find((o) => o.failed)?.error ?? 'no answer';
+  if (outcomes.every((o) => o.failed)) return `every prompt failed (${lastError(outcomes)})`;
+  const categories = [...new Set(outcomes.map((o) => o.category))];
+  // A timeout measured the model (too slow for the budget); an error measured nothing.
+  const empty = categories.filter((c) => outcomes.every((o) => o.category !== c || erred(o)));
+  if (empty.length > 0) return `no prompt of ${empty.join(', ')} got an answer (${lastError(outcomes.filter((o) => empty.includes(o.category)))})`;
+  const errors = outcomes.filter(erred);
+  if (errors.length > outcomes.length * MAX_ERROR_SHARE) {
+    return `${errors.length} of ${outcomes.length} prompts failed (${lastError(errors)}); the profile would misjudge the model`;
+  }
+  return undefined;
+}
+
+/**
+ * Per-category results: score over the prompts that were judged, timeouts counting as 0 (a model too
+ * slow for the budget); a backend or judge error says nothing about the model and is left out.
+ * Timings over the ones that answered.
+ */
 export function aggregate(outcomes: readonly PromptOutcome[]): CategoryResults {
   const byCategory = new Map<Category, PromptOutcome[]>();
   for (const o of outcomes) byCategory.set(o.category, [...(byCategory.get(o.category) ?? []), o]);
@@ -451,7 +487,7 @@ export function aggregate(outcomes: readonly PromptOutcome[]): CategoryResults {
     const ok = list.filter((o) => !o.failed);
     const values = (pick: (o: PromptOutcome) => number | null): number[] => ok.flatMap((o) => (pick(o) === null ? [] : [pick(o) as number]));
     const result: CategoryResult = {
-      score: mean(list.map((o) => (o.failed ? 0 : o.score))) ?? 0,
+      score: mean(list.filter((o) => !erred(o)).map((o) => (o.failed ? 0 : o.score))) ?? 0,
       ttftMs: mean(values((o) => o.ttftMs)),
       tokensPerSecond: mean(values((o) => o.tokensPerSecond)),
       totalLatencyMs: mean(values((o) => o.latencyMs)),

@@ -42,7 +42,7 @@ export interface PromptOutcome {
 
 /** Per-category result, as written to the `profiles` table. */
 export interface CategoryResult {
-  /** Mean judge score over the category's prompts; failed prompts count as 0. */
+  /** Mean judge score over the category's judged prompts; timeouts count as 0, backend/judge errors not at all. */
   score: number;
   /** Means over the prompts that succeeded; null when none did. */
   ttftMs: number | null;
@@ -119,7 +119,7 @@ export interface ProfileModelOptions {
 
 export interface ProfileRun {
   model: string;
-  /** done: profiled; failed: no prompt produced a judged answer; skipped: not profiled at all. */
+  /** done: profiled; failed: too few judged answers to stand as a profile (nothing stored); skipped: not profiled at all. */
   status: 'done' | 'failed' | 'skipped';
   reason?: string;
   results: CategoryResults;

@@ -14,6 +14,7 @@ export {
   type ParsedJudgeScore,
 } from './llm.js';
 export { withFallback } from './fallback.js';
+export { guardJudge } from './guard.js';
 export { buildJudgeMessages } from './rubric.js';
 export {
   checkCode,

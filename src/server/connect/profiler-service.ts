@@ -73,7 +73,12 @@ function startRun(deps: KnowledgeServices, entries: RegistryEntry[], force: bool
 export function createProfilerService(deps: KnowledgeServices): Partial<ServiceImpl<typeof ProfilerService>> {
   return {
     async *reprofile(request, ctx) {
-      const handle = startRun(deps, selectEntries(deps.registry, request.models), request.force);
+      const models = request.models.map((m) => m.trim());
+      // An empty list means every model; an empty id inside it is a mistake, never "all models".
+      if (models.some((m) => m === '')) {
+        throw new ConnectError('models must not contain empty ids (leave models empty to profile every model)', Code.InvalidArgument);
+      }
+      const handle = startRun(deps, selectEntries(deps.registry, models), request.force);
       for await (const event of handle.events(ctx.signal)) yield toReprofileResponse(event);
     },
 
