@@ -61,17 +61,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return Object.freeze({ ...config, backendSpecs: Object.freeze(backendSpecs) });
 }
 
+/** Router aliases derive from the external name: "smarterrouter/main" + fast -> "smarterrouter/fast". */
+export function aliasId(externalModelName: string, alias: string): string {
+  const slash = externalModelName.lastIndexOf('/');
+  return slash >= 0 ? `${externalModelName.slice(0, slash + 1)}${alias}` : `${externalModelName}-${alias}`;
+}
+
 /**
- * Each ROUTER_MODEL_ALIASES entry is served as an id derived from the external name (the last path
- * segment replaced by the alias, or "<name>-<alias>" without a slash, like aliasId in
- * src/server/wiring.ts). An external name equal to one of those ids would be listed twice in
- * /v1/models and hide the alias, so it is refused.
+ * An external name equal to one of the alias ids would be listed twice in /v1/models and hide the
+ * alias, so it is refused.
  */
 function checkAliasCollision(config: Omit<Config, 'backendSpecs'>, env: Record<string, string | undefined>): void {
   const name = config.externalModelName;
-  const slash = name.lastIndexOf('/');
-  if (slash < 0) return; // "<name>-<alias>" never equals "<name>"
-  const alias = config.modelAliases.find((a) => a.name === name.slice(slash + 1));
+  const alias = config.modelAliases.find((a) => aliasId(name, a.name) === name);
   if (!alias) return;
   const aliasesSet = (env[VARIABLES.modelAliases.env]?.trim() ?? '') !== '';
   throw new ConfigError(

@@ -3,7 +3,7 @@
  * the Router, plus the discovery loop that keeps the registry fresh. Kept apart from start.ts so the
  * composition reads top to bottom.
  */
-import type { Config } from '../config/index.js';
+import { aliasId, type Config } from '../config/index.js';
 import { WorkerSemanticIndex } from '../workers/worker-index.js';
 import { ModelRegistry } from '../core/registry.js';
 import { CircuitBreakers } from '../core/circuit-breaker.js';
@@ -63,12 +63,6 @@ export interface KnowledgeServices {
   syncBenchmarks(sources?: readonly string[]): Promise<SyncResult[]>;
   /** Lets profiling measure VRAM by nvidia-smi difference where a backend cannot report it. */
   attachGpu(gpu: GpuReader | undefined): void;
-}
-
-/** Router aliases derive from the external name: "smarterrouter/main" + fast -> "smarterrouter/fast". */
-export function aliasId(externalModelName: string, alias: string): string {
-  const slash = externalModelName.lastIndexOf('/');
-  return slash >= 0 ? `${externalModelName.slice(0, slash + 1)}${alias}` : `${externalModelName}-${alias}`;
 }
 
 export function routerSettings(config: Config): RouterSettings {
