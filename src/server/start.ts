@@ -32,6 +32,7 @@ import { createKnowledgeAdmin } from './connect/admin-knowledge.js';
 import { createProfilerService } from './connect/profiler-service.js';
 import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
+import type { Router } from '../core/router.js';
 import { openSharedState, withSharedRateLimit } from './replicas/shared-state.js';
 import { safeEvents } from '../core/events.js';
 import { metricsRoutes, requestObserver, RouterMetrics, type StatsDeps } from './metrics/index.js';
@@ -124,6 +125,8 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     // The admin listing also names the plugins the router created itself (the embedding classifier).
     const listedPlugins = withRouterCreated(plugins, core.createdPlugins);
     const startedAt = Date.now();
+    // The handlers' calls into the core, so shutdown can abort them and wait for them (closeApp).
+    const inFlight = new InFlightCalls();
     const app = await buildApp({
       logger,
       shutdownTimeoutMs: config.shutdownTimeout * 1000,
@@ -132,7 +135,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
-        openaiRoutes({ router: core.router, config }),
+        openaiRoutes({ router: inFlight.wrap(core.router), config }),
         adminDecisionRoutes({ store: core.store, weights: core.router.weights }),
         adminModelRoutes(core.vram),
         adminKnowledgeRoutes(core.knowledge),
@@ -141,7 +144,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         dashboardRoutes(),
       ],
       connectRoutes: connectRoutes({
-        router: createRouterService(core.router, config),
+        router: createRouterService(inFlight.wrap(core.router), config),
         // AdminService is assembled from one partial implementation per capability.
         admin: {
           ...createAdminService({ plugins: listedPlugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
@@ -154,7 +157,9 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         profiler: createProfilerService(core.knowledge),
       }),
     });
-    cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000));
+    // Reversed below: the app drains first, then plugins' background work stops, then the rest.
+    cleanups.push(() => shutdown.abort());
+    cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000, inFlight));
 
     try {
       await app.listen({ host: config.host, port: config.port });
@@ -165,7 +170,12 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       }
       if (code === 'EACCES') throw new StartupError(`no permission to listen on ${config.host}:${config.port}: choose ROUTER_PORT above 1024`, error);
       if (code === 'EADDRNOTAVAIL') throw new StartupError(`ROUTER_HOST ${config.host} is not an address of this machine`, error);
-      throw error;
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+        throw new StartupError(`ROUTER_HOST ${config.host} does not resolve to an address (${code}): set it to an IP address or a resolvable host name`, error);
+      }
+      // Any other listen failure: still one line that names the setting and its value.
+      const reason = (error as Error).message || String(error);
+      throw new StartupError(`cannot listen on ROUTER_HOST ${config.host} ROUTER_PORT ${config.port}: ${reason}`, error);
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -181,17 +191,17 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       backends,
       plugins,
       core,
-      close: () => (closing ??= runCleanups(cleanups, shutdown)),
+      close: () => (closing ??= runCleanups(cleanups).finally(() => shutdown.abort())),
     };
   } catch (error) {
-    await runCleanups(cleanups, shutdown);
+    shutdown.abort();
+    await runCleanups(cleanups);
     throw error;
   }
 }
 
 /** Closes in reverse order of creation; one failing cleanup does not stop the others. */
-async function runCleanups(cleanups: Array<() => Promise<void> | void>, shutdown: AbortController): Promise<void> {
-  shutdown.abort();
+async function runCleanups(cleanups: Array<() => Promise<void> | void>): Promise<void> {
   for (const cleanup of [...cleanups].reverse()) {
     try {
       await cleanup();
@@ -201,9 +211,18 @@ async function runCleanups(cleanups: Array<() => Promise<void> | void>, shutdown
   }
 }
 
-/** fastify waits for in-flight requests on close; after the drain timeout, open sockets are cut. */
-async function closeApp(app: FastifyInstance, drainMs: number): Promise<void> {
+/** How long closing waits for the handlers' aborted core calls to settle before closing the core anyway. */
+const SETTLE_MS = 5_000;
+
+/**
+ * fastify waits for in-flight requests on close. At the drain deadline the handlers' core calls are
+ * aborted first — the core records them as `aborted` decisions and, as for a client that went away,
+ * counts nothing against the backends — then the open sockets are cut; closing returns once those
+ * calls have settled (bounded), so the core and the database close after their decisions are queued.
+ */
+async function closeApp(app: FastifyInstance, drainMs: number, inFlight: InFlightCalls): Promise<void> {
   const timer = setTimeout(() => {
+    inFlight.abort();
     const server = app.server as unknown as { closeAllConnections?: () => void };
     server.closeAllConnections?.();
   }, drainMs);
@@ -213,4 +232,60 @@ async function closeApp(app: FastifyInstance, drainMs: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+  await inFlight.settled(SETTLE_MS);
+}
+
+/**
+ * The request handlers' calls into the core (chat, embed) until they settle: each runs under its own
+ * signal, linked to the caller's (a client that leaves still aborts it) and aborted by abort() at
+ * shutdown. A stream already answering is not tracked once chat() has returned: its decision is
+ * recorded, and cutting its socket aborts it through the caller's signal.
+ */
+class InFlightCalls {
+  private readonly calls = new Map<AbortController, Promise<unknown>>();
+  private aborted = false;
+
+  wrap(router: Router): Router {
+    const chat: Router['chat'] = (request, signal) => this.track(signal, (s) => router.chat(request, s));
+    const embed: Router['embed'] = (request, signal) => this.track(signal, (s) => router.embed(request, s));
+    return new Proxy(router, {
+      get(target, property) {
+        if (property === 'chat') return chat;
+        if (property === 'embed') return embed;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  /** Aborts every tracked call, and any started from now on. */
+  abort(): void {
+    this.aborted = true;
+    for (const link of this.calls.keys()) link.abort(shutdownReason());
+  }
+
+  /** Resolves when every tracked call has settled, or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    if (!this.calls.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled([...this.calls.values()]), timeout]);
+    clearTimeout(timer);
+  }
+
+  private track<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const link = new AbortController();
+    if (signal.aborted) link.abort(signal.reason);
+    else signal.addEventListener('abort', () => link.abort(signal.reason), { once: true });
+    if (this.aborted) link.abort(shutdownReason());
+    const result = call(link.signal);
+    this.calls.set(link, result);
+    const forget = () => void this.calls.delete(link);
+    result.then(forget, forget);
+    return result;
+  }
+}
+
+function shutdownReason(): DOMException {
+  return new DOMException('the router is shutting down', 'AbortError');
 }
