@@ -134,6 +134,10 @@ describe('discovery and profiling in a running router', () => {
       ROUTER_POLLING_INTERVAL: '1',
     });
     cleanups.push(() => router.stop());
+    // The start-up run profiles first:7b; replacing the backend under a running profile would fail
+    // it (a failed model stores no profile), so the pull comes once that run is done.
+    for (let i = 0; i < 400 && !router.core.knowledge.knowledge.profile('first:7b'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(router.core.knowledge.knowledge.profile('first:7b')).toBeDefined();
     await sim.replace([{ id: 'first:7b' }, { id: 'pulled:3b' }]);
     // Polling finds it and profiles it in the background; wait for its profile to be stored.
     for (let i = 0; i < 400 && !router.core.knowledge.knowledge.profile('pulled:3b'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
