@@ -20,7 +20,7 @@ import { createHeuristicJudge } from '../src/plugins/judges/index.js';
 import { startOllamaSimulator, type RunningSimulator, type SimModel } from '../src/simulators/index.js';
 import { openDatabase } from '../src/db/index.js';
 import { ProfileStore } from '../src/db/profile-store.js';
-import { PROMPT_SET_VERSION, Profiler, type ProfileEntry, type ProgressEvent } from '../src/core/profiling/index.js';
+import { PROMPT_SET_VERSION, Profiler, ProfilingCoordinator, type ProfileEntry, type ProgressEvent } from '../src/core/profiling/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -96,6 +96,29 @@ describe('a backend failure during profiling', () => {
       expect(after?.categories[category]?.score).toBeGreaterThan(0.5);
     }
     expect((await h.store.modelState('good:7b'))?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('a failed model is queued again by itself after a delay, and profiled once its backend answers', async () => {
+    const h = await harness([GOOD]);
+    h.sim.setFailure('http500', 'good:7b');
+    const coordinator = new ProfilingCoordinator({
+      profiler: new Profiler({ store: h.store }),
+      promptsPerCategory: 1,
+      timeoutMs: 10_000,
+      concurrency: 1,
+      createJudge: () => createHeuristicJudge(),
+      retryDelayMs: 200,
+    });
+    cleanups.push(() => coordinator.close());
+    coordinator.enqueue(h.entries);
+    // The first run fails (HTTP 500); the backend recovers; nobody triggers anything.
+    const firstRunOver = () => coordinator.status().lastRunAt !== undefined && !coordinator.status().running;
+    for (let i = 0; i < 200 && !firstRunOver(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(firstRunOver()).toBe(true);
+    expect(await h.store.profileFor('good:7b')).toBeUndefined();
+    h.sim.setFailure('none');
+    for (let i = 0; i < 150 && !(await h.store.profileFor('good:7b')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await h.store.profileFor('good:7b'))?.categories.general?.score).toBeGreaterThan(0.5);
   });
 
   it('leaves one backend error out of the score instead of counting it as 0', async () => {

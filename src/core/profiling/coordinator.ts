@@ -92,6 +92,11 @@ export interface CoordinatorOptions {
    * answered, so the coordinator can count it.
    */
   createJudge(onFallback: (error: unknown) => void): JudgePlugin | Promise<JudgePlugin>;
+  /**
+   * A model whose run failed (a backend error, too few answers) is queued again after this delay,
+   * doubled on each further failure up to 32 times it (default 30 s; 0 turns retries off).
+   */
+  retryDelayMs?: number;
   /** The VRAM budget in bytes, when known; limits concurrent profiling beyond `concurrency`. */
   vramBudgetBytes?: () => number | undefined;
   /**
@@ -133,12 +138,18 @@ interface ActiveRun {
   handle: RunHandle;
 }
 
+/** First wait before a failed model is profiled again (then 60 s, 2 min ... up to 16 min). */
+const DEFAULT_RETRY_DELAY_MS = 30_000;
+
 export class ProfilingCoordinator {
   private readonly shutdown = new AbortController();
   private readonly gate: VramGate;
   private active: ActiveRun | undefined;
   /** What discovery asked for while a run was busy, by model key (the newest listing wins). */
   private readonly pending = new Map<string, ProfileEntry>();
+  /** Failed models waiting for their retry, and how many times each failed in a row. */
+  private readonly retries = new Map<string, { timer: NodeJS.Timeout; failures: number }>();
+  private readonly failures = new Map<string, number>();
   private runs = 0;
   private completed = 0;
   private fallbacks = 0;
@@ -199,6 +210,8 @@ export class ProfilingCoordinator {
   async close(): Promise<void> {
     this.shutdown.abort(new Error('router shutting down'));
     this.pending.clear();
+    for (const retry of this.retries.values()) clearTimeout(retry.timer);
+    this.retries.clear();
     await this.active?.handle.done.catch(() => undefined);
   }
 
@@ -207,6 +220,31 @@ export class ProfilingCoordinator {
     const entries = [...this.pending.values()];
     this.pending.clear();
     this.begin(entries, false);
+  }
+
+  /**
+   * A failed model stores no profile (an earlier one keeps serving) and would wait for the next
+   * discovery change or a manual run; a transient outage must not leave it unmeasured, so it is
+   * queued again after a growing delay. A profiled model starts from zero again.
+   */
+  private scheduleRetries(entries: readonly ProfileEntry[], summary: RunSummary): void {
+    for (const run of summary.profiled) this.failures.delete(run.model);
+    const delay = this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    if (delay <= 0 || summary.aborted || this.shutdown.signal.aborted) return;
+    for (const run of summary.failed) {
+      const entry = entries.find((e) => e.key === run.model);
+      if (!entry || this.retries.has(entry.key)) continue;
+      const failures = (this.failures.get(entry.key) ?? 0) + 1;
+      this.failures.set(entry.key, failures);
+      const waitMs = delay * 2 ** Math.min(failures - 1, 5);
+      const timer = setTimeout(() => {
+        this.retries.delete(entry.key);
+        this.options.logger?.info({ model: entry.key, failures }, 'profiling a model again after a failed run');
+        this.enqueue([entry]);
+      }, waitMs);
+      timer.unref();
+      this.retries.set(entry.key, { timer, failures });
+    }
   }
 
   private begin(entries: ProfileEntry[], force: boolean): RunHandle {
@@ -229,6 +267,7 @@ export class ProfilingCoordinator {
     void this.execute(run, entries, force)
       .catch((error: unknown): RunSummary => ({ profiled: [], failed: [], skipped: [], aborted: false, error: errorText(error), judgeFallbacks: 0 }))
       .then((summary) => {
+        this.scheduleRetries(entries, summary);
         // Idle before anyone awaiting `done` runs, so they can start the next run at once.
         this.active = undefined;
         // A run that failed while planning still settles its plan.
