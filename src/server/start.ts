@@ -32,7 +32,7 @@ import { createKnowledgeAdmin } from './connect/admin-knowledge.js';
 import { createProfilerService } from './connect/profiler-service.js';
 import { createRouterService } from './connect/router-service.js';
 import { buildCore, type Core } from './wiring.js';
-import type { Router } from '../core/router.js';
+import { InFlightCalls } from './in-flight.js';
 import { openSharedState, withSharedRateLimit } from './replicas/shared-state.js';
 import { safeEvents } from '../core/events.js';
 import { metricsRoutes, requestObserver, RouterMetrics, type StatsDeps } from './metrics/index.js';
@@ -135,7 +135,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       restPlugins: [
         healthRoutes({ db, health, startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
-        openaiRoutes({ router: inFlight.wrap(core.router), config }),
+        openaiRoutes({ router: core.router, config, calls: inFlight }),
         adminDecisionRoutes({ store: core.store, weights: core.router.weights }),
         adminModelRoutes(core.vram),
         adminKnowledgeRoutes(core.knowledge),
@@ -233,59 +233,4 @@ async function closeApp(app: FastifyInstance, drainMs: number, inFlight: InFligh
     clearTimeout(timer);
   }
   await inFlight.settled(SETTLE_MS);
-}
-
-/**
- * The request handlers' calls into the core (chat, embed) until they settle: each runs under its own
- * signal, linked to the caller's (a client that leaves still aborts it) and aborted by abort() at
- * shutdown. A stream already answering is not tracked once chat() has returned: its decision is
- * recorded, and cutting its socket aborts it through the caller's signal.
- */
-class InFlightCalls {
-  private readonly calls = new Map<AbortController, Promise<unknown>>();
-  private aborted = false;
-
-  wrap(router: Router): Router {
-    const chat: Router['chat'] = (request, signal) => this.track(signal, (s) => router.chat(request, s));
-    const embed: Router['embed'] = (request, signal) => this.track(signal, (s) => router.embed(request, s));
-    return new Proxy(router, {
-      get(target, property) {
-        if (property === 'chat') return chat;
-        if (property === 'embed') return embed;
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  }
-
-  /** Aborts every tracked call, and any started from now on. */
-  abort(): void {
-    this.aborted = true;
-    for (const link of this.calls.keys()) link.abort(shutdownReason());
-  }
-
-  /** Resolves when every tracked call has settled, or after `ms`. */
-  async settled(ms: number): Promise<void> {
-    if (!this.calls.size) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.calls.values()]), timeout]);
-    clearTimeout(timer);
-  }
-
-  private track<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const link = new AbortController();
-    if (signal.aborted) link.abort(signal.reason);
-    else signal.addEventListener('abort', () => link.abort(signal.reason), { once: true });
-    if (this.aborted) link.abort(shutdownReason());
-    const result = call(link.signal);
-    this.calls.set(link, result);
-    const forget = () => void this.calls.delete(link);
-    result.then(forget, forget);
-    return result;
-  }
-}
-
-function shutdownReason(): DOMException {
-  return new DOMException('the router is shutting down', 'AbortError');
 }

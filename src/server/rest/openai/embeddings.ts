@@ -4,6 +4,7 @@
  * the wire body and writes the wire answer.
  */
 import type { FastifyInstance } from 'fastify';
+import type { InFlightCalls } from '../../in-flight.js';
 import type { Config } from '../../../config/index.js';
 import type { Router } from '../../../core/router.js';
 import { describeValue, InvalidRequest } from './request.js';
@@ -28,8 +29,8 @@ export const embeddingsSchema = {
   },
 } as const;
 
-export function embeddingsRoute(app: FastifyInstance, deps: { router: Pick<Router, 'embed'>; config: Config }): void {
-  const { router, config } = deps;
+export function embeddingsRoute(app: FastifyInstance, deps: { router: Pick<Router, 'embed'>; config: Config; calls?: InFlightCalls }): void {
+  const { router, config, calls } = deps;
   app.post('/v1/embeddings', { schema: embeddingsSchema }, async (request, reply) => {
     const body = request.body as EmbeddingsBody;
     const input = inputTexts(body.input, config.maxPromptChars);
@@ -39,10 +40,9 @@ export function embeddingsRoute(app: FastifyInstance, deps: { router: Pick<Route
     };
     reply.raw.once('close', onClose);
     try {
-      const result = await router.embed(
-        { model: body.model || config.externalModelName, input, ...(body.dimensions != null ? { dimensions: body.dimensions } : {}) },
-        clientGone.signal,
-      );
+      const embed = () =>
+        router.embed({ model: body.model || config.externalModelName, input, ...(body.dimensions != null ? { dimensions: body.dimensions } : {}) }, clientGone.signal);
+      const result = await (calls ? calls.track(clientGone, embed) : embed());
       const base64 = body.encoding_format === 'base64';
       return reply.header('x-router-model', /^[\x20-\x7e]*$/.test(result.model) ? result.model : encodeURIComponent(result.model)).send({
         object: 'list',

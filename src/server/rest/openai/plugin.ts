@@ -21,14 +21,17 @@ import { chatCompletionSchema, feedbackSchema, modelListSchema, modelSchemaRoute
 import { ChunkEncoder, pipeParts } from './sse.js';
 import { parseCacheControl } from '../../../core/cache/cache-control.js';
 import { embeddingsRoute } from './embeddings.js';
+import type { InFlightCalls } from '../../in-flight.js';
 
 export interface OpenAIRoutesDeps {
   router: Router;
   config: Config;
+  /** Keeps the handlers' core calls for shutdown (start.ts); absent, they run untracked. */
+  calls?: InFlightCalls;
 }
 
 export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => Promise<void> {
-  const { router, config } = deps;
+  const { router, config, calls } = deps;
   // Model objects need a `created` time; the router's names exist since this process started.
   const startedAt = Math.floor(Date.now() / 1000);
 
@@ -65,7 +68,7 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       reply.raw.once('close', onClose);
       try {
         // Failures before the first token reject here, while a normal HTTP error status is still possible.
-        const routed = await router.chat(chat.route, clientGone.signal);
+        const routed = await (calls ? calls.track(clientGone, () => router.chat(chat.route, clientGone.signal)) : router.chat(chat.route, clientGone.signal));
         if (!chat.stream) {
           const answer = await collectAnswer(routed.parts);
           settled = true;
@@ -128,7 +131,7 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       return reply.send({ accepted: true, response_id: body.response_id, model });
     });
 
-    embeddingsRoute(app, { router, config });
+    embeddingsRoute(app, { router, config, ...(calls ? { calls } : {}) });
   };
 }
 
