@@ -7,23 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryDecisionStore } from '../src/core/decisions.js';
 import { ModelRegistry } from '../src/core/registry.js';
-import { Router, type RouterSettings } from '../src/core/router.js';
+import { Router } from '../src/core/router.js';
+import { TEST_ROUTER_SETTINGS } from './support/router-settings.js';
 import type { RouteRequest } from '../src/core/types.js';
 import { createBuiltinClassifier } from '../src/plugins/classifiers/builtin/index.js';
 import { SPECIFICATION_VERSION, type ChatStreamPart, type Classification, type ClassifierPlugin } from '../src/plugin-api/index.js';
 import { fakeBackend } from './support/fake-backend.js';
 
-const settings: RouterSettings = {
-  externalModelName: 'smarterrouter/main',
-  aliases: [],
-  qualityPreference: 0.5,
-  weights: { capability: 0.4, benchmark: 0.3, speed: 0.2, recency: 0.1 },
-  cascadingEnabled: true,
-  cascadingMaxAttempts: 3,
-  feedbackEnabled: true,
-  firstTokenTimeoutMs: 5000,
-  generationTimeoutMs: 10_000,
-};
+const settings = TEST_ROUTER_SETTINGS;
 
 function plugin(name: string, classify: ClassifierPlugin['classify']): ClassifierPlugin {
   return { specificationVersion: SPECIFICATION_VERSION, name, classify };
