@@ -13,6 +13,7 @@ import { PluginError } from '../src/plugin-api/errors.js';
 import { toConnectError } from '../src/server/connect/errors.js';
 import { startOllamaSimulator, type RunningSimulator, type SimModel } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
+import { failure } from './support/connect-failure.js';
 
 const user = (content: string) => ({ role: Role.USER, content });
 const STORY = 'Write a long story about a dragon who learns to bake bread.';
@@ -88,14 +89,6 @@ function diff(after: Record<string, number>, before: Record<string, number>): Re
 /** The RPC's log lines written since `from`. */
 const rpcLines = (from: number, method: string) => lines.slice(from).filter((l) => l.rpc === `smarterrouter.v1.RouterService/${method}`);
 
-async function failure(call: () => Promise<unknown>): Promise<ConnectError | undefined> {
-  try {
-    await call();
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-}
 
 describe.each(transports())('over %s', (_name, transport) => {
   it('a client that cancels ChatStream mid-answer: CANCELED, no error log, counted canceled', async () => {

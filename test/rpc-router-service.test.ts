@@ -30,6 +30,7 @@ import { toConnectError } from '../src/server/connect/errors.js';
 import { createLogger } from '../src/server/logger.js';
 import { demoFleet, startOllamaSimulator, type RunningSimulator, type SimModel } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
+import { failure } from './support/connect-failure.js';
 
 const run = promisify(execFile);
 const BUF = new URL('../node_modules/.bin/buf', import.meta.url).pathname;
@@ -48,15 +49,6 @@ function transports(baseUrl: string): Array<[string, Transport]> {
   ];
 }
 
-/** The ConnectError a call fails with (or undefined when it succeeds). */
-async function failure(call: () => Promise<unknown>): Promise<ConnectError | undefined> {
-  try {
-    await call();
-    return undefined;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-}
 
 /** Every message of a stream, and the error it ended with. */
 async function drain(stream: AsyncIterable<ChatStreamResponse>): Promise<{ messages: ChatStreamResponse[]; error?: ConnectError }> {
