@@ -265,6 +265,12 @@ describe('parseArenaCsv', () => {
   it('rejects a CSV without a rating column', () => {
     expect(() => parseArenaCsv(readFixture('malformed-arena.csv'))).toThrow(/rating column/);
   });
+
+  it('skips ratings no arena publishes (negative, six figures) instead of clamping them into a rank', () => {
+    const rows = parseArenaCsv('model,rating\nqwen2.5-72b-instruct,-999999\nllama-3.1-8b-instruct,999999\ngemma-2-9b-it,1190\n');
+    expect(rows.map((r) => r.entry)).toEqual(['gemma-2-9b-it']);
+    expect(() => parseArenaCsv('model,rating\nqwen2.5-72b-instruct,-5\n')).toThrow(/rating between 100 and 4000/);
+  });
 });
 
 describe('loadSource', () => {

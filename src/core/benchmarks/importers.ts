@@ -135,6 +135,12 @@ function leaderboardScore(record: Record<string, unknown>, column: { raw?: strin
 const MODEL_COLUMNS = ['model', 'model_name', 'name', 'key', 'model name'];
 const RATING_COLUMNS = ['rating', 'arena_score', 'arena score', 'elo', 'arena_elo', 'elo rating', 'score'];
 const VOTE_COLUMNS = ['votes', 'num_battles', 'battles', 'num_votes'];
+/**
+ * Ratings outside this band are not arena ratings (published ones sit between ~800 and ~1,500): a
+ * negative or six-figure value is a broken export, and clamping it to 0 or 1 would still let it
+ * rank a model. Such rows are skipped like a rating that is not a number.
+ */
+export const ARENA_PLAUSIBLE_RATING = Object.freeze({ min: 100, max: 4000 });
 
 export interface ArenaImportOptions extends ImportOptions {
   /** Skip models with fewer votes than this when a votes column exists (default 0). */
@@ -163,7 +169,7 @@ export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): B
   for (const record of table.slice(1)) {
     const name = record[modelAt]?.trim();
     const rating = toNumber(record[ratingAt]);
-    if (!name || rating === undefined) continue;
+    if (!name || rating === undefined || rating < ARENA_PLAUSIBLE_RATING.min || rating > ARENA_PLAUSIBLE_RATING.max) continue;
     const votes = votesAt < 0 ? 0 : (toNumber(record[votesAt]) ?? 0);
     if (votesAt >= 0 && votes < minVotes) continue;
     usable++;
@@ -176,7 +182,7 @@ export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): B
       chosen.set(entry, { row, confidence, votes });
     }
   }
-  if (table.length > 1 && usable === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a model name and a numeric rating`);
+  if (table.length > 1 && usable === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a model name and a rating between ${ARENA_PLAUSIBLE_RATING.min} and ${ARENA_PLAUSIBLE_RATING.max}`);
   return [...chosen.values()].map((c) => c.row);
 }
 
