@@ -120,6 +120,28 @@ describe('ProfilerService', () => {
     expect((await rpcError(collect(profiler.reprofile({ models: ['ghost:7b'] })))).code).toBe(Code.NotFound);
   });
 
+  it('POST /admin/reprofile reads its options from a JSON body too, and refuses body keys it does not know', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${router.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // A misspelt key must not start a run of every model.
+    const misspelt = await post('/admin/reprofile', { models: ['llama3.1:8b'] });
+    expect(misspelt.status).toBe(400);
+    expect((await misspelt.json()).error).toMatchObject({ code: 'unknown_parameter', param: 'models' });
+    // The body's model is the one looked up (none of these start a run).
+    const ghost = await post('/admin/reprofile', { model: 'ghost:7b', force: true });
+    expect(ghost.status).toBe(404);
+    expect((await ghost.json()).error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('ghost:7b') });
+    expect((await post('/admin/reprofile', { model: ['ghost:7b', 'llama3.1:8b'] })).status).toBe(404);
+    const both = await post('/admin/reprofile?force=true', { model: 'llama3.1:8b' });
+    expect(both.status).toBe(400);
+    expect((await both.json()).error.message).toMatch(/query string or in the body, not both/);
+    for (const bad of [[1], 'llama3.1:8b', { model: 5 }, { force: 'yes' }, { model: '' }]) {
+      const res = await post('/admin/reprofile', bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect((await res.json()).error.type).toBe('invalid_request_error');
+    }
+  });
+
   it('one run at a time: a second Reprofile, ProfileModel or POST /admin/reprofile is refused while one runs, and timeouts are recorded', async () => {
     // A model that does not answer keeps the run busy until its prompt times out (1 s).
     sim.setFailure('hang', 'slowpoke:7b');

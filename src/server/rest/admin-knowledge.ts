@@ -2,7 +2,8 @@
  * REST twins of the profiling and benchmark APIs:
  *   GET  /admin/profiles    ?model=&sort=&limit=&offset=           one entry per profiled model
  *   GET  /admin/benchmarks  ?model=&benchmark=&sort=&limit=&offset= public figures matched to known models
- *   POST /admin/reprofile   ?force=true&model=...                  starts a background run (202)
+ *   POST /admin/reprofile   ?force=true&model=...                  starts a background run (202); the same
+ *                           options may come as a JSON body {model, force} instead
  * `sort` is one whitelisted field, `-field` for descending; anything else is a 400 naming the
  * allowed fields. The listings are the same code as AdminService.ListProfiles / ListBenchmarks.
  */
@@ -31,6 +32,12 @@ const page = {
   limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
   offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
 } satisfies QueryProperties;
+
+/** POST /admin/reprofile's optional JSON body: the query string's options. */
+interface ReprofileBody {
+  model?: string | string[];
+  force?: boolean;
+}
 
 interface ListQuerystring {
   model?: string;
@@ -129,22 +136,44 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
       },
     );
 
-    app.post<{ Querystring: { force?: boolean; model?: string[] } }>(
+    const modelId = { type: 'string', minLength: 1, maxLength: 256 };
+    const modelList = { type: 'array', items: modelId, maxItems: 500 };
+    const reprofileQuery = whitelistedQuery({ force: { type: 'boolean' }, model: modelList });
+    app.post<{ Querystring: { force?: boolean; model?: string[] }; Body: ReprofileBody | undefined }>(
       '/admin/reprofile',
-      whitelistedQuery({ force: { type: 'boolean' }, model: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 500 } }),
+      {
+        preValidation: reprofileQuery.preValidation,
+        // The options may come as a JSON body too (what RPC-minded clients send). A body key the route
+        // does not know is a 400: ignoring `{"models": [...]}` would start a run of every model.
+        schema: {
+          ...reprofileQuery.schema,
+          body: { anyOf: [{ type: 'null' }, { type: 'object', properties: { model: { anyOf: [modelId, modelList] }, force: { type: 'boolean' } } }] },
+        },
+      },
       async (request, reply) => {
-        const { entries, unknown, unavailable } = selectProfileEntries(deps.registry, request.query.model ?? []);
+        const body = request.body ?? {};
+        const unknownKey = Object.keys(body).find((k) => k !== 'model' && k !== 'force');
+        if (unknownKey !== undefined) {
+          return sendError(reply, 400, `Unknown parameter ${JSON.stringify(unknownKey.slice(0, 64))}: the body takes 'model' (an id or a list of ids) and 'force'.`, 'invalid_request_error', 'unknown_parameter', unknownKey.slice(0, 64));
+        }
+        const fromBody = body.model !== undefined || body.force !== undefined;
+        if (fromBody && (request.query.model !== undefined || request.query.force !== undefined)) {
+          return sendError(reply, 400, 'Give the options in the query string or in the body, not both.', 'invalid_request_error', 'invalid_value', null);
+        }
+        const models = fromBody ? (typeof body.model === 'string' ? [body.model] : (body.model ?? [])) : (request.query.model ?? []);
+        const force = (fromBody ? body.force : request.query.force) ?? false;
+        const { entries, unknown, unavailable } = selectProfileEntries(deps.registry, models);
         if (unknown.length) return sendError(reply, 404, `Unknown model: ${unknown.map((n) => JSON.stringify(n.slice(0, 256))).join(', ')}.`, 'not_found_error', 'model_not_found', 'model');
         if (unavailable.length) {
           return sendError(reply, 409, `Not available now (backend down or model removed): ${unavailable.join(', ')}.`, 'invalid_request_error', 'model_unavailable', 'model');
         }
         try {
-          const run = deps.coordinator.start({ entries, force: request.query.force ?? false });
+          const run = deps.coordinator.start({ entries, force });
           const plan = await run.planned;
           return reply.code(202).send({
             run_id: run.id,
             status: 'started',
-            force: request.query.force ?? false,
+            force,
             models: plan.models,
             skipped: plan.skipped.map((s) => ({ model: s.model, reason: s.reason })),
             prompt_set_version: deps.coordinator.promptSetVersion,
