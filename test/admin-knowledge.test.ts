@@ -146,6 +146,12 @@ describe('a fresh start against a simulated fleet', () => {
     const { body } = await getJson('/admin/profiles?sort=speed');
     expect(body.error).toMatchObject({ param: 'sort' });
     expect(body.error.message).toContain('tokens_per_second');
+    // Schema violations name the parameter in the facade's words, never fastify's FST_ERR_VALIDATION.
+    for (const path of ['/admin/profiles?limit=abc', '/admin/benchmarks?offset=-1', '/admin/decisions?limit=x']) {
+      const res = await getJson(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error, path).toMatchObject({ param: expect.stringMatching(/^(limit|offset)$/), code: expect.stringMatching(/^invalid_(type|value)$/) });
+    }
   });
 
   it('AdminService.ListProfiles and ListBenchmarks page with tokens and check their sort field', async () => {

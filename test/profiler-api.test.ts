@@ -123,22 +123,23 @@ describe('ProfilerService', () => {
   it('POST /admin/reprofile reads its options from a JSON body too, and refuses body keys it does not know', async () => {
     const post = (path: string, body: unknown) =>
       fetch(`${router.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    type ErrorJson = { error: Record<string, unknown> };
     // A misspelt key must not start a run of every model.
     const misspelt = await post('/admin/reprofile', { models: ['llama3.1:8b'] });
     expect(misspelt.status).toBe(400);
-    expect((await misspelt.json()).error).toMatchObject({ code: 'unknown_parameter', param: 'models' });
+    expect(((await misspelt.json()) as ErrorJson).error).toMatchObject({ code: 'unknown_parameter', param: 'models' });
     // The body's model is the one looked up (none of these start a run).
     const ghost = await post('/admin/reprofile', { model: 'ghost:7b', force: true });
     expect(ghost.status).toBe(404);
-    expect((await ghost.json()).error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('ghost:7b') });
+    expect(((await ghost.json()) as ErrorJson).error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('ghost:7b') });
     expect((await post('/admin/reprofile', { model: ['ghost:7b', 'llama3.1:8b'] })).status).toBe(404);
     const both = await post('/admin/reprofile?force=true', { model: 'llama3.1:8b' });
     expect(both.status).toBe(400);
-    expect((await both.json()).error.message).toMatch(/query string or in the body, not both/);
+    expect(((await both.json()) as ErrorJson).error.message).toMatch(/query string or in the body, not both/);
     for (const bad of [[1], 'llama3.1:8b', { model: 5 }, { force: 'yes' }, { model: '' }]) {
       const res = await post('/admin/reprofile', bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
-      expect((await res.json()).error.type).toBe('invalid_request_error');
+      expect(((await res.json()) as ErrorJson).error.type).toBe('invalid_request_error');
     }
   });
 

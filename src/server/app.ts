@@ -10,7 +10,7 @@ import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
 import { logRejected, type Logger } from './logger.js';
 import { createOnePortServer } from './one-port.js';
-import { sendError, typeForStatus } from './rest/errors.js';
+import { errorReplyOf, sendErrorReply } from './rest/openai/errors.js';
 import { kRequestLogger, kRequestId } from './connect/context.js';
 import { connectJsonOptions, registerJsonBodyParser } from './json-guard.js';
 import { fastifyTrustProxy } from './security/addresses.js';
@@ -76,17 +76,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
 
+  // Routes without their own handler (admin listings, health...) answer in the same error JSON, with
+  // the same wording for schema violations, as the OpenAI facade.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = statusOf(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else logRejected(request.log, error, status, request.body);
-    const message =
-      (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? `Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`
-        : status >= 500
-          ? 'Internal server error.'
-          : error.message;
-    return sendError(reply, status, message, typeForStatus(status), (error as { code?: string }).code ?? null);
+    const e = errorReplyOf(error, request);
+    if (e.status >= 500) request.log.error({ err: error }, 'request failed');
+    else logRejected(request.log, error, e.status, request.body);
+    return sendErrorReply(reply, e);
   });
 
   // REST: 404 OpenAI error JSON; gRPC and gRPC-Web: a trailers-only UNIMPLEMENTED (security/rejection.ts).
@@ -126,7 +122,3 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-function statusOf(error: unknown): number {
-  const status = (error as { statusCode?: number }).statusCode;
-  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-}

@@ -11,7 +11,6 @@ import type { ChatCache, InvalidateScope } from '../../core/cache/index.js';
 import { sendError } from './errors.js';
 import { whitelistedQuery } from './query.js';
 import { describeValue } from './openai/request.js';
-import { errorReplyOf, sendErrorReply } from './openai/errors.js';
 
 export interface AdminCacheDeps {
   /** Undefined when ROUTER_CACHE_ENABLED=false. */
@@ -25,8 +24,6 @@ const DISABLED = 'Caching is disabled on this router (ROUTER_CACHE_ENABLED=false
 
 export function adminCacheRoutes(deps: AdminCacheDeps) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.setErrorHandler((error, request, reply) => sendErrorReply(reply, errorReplyOf(error, request)));
-
     app.post('/admin/cache/invalidate', async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (typeof body !== 'object' || Array.isArray(body)) {

@@ -13,12 +13,10 @@ import type { Router } from '../../core/router.js';
 import type { Explanation, RouteRequest } from '../../core/types.js';
 import { checkRouteRequest, RANGES } from '../../core/validate.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
-import { logRejected } from '../logger.js';
 import { describePlugins } from '../plugins-info.js';
 import { vramReportJson, type VramReport } from '../vram-report.js';
 import { sendError } from './errors.js';
 import { explanationJson } from './explain-json.js';
-import { errorReplyOf, sendErrorReply } from './openai/errors.js';
 import { QUALITY_HEADER, translateChatRequest } from './openai/request.js';
 import { chatCompletionSchema, type ChatCompletionBody } from './openai/schemas.js';
 import { whitelistedQuery } from './query.js';
@@ -103,14 +101,6 @@ const pluginsSchema = {
 export function adminRoutes(deps: AdminRoutesDeps) {
   const explained = (e: Explanation) => explanationJson(e, deps.router.weights);
   return async (app: FastifyInstance): Promise<void> => {
-    // Same error JSON (with `param`) as the OpenAI facade, whose request mapping POST /admin/explain reuses.
-    app.setErrorHandler((error, request, reply) => {
-      const e = errorReplyOf(error, request);
-      if (e.status >= 500) request.log.error({ err: error }, 'request failed');
-      else logRejected(request.log, error, e.status, request.body);
-      return sendErrorReply(reply, e);
-    });
-
     /** POST /admin/explain: an OpenAI chat request in, the routing decision out; nothing is generated. */
     app.post('/admin/explain', { schema: { body: chatCompletionSchema(deps.limits).body, response: { 200: explanationSchema } } }, async (request) => {
       const chat = translateChatRequest(request.body as ChatCompletionBody, {

@@ -64,10 +64,15 @@ export function errorReplyOf(error: unknown, request: FastifyRequest): ErrorRepl
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (body too large, bad headers): their messages are written for clients.
-    const message = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large.' : (fastifyError.message ?? 'Bad request.');
+    const message = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? bodyTooLarge(request) : (fastifyError.message ?? 'Bad request.');
     return { status, message, type: typeForStatus(status), code: fastifyError.code ?? null, param: null };
   }
   return { status: 500, message: 'Internal server error.', type: 'server_error', code: 'internal_error', param: null };
+}
+
+function bodyTooLarge(request: FastifyRequest): string {
+  const limit = request.routeOptions?.bodyLimit;
+  return typeof limit === 'number' ? `The request body is larger than ${+(limit / 1024 / 1024).toFixed(1)} MB.` : 'The request body is too large.';
 }
 
 export function sendErrorReply(reply: FastifyReply, e: ErrorReply): FastifyReply {
