@@ -93,6 +93,19 @@ describe('smarterrouter CLI', () => {
     expect(coding.out.trim().split('\n').every((l) => l.includes(' coding '))).toBe(true);
   });
 
+  it('prints stats as readable tables, and the message as JSON with --json', async () => {
+    const text = await cli('stats');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^up \S+ \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)  requests \d+  errors \d+/);
+    expect(text.out).toMatch(/^backends:\nbackend\s+provider\s+health/m);
+    expect(text.out).toMatch(/^ollama\s+ollama\s+ok\s+\d+/m);
+    expect(text.out).toMatch(/^model\s+coding\s+reasoning\s+creativity\s+general\s+total$/m);
+    expect(text.out).toMatch(/^qwen2\.5-coder:7b\s+[1-9]\d*\s+\d+\s+\d+\s+\d+\s+[1-9]\d*$/m);
+    expect(text.out).not.toContain('{');
+    const json = await cli('stats', '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ requestsTotal: expect.any(String), backends: [expect.objectContaining({ name: 'ollama' })] });
+  });
+
   it('reprofiles with progress lines (no TTY), then lists the measured profiles', async () => {
     const run = await cli('reprofile', '--force');
     expect(run.code).toBe(0);

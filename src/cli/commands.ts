@@ -5,11 +5,11 @@
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { CacheScope, type Decision, GetVramResponseSchema, ListDecisionsResponseSchema, ListProfilesResponseSchema, InvalidateCacheResponseSchema, GetStatsResponseSchema } from '../../gen/smarterrouter/v1/admin_pb.js';
-import { Category, Complexity } from '../../gen/smarterrouter/v1/common_pb.js';
+import { CacheKind, Category, Complexity } from '../../gen/smarterrouter/v1/common_pb.js';
 import { ReprofileState } from '../../gen/smarterrouter/v1/profiler_pb.js';
 import { ExplainResponseSchema, ListModelsResponseSchema } from '../../gen/smarterrouter/v1/router_pb.js';
 import type { Clients } from './client.js';
-import { ProgressBar } from './progress.js';
+import { formatDuration, ProgressBar } from './progress.js';
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -150,9 +150,42 @@ export async function invalidateCache(c: Clients, io: Io, scope: CacheScope, mod
   io.out.write(`removed: ${r.responseRemoved} response, ${r.routingRemoved} routing, ${r.semanticRemoved} semantic\n`);
 }
 
+const CATEGORIES = [Category.CODING, Category.REASONING, Category.CREATIVITY, Category.GENERAL];
+
 export async function stats(c: Clients, io: Io): Promise<void> {
   const r = await c.admin.getStats({}, { signal: io.signal });
-  printJson(io, GetStatsResponseSchema, r);
+  if (io.json) return printJson(io, GetStatsResponseSchema, r);
+  const since = r.startedAt ? ` (since ${timestampDate(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC)` : '';
+  const errorShare = r.requestsTotal > 0n ? ` (${((Number(r.errorsTotal) / Number(r.requestsTotal)) * 100).toFixed(1)}%)` : '';
+  io.out.write(`up ${formatDuration(r.uptimeSeconds)}${since}  requests ${r.requestsTotal}  errors ${r.errorsTotal}${errorShare}\n`);
+  if (r.backends.length) {
+    io.out.write('\nbackends:\n');
+    table(io, ['backend', 'provider', 'health', 'check ms', 'message'], r.backends.map((b) => [b.name, b.provider, b.healthy ? 'ok' : 'down', b.latencyMs.toFixed(0), b.message]));
+  }
+  if (r.caches.length) {
+    io.out.write('\ncaches:\n');
+    table(
+      io,
+      ['cache', 'hits', 'misses', 'hit %', 'entries'],
+      r.caches.map((k) => {
+        const lookups = Number(k.hits + k.misses);
+        return [enumName(CacheKind, k.kind, 'CACHE_KIND_'), String(k.hits), String(k.misses), lookups ? ((Number(k.hits) / lookups) * 100).toFixed(1) : '-', String(k.entries)];
+      }),
+    );
+  }
+  // One row per model, one column per category: where the router has been sending requests.
+  const byModel = new Map<string, Map<Category, bigint>>();
+  for (const s of r.selections) {
+    const row = byModel.get(s.model) ?? new Map<Category, bigint>();
+    row.set(s.category, (row.get(s.category) ?? 0n) + s.count);
+    byModel.set(s.model, row);
+  }
+  io.out.write(byModel.size ? '\nrouted requests:\n' : '\nno requests routed yet\n');
+  if (byModel.size) {
+    const total = (row: Map<Category, bigint>) => [...row.values()].reduce((a, b) => a + b, 0n);
+    const rows = [...byModel].sort((a, b) => Number(total(b[1]) - total(a[1])) || a[0].localeCompare(b[0]));
+    table(io, ['model', ...CATEGORIES.map(category), 'total'], rows.map(([model, row]) => [model, ...CATEGORIES.map((cat) => String(row.get(cat) ?? 0n)), String(total(row))]));
+  }
 }
 
 function decisionLine(d: Decision): string {
