@@ -10,13 +10,17 @@ import { StartupError, startRouter } from './server/start.js';
 
 async function main(): Promise<void> {
   let config: Config;
+  // Warnings (an unknown ROUTER_* variable...) wait for the logger, which needs the finished config,
+  // so they reach the same log stream as everything else instead of a bare stderr line.
+  const warnings: string[] = [];
   try {
-    config = loadConfig();
+    config = loadConfig({ onWarning: (message) => warnings.push(message) });
   } catch (error) {
     if (error instanceof ConfigError) return fail(`configuration error: ${error.message}`);
     throw error;
   }
   const logger = createLogger(config);
+  for (const message of warnings) logger.warn(message);
   let router;
   try {
     router = await startRouter(config, { logger });

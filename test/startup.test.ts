@@ -66,9 +66,18 @@ describe('npm start', () => {
   it('serves /health and creates data/router.db with the defaults', async () => {
     const cwd = workdir();
     const port = await freePort();
-    const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', ROUTER_OLLAMA_URL: 'http://127.0.0.1:9' }, cwd);
+    // A misspelt variable: warned about in the log stream (JSON here), not as a bare stderr line.
+    const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', ROUTER_OLLAMA_URL: 'http://127.0.0.1:9', ROUTER_POLING_INTERVAL: '5' }, cwd);
     await waitForHealth(`http://127.0.0.1:${port}`);
     expect(existsSync(join(cwd, 'data/router.db'))).toBe(true);
+    const warning = run
+      .out()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .find((entry) => entry.msg.includes('ROUTER_POLING_INTERVAL'));
+    expect(warning).toMatchObject({ level: 40, msg: expect.stringContaining('did you mean ROUTER_POLLING_INTERVAL?') });
+    expect(run.err()).not.toContain('ROUTER_POLING_INTERVAL');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
   });
