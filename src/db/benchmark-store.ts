@@ -12,7 +12,7 @@ import { matchModel } from '../core/benchmarks/match.js';
 import { canonicalBenchmark } from '../core/benchmarks/normalize.js';
 import type { Database } from './index.js';
 import { BenchmarkEntity, type BenchmarkRecord } from './entities.js';
-import { likeOperator } from './dialect.js';
+import { dbTime, likeOperator, readTime } from './dialect.js';
 
 export type BenchmarkSortField = 'entry' | 'benchmark' | 'score' | 'source' | 'fetched_at';
 
@@ -66,16 +66,17 @@ export class BenchmarkStore {
     }
     const data = [...unique.values()];
     if (data.length === 0) return 0;
-    const em = this.db.em.fork();
-    // A plain transaction: em.transactional() enters an AsyncLocalStorage (see src/db/index.ts).
-    await em.getConnection().transactional(async (ctx) => {
+    // Plain multi-row INSERT ... ON CONFLICT from cached SQL text: em.upsertMany() made a managed
+    // entity of every row, which kept the event loop busy for ~1.5 s on a 27,000-row leaderboard.
+    // Every batch is its own await, so requests are served between batches. Both engines take
+    // `on conflict (...) do update` with `excluded.` (SQLite 3.24+, PostgreSQL 9.5+).
+    const knex = this.db.em.getKnex();
+    await knex.transaction(async (trx) => {
       for (let i = 0; i < data.length; i += UPSERT_BATCH) {
-        await em.upsertMany(BenchmarkEntity, data.slice(i, i + UPSERT_BATCH), {
-          ctx,
-          onConflictFields: ['entry', 'benchmark', 'source'],
-          onConflictAction: 'merge',
-          onConflictMergeFields: ['score', 'normalized', 'sourceUrl', 'fetchedAt'],
-        });
+        const rows = data.slice(i, i + UPSERT_BATCH);
+        const bindings: unknown[] = [];
+        for (const r of rows) bindings.push(r.entry, r.benchmark, r.score, r.normalized, r.source, r.sourceUrl, dbTime(this.db, r.fetchedAt));
+        await trx.raw(upsertSql(rows.length), bindings as never);
       }
     });
     return data.length;
@@ -106,8 +107,15 @@ export class BenchmarkStore {
 
   /** Every stored row (for building BenchmarkKnowledge). */
   async all(): Promise<StoredBenchmarkRow[]> {
-    const records = await this.db.em.fork().find(BenchmarkEntity, {}, { orderBy: { id: 'asc' } });
-    return records.map(toRow);
+    // A raw select: hydrating tens of thousands of entities blocked the event loop for no use.
+    const records = await this.db.em
+      .getConnection()
+      .execute<RawBenchmarkRow[]>('select id, entry, benchmark, score, normalized, source, source_url, fetched_at from benchmark_scores order by id');
+    return records.map((r) => {
+      const row: StoredBenchmarkRow = { id: Number(r.id), entry: r.entry, benchmark: r.benchmark, score: Number(r.score), normalized: Number(r.normalized), source: r.source, fetchedAt: readTime(r.fetched_at) };
+      if (r.source_url) row.sourceUrl = r.source_url;
+      return row;
+    });
   }
 
   /**
@@ -123,6 +131,33 @@ export class BenchmarkStore {
     if (stale.length === 0) return 0;
     return em.nativeDelete(BenchmarkEntity, { id: { $in: stale } });
   }
+}
+
+interface RawBenchmarkRow {
+  id: number | string;
+  entry: string;
+  benchmark: string;
+  score: number | string;
+  normalized: number | string;
+  source: string;
+  source_url: string | null;
+  fetched_at: number | string | Date;
+}
+
+const UPSERT_COLUMNS = ['entry', 'benchmark', 'score', 'normalized', 'source', 'source_url', 'fetched_at'] as const;
+const upsertSqlByRows = new Map<number, string>();
+
+/** `INSERT ... VALUES (...), ... ON CONFLICT (entry, benchmark, source) DO UPDATE ...`, built once per row count. */
+function upsertSql(rows: number): string {
+  let sql = upsertSqlByRows.get(rows);
+  if (!sql) {
+    const tuple = `(${UPSERT_COLUMNS.map(() => '?').join(', ')})`;
+    sql =
+      `insert into benchmark_scores (${UPSERT_COLUMNS.join(', ')}) values ${Array.from({ length: rows }, () => tuple).join(', ')} ` +
+      'on conflict (entry, benchmark, source) do update set score = excluded.score, normalized = excluded.normalized, source_url = excluded.source_url, fetched_at = excluded.fetched_at';
+    upsertSqlByRows.set(rows, sql);
+  }
+  return sql;
 }
 
 function toRow(r: BenchmarkRecord): StoredBenchmarkRow {

@@ -29,6 +29,7 @@ import { KnowledgeBase } from '../core/profiling/knowledge.js';
 import type { GpuReader } from '../core/vram-manager.js';
 import { BYTES_PER_GB } from '../core/vram/index.js';
 import { BenchmarkStore, syncBenchmarks, type SyncResult } from '../db/benchmark-store.js';
+import { workerSourceParser } from '../workers/benchmark-parser.js';
 import { ModelStore, withModelFacts } from '../db/model-store.js';
 import { ProfileStore } from '../db/profile-store.js';
 import { createHeuristicJudge, createLlmJudge, guardJudge, withFallback } from '../plugins/judges/index.js';
@@ -300,8 +301,10 @@ export async function buildCore(options: {
   // Benchmarks: bundled figures at once, configured sources in the background (a source that
   // cannot be read only logs a warning: the bundled figures serve).
   const syncing = new Set<Promise<unknown>>();
+  // Parsing and name matching run in a worker thread: a leaderboard of thousands of models must not stall requests.
+  const parseInWorker = workerSourceParser();
   const runSync = (sources: readonly string[] = config.benchmarkSources): Promise<SyncResult[]> => {
-    const job = syncBenchmarks(benchmarkStore, sources, globalThis.fetch, logger, { signal: context.signal }).then(async (results) => {
+    const job = syncBenchmarks(benchmarkStore, sources, globalThis.fetch, logger, { signal: context.signal, parse: parseInWorker }).then(async (results) => {
       await knowledge.reloadBenchmarks();
       return results;
     });

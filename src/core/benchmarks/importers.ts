@@ -253,7 +253,15 @@ export interface LoadOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   catalogue?: Catalogue | Iterable<string>;
+  /**
+   * Turns a source's text into rows (default: parseSourceText on this thread). The server hands a
+   * worker-thread parser here so a large export never stalls requests (src/workers/benchmark-parse.ts).
+   */
+  parse?: SourceParser;
 }
+
+/** Parses one source's text; throws (or rejects with) BenchmarkSourceError. */
+export type SourceParser = (text: string, source: string) => BenchmarkRow[] | Promise<BenchmarkRow[]>;
 
 /**
  * Rows from a file path, file: URL or http(s) URL. The parser is chosen by extension (.csv -> arena,
@@ -262,6 +270,15 @@ export interface LoadOptions {
  */
 export async function loadSource(source: string, fetchImpl: typeof fetch = fetch, options: LoadOptions = {}): Promise<BenchmarkRow[]> {
   const text = /^https?:\/\//i.test(source) ? await fetchText(source, fetchImpl, options) : await readText(checkedFileSource(source));
+  if (options.parse) return options.parse(text, source);
+  return parseSourceText(text, source, options.catalogue === undefined ? {} : { catalogue: options.catalogue });
+}
+
+/**
+ * The rows of a source's text (the CPU-bound half of loadSource, safe to run in a worker thread:
+ * plain data in, plain data out). Throws BenchmarkSourceError('malformed') with the source named.
+ */
+export function parseSourceText(text: string, source: string, options: Pick<ImportOptions, 'catalogue'> = {}): BenchmarkRow[] {
   const kind = sourceKind(source, text);
   const importOptions: ImportOptions = { sourceUrl: source, fetchedAt: new Date() };
   if (options.catalogue !== undefined) importOptions.catalogue = options.catalogue;
