@@ -374,3 +374,21 @@ describe('BenchmarkStore (SQLite)', () => {
     expect((await s.all()).map((r) => r.entry).sort()).toEqual(['imported-1b', 'kept-1b-instruct']);
   });
 });
+
+describe('BenchmarkKnowledge.build', () => {
+  it('builds the same knowledge as the constructor, pausing for the event loop on a large catalogue', async () => {
+    const rows: BenchmarkRow[] = [...bundledRows()];
+    for (let i = 0; i < 3000; i++) rows.push({ entry: `org-model-${i}-7b-instruct`, benchmark: 'MMLU', score: 50, normalized: 0.5, source: 'test' });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const built = await BenchmarkKnowledge.build(rows);
+    clearInterval(timer);
+    const direct = new BenchmarkKnowledge(rows);
+    expect(built.entryCount).toBe(direct.entryCount);
+    for (const name of ['qwen2.5-coder:7b', 'llama3.1:8b', 'gemma2:9b', 'hf.co/bartowski/Qwen2.5-7B-Instruct-GGUF:Q4_K_M']) {
+      expect(built.forModel(name), name).toEqual(direct.forModel(name));
+    }
+    // Timers ran while the catalogue was being parsed (a build in one piece would allow none).
+    expect(ticks).toBeGreaterThan(0);
+  });
+});

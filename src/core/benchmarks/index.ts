@@ -46,21 +46,22 @@ export const DEFAULT_MIN_CONFIDENCE = 0.5;
 
 export class BenchmarkKnowledge {
   readonly catalogue: Catalogue;
-  private readonly rowsByEntry = new Map<string, BenchmarkRow[]>();
+  private readonly rowsByEntry: Map<string, BenchmarkRow[]>;
   private readonly cache = new Map<string, ModelBenchmarks | null>();
   private readonly minConfidence: number;
   private readonly cacheSize: number;
 
-  constructor(rows: readonly BenchmarkRow[], options: BenchmarkKnowledgeOptions = {}) {
-    for (const row of rows) {
-      if (!Number.isFinite(row.normalized)) continue;
-      const list = this.rowsByEntry.get(row.entry) ?? [];
-      list.push(row);
-      this.rowsByEntry.set(row.entry, list);
-    }
-    this.catalogue = new Catalogue(this.rowsByEntry.keys());
+  constructor(rows: readonly BenchmarkRow[], options: BenchmarkKnowledgeOptions = {}, catalogue?: Catalogue) {
+    this.rowsByEntry = groupByEntry(rows);
+    this.catalogue = catalogue ?? new Catalogue(this.rowsByEntry.keys());
     this.minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
     this.cacheSize = options.cacheSize ?? 5000;
+  }
+
+  /** The same knowledge, with the catalogue built in slices so a large import never stalls requests. */
+  static async build(rows: readonly BenchmarkRow[], options: BenchmarkKnowledgeOptions = {}): Promise<BenchmarkKnowledge> {
+    const catalogue = await Catalogue.build(groupByEntry(rows).keys());
+    return new BenchmarkKnowledge(rows, options, catalogue);
   }
 
   /** Knowledge from the bundled dataset alone (no database, no network). */
@@ -117,4 +118,15 @@ export class BenchmarkKnowledge {
     if (scores.overall !== undefined) result.overall = scores.overall;
     return result;
   }
+}
+
+function groupByEntry(rows: readonly BenchmarkRow[]): Map<string, BenchmarkRow[]> {
+  const byEntry = new Map<string, BenchmarkRow[]>();
+  for (const row of rows) {
+    if (!Number.isFinite(row.normalized)) continue;
+    const list = byEntry.get(row.entry) ?? [];
+    list.push(row);
+    byEntry.set(row.entry, list);
+  }
+  return byEntry;
 }

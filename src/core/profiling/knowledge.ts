@@ -88,7 +88,7 @@ export class KnowledgeBase {
   async reloadBenchmarks(): Promise<void> {
     try {
       const rows = await this.source.loadBenchmarkRows();
-      this.bench = rows.length > 0 ? new BenchmarkKnowledge(rows) : BenchmarkKnowledge.bundled();
+      this.bench = rows.length > 0 ? await BenchmarkKnowledge.build(rows) : BenchmarkKnowledge.bundled();
       this.changed();
     } catch (error) {
       this.logger?.warn({ err: error }, 'cannot read stored benchmark scores; the bundled ones serve');
