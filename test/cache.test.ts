@@ -31,7 +31,8 @@ async function chat(body: Record<string, unknown>, headers: Record<string, strin
   const r = await fetch(`${router.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ model: 'smarterrouter/main', ...body }),
+    // temperature 0: only deterministic requests are cached (a test of sampled ones overrides it).
+    body: JSON.stringify({ model: 'smarterrouter/main', temperature: 0, ...body }),
   });
   return { status: r.status, cache: r.headers.get('x-router-cache'), model: r.headers.get('x-router-model'), json: await r.json() };
 }
@@ -40,7 +41,7 @@ async function streamChat(body: Record<string, unknown>): Promise<{ cache: strin
   const r = await fetch(`${router.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'smarterrouter/main', stream: true, ...body }),
+    body: JSON.stringify({ model: 'smarterrouter/main', stream: true, temperature: 0, ...body }),
   });
   expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const raw = await r.text();
@@ -111,7 +112,6 @@ describe('response cache', () => {
     const base = { messages: [user(prompt)] };
     const variants: Array<Record<string, unknown>> = [
       base,
-      { ...base, temperature: 0 },
       { ...base, top_p: 0.5 },
       { ...base, max_tokens: 7 },
       { ...base, seed: 42 },
@@ -131,12 +131,14 @@ describe('response cache', () => {
     expect(chatCalls() - before).toBe(variants.length);
   });
 
-  it('does not serve requests with temperature > 0 from the cache', async () => {
-    const body = { messages: [user(fresh())], temperature: 0.7 };
-    const before = chatCalls();
-    expect((await chat(body)).cache).toBe('miss');
-    expect((await chat(body)).cache).toBe('miss');
-    expect(chatCalls() - before).toBe(2);
+  it('does not serve sampled requests (temperature > 0, or none: a chat UI\'s "regenerate") from the cache', async () => {
+    for (const temperature of [0.7, undefined]) {
+      const body = { messages: [user(fresh())], temperature };
+      const before = chatCalls();
+      expect((await chat(body)).cache).toBe('miss');
+      expect((await chat(body)).cache).toBe('miss');
+      expect(chatCalls() - before).toBe(2);
+    }
   });
 
   it('honours Cache-Control: no-cache (fresh answer, stored) and no-store (fresh answer, not stored)', async () => {
@@ -209,7 +211,7 @@ describe('coalescing', () => {
   });
 
   it('gives a streaming client that joins late the parts produced so far, then the rest', async () => {
-    const body = { model: 'tortoise:1b', stream: true, messages: [user(fresh('Tell me a long story about a mountain village'))] };
+    const body = { model: 'tortoise:1b', stream: true, temperature: 0, messages: [user(fresh('Tell me a long story about a mountain village'))] };
     const before = chatCalls();
     const leader = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const reader = leader.body!.getReader();
@@ -240,7 +242,7 @@ describe('coalescing', () => {
   });
 
   it('keeps the shared answer going when the first client leaves', async () => {
-    const body = { model: 'tortoise:1b', messages: [user(fresh('Tell me a long story about a clockmaker'))] };
+    const body = { model: 'tortoise:1b', temperature: 0, messages: [user(fresh('Tell me a long story about a clockmaker'))] };
     const before = chatCalls();
     const ac = new AbortController();
     const leaving = fetch(`${router.url}/v1/chat/completions`, {
@@ -276,7 +278,7 @@ describe('semantic cache', () => {
   });
 
   const ask = async (body: Record<string, unknown>) => {
-    const r = await fetch(`${semantic.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${semantic.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ temperature: 0, ...body }) });
     return { cache: r.headers.get('x-router-cache'), json: (await r.json()) as any };
   };
 
@@ -352,7 +354,7 @@ describe('invalidation and statistics', () => {
     const transport = createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' });
     const admin = createClient(AdminService, transport);
     const rpc = createClient(RouterService, transport);
-    const request = { model: 'llama3.2:3b', messages: [{ role: Role.USER, content: fresh() }] };
+    const request = { model: 'llama3.2:3b', temperature: 0, messages: [{ role: Role.USER, content: fresh() }] };
 
     const headers: string[] = [];
     const first = await rpc.chat(request, { onHeader: (h) => headers.push(h.get('x-router-cache') ?? '') });

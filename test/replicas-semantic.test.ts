@@ -333,7 +333,7 @@ describe.skipIf(skip !== undefined)(`routers sharing semantic entries${skip ? ` 
     const r = await fetch(`${router.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content }] }),
+      body: JSON.stringify({ model: 'smarterrouter/main', temperature: 0, messages: [{ role: 'user', content }] }),
     });
     expect(r.status).toBe(200);
     const json = (await r.json()) as { choices: Array<{ message: { content: string } }> };

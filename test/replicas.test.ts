@@ -87,7 +87,7 @@ async function chat(router: { url: string }, key: string, content: string, model
   return fetch(`${router.url}/v1/chat/completions`, {
     method: 'POST',
     headers: auth(key),
-    body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+    body: JSON.stringify({ model, temperature: 0, messages: [{ role: 'user', content }] }),
   });
 }
 

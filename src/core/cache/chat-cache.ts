@@ -159,8 +159,10 @@ export class ChatCache<P> {
 
   private policy(request: RouteRequest): Policy {
     const control = request.cacheControl ?? {};
-    // A sampled answer is one of many: serving it again would hide the variety the client asked for.
-    const sampled = (request.temperature ?? 0) > 0 && !this.options.nondeterministic;
+    // A sampled answer is one of many: serving it again would hide the variety the client asked for
+    // (a chat UI's "regenerate" resends the very same request). Only an explicit temperature 0 is
+    // deterministic: without one, OpenAI samples at 1 and local backends at 0.7-0.8.
+    const sampled = request.temperature !== 0 && !this.options.nondeterministic;
     const fresh = control.noCache === true || control.noStore === true;
     const write = !control.noStore && !sampled;
     return {
