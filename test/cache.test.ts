@@ -131,6 +131,26 @@ describe('response cache', () => {
     expect(chatCalls() - before).toBe(variants.length);
   });
 
+  it('never shares answers across API keys: each key (and no key) has its own entries and flights', async () => {
+    const body = { messages: [user(fresh('What is my account number'))] };
+    const as = (key?: string) => chat(body, key ? { authorization: `Bearer ${key}` } : {});
+    expect((await as('sk-alice')).cache).toBe('miss');
+    expect((await as('sk-alice')).cache).toBe('hit');
+    expect((await as('sk-bob')).cache).toBe('miss');
+    expect((await as()).cache).toBe('miss');
+    expect((await as()).cache).toBe('hit');
+    // Concurrent identical requests with different keys are not coalesced either.
+    const twin = { messages: [user(fresh('Summarise my last invoice'))] };
+    const before = chatCalls();
+    await Promise.all([chat(twin, { authorization: 'Bearer sk-carol' }), chat(twin, { authorization: 'Bearer sk-dave' })]);
+    expect(chatCalls() - before).toBe(2);
+    // RPC reads the same metadata: alice's answer is hers there too.
+    const rpc = createClient(RouterService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
+    const rpcRequest = { temperature: 0, messages: [{ role: Role.USER, content: body.messages[0]!.content }] };
+    expect((await rpc.chat(rpcRequest, { headers: { authorization: 'Bearer sk-alice' } })).route?.cache).toBe(CacheStatus.HIT);
+    expect((await rpc.chat(rpcRequest, { headers: { authorization: 'Bearer sk-erin' } })).route?.cache).toBe(CacheStatus.MISS);
+  });
+
   it('does not serve sampled requests (temperature > 0, or none: a chat UI\'s "regenerate") from the cache', async () => {
     for (const temperature of [0.7, undefined]) {
       const body = { messages: [user(fresh())], temperature };

@@ -48,6 +48,12 @@ export interface RouteRequest {
    * fresh (and may store the answer), no-store neither reads nor writes the caches.
    */
   cacheControl?: { noCache?: boolean; noStore?: boolean };
+  /**
+   * Whose cached and in-flight answers this request may share: a digest of the caller's API key
+   * (undefined: sent without one). Part of every cache key, so one key's answers (or a semantic
+   * match of them) are never served to another key.
+   */
+  cacheScope?: string;
   /** Which door the request came through (stored with the decision). */
   protocol: Protocol;
   requestId?: string;

@@ -7,6 +7,7 @@
  * same way as on REST; the `x-router-cache` response header says hit, semantic or miss.
  */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { credentialScope } from '../security/keys.js';
 import { create } from '@bufbuild/protobuf';
 import {
   EmbedResponseSchema,
@@ -51,7 +52,7 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
   return {
     async chat(request, ctx) {
       try {
-        const routeRequest = withCacheControl(toRouteRequest(request, limits, requestMeta(ctx)), ctx);
+        const routeRequest = withCacheOptions(toRouteRequest(request, limits, requestMeta(ctx)), ctx);
         // ctx.signal carries the deadline, the client going away and server shutdown: the core
         // hands it to the backend call, so any of them stops the generation upstream.
         // Unary: the client waits for the whole answer, so the core may cascade on a failure anywhere.
@@ -66,7 +67,7 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
 
     async *chatStream(request, ctx) {
       try {
-        const routeRequest = withCacheControl(streamRouteRequest(request, limits, requestMeta(ctx)), ctx);
+        const routeRequest = withCacheOptions(streamRouteRequest(request, limits, requestMeta(ctx)), ctx);
         const routed = await router.chat({ ...routeRequest, stream: true }, ctx.signal);
         setCacheHeader(routed.info, ctx);
         yield routeStreamResponse(routed.info);
@@ -143,9 +144,11 @@ export function createRouterService(router: RoutingCore, config: Config): Partia
   };
 }
 
-function withCacheControl(request: RouteRequest, ctx: HandlerContext): RouteRequest {
+/** The cache options of a request from its metadata, as REST reads them from headers. */
+function withCacheOptions(request: RouteRequest, ctx: HandlerContext): RouteRequest {
   const cacheControl = parseCacheControl(ctx.requestHeader.get('cache-control'), ctx.requestHeader.get('pragma'));
-  return cacheControl ? { ...request, cacheControl } : request;
+  const cacheScope = credentialScope(ctx.requestHeader.get('authorization'));
+  return { ...request, ...(cacheControl ? { cacheControl } : {}), ...(cacheScope ? { cacheScope } : {}) };
 }
 
 function setCacheHeader(info: RouteInfo, ctx: HandlerContext): void {

@@ -53,3 +53,13 @@ export function bearerToken(header: string | string[] | null | undefined): strin
 export function keyId(token: string): string {
   return digest(token).subarray(0, 12).toString('hex');
 }
+
+/**
+ * The cache scope of a request (RouteRequest.cacheScope): the keyId of whatever key it sent. Auth has
+ * checked the key before a handler runs when ROUTER_API_KEYS is set; without keys, different
+ * made-up keys only mean fewer shared hits, never a leak.
+ */
+export function credentialScope(authorization: string | string[] | null | undefined): string | undefined {
+  const token = bearerToken(authorization);
+  return token === undefined ? undefined : keyId(token);
+}

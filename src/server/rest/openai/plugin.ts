@@ -6,6 +6,7 @@
  * Registered as an encapsulated plugin so its error handler and CORS hooks stay on /v1.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { credentialScope } from '../../security/keys.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config/index.js';
 import { collectAnswer } from '../../../core/collect.js';
@@ -57,6 +58,8 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       });
       const cacheControl = parseCacheControl(request.headers['cache-control'], request.headers.pragma);
       if (cacheControl) chat.route.cacheControl = cacheControl;
+      const cacheScope = credentialScope(request.headers.authorization);
+      if (cacheScope) chat.route.cacheScope = cacheScope;
 
       // One signal from the client's socket to the backend call: a client that goes away stops the
       // generation upstream instead of letting it run to the end for nobody.
