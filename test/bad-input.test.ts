@@ -260,6 +260,10 @@ describe('RPC bad-input corpus (Connect JSON, Connect binary, gRPC): a clear cod
     ['JSON: a lone surrogate as the model', chatPath, JSON.stringify({ model: 'x\ud800', messages: [{ role: 'ROLE_USER', content: 'hi' }] }), connectJson, 'invalid_argument'],
     ['JSON: NUL and RTL override in the model', chatPath, JSON.stringify({ model: 'gpt\u0000\u202e4', messages: [{ role: 'ROLE_USER', content: 'hi' }] }), connectJson, 'not_found'],
     ['JSON: an empty Explain', explainPath, '{}', connectJson, 'invalid_argument'],
+    // Strict JSON: a misspelt enum name or field is refused, never read as the default (which for
+    // InvalidateCache's scope meant "everything").
+    ['JSON: a misspelt enum name', '/smarterrouter.v1.AdminService/InvalidateCache', '{"scope":"CACHE_SCOPE_SEMANTC"}', connectJson, 'invalid_argument', /CACHE_SCOPE_SEMANTC/],
+    ['JSON: a misspelt field', chatPath, '{"messages":[{"role":"ROLE_USER","content":"hi"}],"temprature":0}', connectJson, 'invalid_argument', /temprature/],
     ['JSON: feedback score 2', feedbackPath, '{"responseId":"chatcmpl-x","score":2}', connectJson, 'invalid_argument'],
     ['JSON: feedback with a 3000-character comment', feedbackPath, JSON.stringify({ responseId: 'chatcmpl-x', score: 1, comment: 'c'.repeat(3000) }), connectJson, 'invalid_argument'],
     ['JSON: feedback for an unknown answer', feedbackPath, JSON.stringify({ responseId: "x'; DROP TABLE feedback; --", score: 1 }), connectJson, 'not_found'],

@@ -47,8 +47,11 @@ type ConnectJsonOptions = Partial<JsonReadOptions & JsonWriteOptions> & { textDe
 export function connectJsonOptions(max = MAX_BODY_JSON_DEPTH): ConnectJsonOptions {
   const utf8 = new TextDecoder();
   return {
-    // connect-es's own default, stated so the object also fits the router's narrower option type.
-    ignoreUnknownFields: true,
+    // Strict, unlike connect-es's default: with unknown fields ignored, a misspelt enum name is read
+    // as its zero value too, and `{"scope": "CACHE_SCOPE_SEMANTC"}` emptied every cache. JSON callers
+    // are people with curl and scripts, who want INVALID_ARGUMENT naming the field; binary protobuf
+    // clients keep their forward compatibility (unknown fields there are skipped as always).
+    ignoreUnknownFields: false,
     textDecoder: {
       decode(input?: Uint8Array): string {
         const text = utf8.decode(input);
