@@ -140,7 +140,7 @@ describe('exclusions', () => {
   });
 
   it('empty fleet: nothing ranked, nothing excluded', () => {
-    expect(scoreCandidates(input({ models: [] }))).toEqual({ ranked: [], excluded: [] });
+    expect(scoreCandidates(input({ models: [] }))).toEqual({ ranked: [], excluded: [], capable: 0, chatModels: 0 });
   });
 });
 

@@ -27,7 +27,7 @@ import type { CompletedEvent, RouterEvents } from './events.js';
 import { FeedbackBook, RecentSelections } from './history.js';
 import { detectNeeds } from './needs.js';
 import type { ModelRegistry, RegistryEntry } from './registry.js';
-import { scoreCandidates, type RouteNeeds, type ScoringResult, type ScoringWeights } from './scoring.js';
+import { capabilityGap, scoreCandidates, type RouteNeeds, type ScoringResult, type ScoringWeights } from './scoring.js';
 import { classificationMessages } from './validate.js';
 import {
   RouterError,
@@ -211,6 +211,18 @@ export class Router {
     if (candidates.length === 0) {
       await classified();
       this.record(request, plan, info, 'no_candidates', startedAt);
+      const scoring = plan.scoring;
+      if (scoring && scoring.chatModels > 0 && scoring.capable === 0) {
+        // Images for a fleet without vision, tools for one without tool calling: retrying will not
+        // help, so this is the client's 400, not a 503 that SDKs retry.
+        const gaps = new Set<string>();
+        for (const model of this.deps.registry.snapshot()) {
+          const gap = model.capabilities.chat ? capabilityGap(model, plan.needs) : undefined;
+          if (gap !== undefined) gaps.add(gap);
+        }
+        const why = [...gaps].slice(0, 3).join('; ');
+        throw new RouterError('invalid_request', `No model on this router can answer this request${why ? ` (${why})` : ''}.`, { param: plan.needs.tools ? 'tools' : 'messages' });
+      }
       const open = ranked.length ? this.deps.circuits?.blocked(ranked[0]!.backend.name, ranked[0]!.key) : undefined;
       throw new RouterError('no_candidates', open ? `every capable model is skipped for now (${open})` : noCandidateMessage(plan));
     }

@@ -107,6 +107,14 @@ export interface ScoringResult {
   ranked: ScoredCandidate[];
   /** Sorted by key. */
   excluded: ExcludedCandidate[];
+  /**
+   * Listed chat models that could answer the request if they were available (its images, tools and
+   * context fit them). With chat models listed but none of them capable, the request itself asks
+   * for something this router cannot do: a client error, not an outage.
+   */
+  capable: number;
+  /** Listed models that chat at all. */
+  chatModels: number;
 }
 
 /**
@@ -200,8 +208,14 @@ export function throughputScore(tokensPerSecond: number): number {
 
 /** Why a model cannot answer this request, or undefined when it can. */
 export function exclusionReason(model: RoutableModel, needs: RouteNeeds): string | undefined {
+  return model.available ? capabilityGap(model, needs) : NOT_AVAILABLE;
+}
+
+const NOT_AVAILABLE = 'not available (gone from its backend, or the backend is down)';
+
+/** Why the model could not answer the request even when available, or undefined when it could. */
+export function capabilityGap(model: RoutableModel, needs: RouteNeeds): string | undefined {
   const caps = model.capabilities;
-  if (!model.available) return 'not available (gone from its backend, or the backend is down)';
   if (!caps.chat) return caps.embeddings ? 'embedding model, cannot chat' : 'no chat capability';
   if (needs.vision && !caps.vision) return 'request has images but the model has no vision';
   if (needs.tools && !caps.tools) return 'request uses tools but the model has no tool calling';
@@ -219,8 +233,14 @@ export function scoreCandidates(input: ScoringInput): ScoringResult {
   const ranked: ScoredCandidate[] = [];
   const excluded: ExcludedCandidate[] = [];
 
+  let capable = 0;
+  let chatModels = 0;
   for (const model of input.models) {
-    const reason = exclusionReason(model, needs);
+    const gap = capabilityGap(model, needs);
+    if (model.capabilities.chat) chatModels++;
+    if (gap === undefined) capable++;
+    // Availability first: an unreachable model is reported as that, whatever else it lacks.
+    const reason = model.available ? gap : NOT_AVAILABLE;
     if (reason !== undefined) {
       excluded.push({ key: model.key, backend: model.backend, reason });
       continue;
@@ -288,7 +308,7 @@ export function scoreCandidates(input: ScoringInput): ScoringResult {
 
   ranked.sort(byTotalThenKey);
   excluded.sort(byKey);
-  return { ranked, excluded };
+  return { ranked, excluded, capable, chatModels };
 }
 
 function byTotalThenKey(a: ScoredCandidate, b: ScoredCandidate): number {
