@@ -124,6 +124,7 @@ describe('redaction rules', () => {
   const cases: Array<[string, string, string]> = [
     ['an OpenAI key', 'failed with key sk-proj-abc123XYZ789', 'failed with key [redacted]'],
     ['a Bearer header quoted in text', 'sent Authorization: Bearer abc.def-123', 'sent Authorization: Bearer [redacted]'],
+    ['ordinary words after "token" stay', 'no first token within 60000 ms; basic setup done', 'no first token within 60000 ms; basic setup done'],
     ['api_key in a query string', '/v1/x?api_key=abc123&model=m', '/v1/x?api_key=[redacted]&model=m'],
     ['apiKey in quoted JSON', 'body {"apiKey": "k-1234"}', 'body {"apiKey": "[redacted]"}'],
     ['password= in a form', 'user=bob&password=s3cret!', 'user=bob&password=[redacted]'],

@@ -18,8 +18,9 @@ const SECRET_KEY = /^(?:authorization|proxy[-_]?authorization|x[-_]?api[-_]?key|
 const PATTERNS: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
   // OpenAI-style keys (sk-..., sk-proj-..., sk-ant-...).
   [/\bsk-[A-Za-z0-9_-]{6,}/g, REDACTED],
-  // Authorization header values quoted in text.
-  [/\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{4,}/gi, `$1$2${REDACTED}`],
+  // Authorization header values quoted in text. Only a credential-looking value (a digit or a
+  // symbol in it) counts: "no first token within 60000 ms" is an English sentence, not a header.
+  [/\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9._~+/=-]{4,})/gi, (m, scheme: string, space: string, value: string) => (/[\d._~+/=-]/.test(value) ? `${scheme}${space}${REDACTED}` : m)],
   // key=value and "key": "value" spellings (query strings, form bodies, JSON quoted in messages).
   [
     /\b(api[-_]?key|apikey|access[-_]?token|refresh[-_]?token|auth[-_]?token|token|secret|client[-_]?secret|password|passwd|pwd)((?:\\?["'])?\s*[=:]\s*(?:\\?["'])?)[^\s&"'\\,;}]+/gi,
