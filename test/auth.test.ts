@@ -145,6 +145,22 @@ describe('no keys configured (the default)', () => {
     expect((await sdk.models.list()).data.length).toBeGreaterThan(0);
   });
 
+  it('refuses admin changes sent by another site\'s page (the loopback rule alone let them through)', async () => {
+    const post = (headers: Record<string, string>) => fetch(`${router.url}/admin/cache/invalidate`, { method: 'POST', headers });
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+      const res = await post(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('cross_site_request');
+    }
+    const host = new URL(router.url).host;
+    // The dashboard's own calls, and clients that are not browsers, go through.
+    for (const headers of [{}, { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }]) {
+      expect((await post(headers)).status, JSON.stringify(headers)).toBe(200);
+    }
+    // Reads are not changes: a cross-site GET cannot read the answer anyway (no CORS on /admin).
+    expect((await fetch(`${router.url}/admin/plugins`, { headers: { origin: 'http://evil.example' } })).status).toBe(200);
+  });
+
   it.each(['gRPC', 'Connect'])('serves every RPC service to a loopback client over %s', async (name) => {
     const transport = transports(router.url).find(([n]) => n === name)![1];
     const outcome = await rpcOutcomes(transport, undefined);

@@ -15,7 +15,12 @@ export function registerRestAuth(app: FastifyInstance, policy: AccessPolicy, res
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (rpcServiceOf(route)) return done();
-    const verdict = policy.check(surfaceOf(request.method, route), request.headers.authorization, addressChain(request));
+    const surface = surfaceOf(request.method, route);
+    if (surface === 'admin' && crossSiteWrite(request)) {
+      request.log.info({ reason: 'cross_site_request', origin: request.headers.origin }, 'request refused');
+      return reject(request, reply, { status: 403, rpcCode: Code.PermissionDenied, type: 'permission_error', code: 'cross_site_request', message: 'Admin changes are refused from another site\'s page (Origin or Sec-Fetch-Site says cross-site).' }, restHeaders(request));
+    }
+    const verdict = policy.check(surface, request.headers.authorization, addressChain(request));
     if (verdict.ok) return done();
     request.log.info({ reason: verdict.code }, 'request refused');
     // A browser opening the dashboard asks its user for the admin key (as the Basic password).
@@ -33,6 +38,27 @@ export function registerRestAuth(app: FastifyInstance, policy: AccessPolicy, res
       restHeaders(request),
     );
   });
+}
+
+/**
+ * A state-changing admin request sent by a page of another site. Browsers send a body-less POST
+ * cross-site without a preflight, and with the admin key unset the loopback rule lets a page open
+ * in a browser on the router's machine through: it could empty the caches or start a full
+ * re-profile. Browsers mark such requests (Sec-Fetch-Site, Origin); curl, SDKs and the CLI send
+ * neither, and the dashboard's own calls are same-origin.
+ */
+function crossSiteWrite(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return false;
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string' || origin === '') return false;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    // "null" (sandboxed frames, file: pages) or garbage: not this site.
+    return true;
+  }
 }
 
 function isDashboard(route: string | undefined): boolean {
