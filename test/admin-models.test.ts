@@ -122,7 +122,7 @@ describe('REST /admin/models/*', () => {
 
     const unknown = await post('/admin/models/unload', { model: 'nope:1b' });
     expect(unknown.status).toBe(404);
-    expect(unknown.json.error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' });
+    expect(unknown.json.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
 
     const wrongType = await post('/admin/models/pin', { model: 'alpha:3b', unpin: 'yes' });
     expect(wrongType.status).toBe(400);

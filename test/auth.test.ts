@@ -147,14 +147,14 @@ describe('no keys configured (the default)', () => {
 
   it('refuses admin changes sent by another site\'s page (the loopback rule alone let them through)', async () => {
     const post = (headers: Record<string, string>) => fetch(`${router.url}/admin/cache/invalidate`, { method: 'POST', headers });
-    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }] as Array<Record<string, string>>) {
       const res = await post(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('cross_site_request');
     }
     const host = new URL(router.url).host;
     // The dashboard's own calls, and clients that are not browsers, go through.
-    for (const headers of [{}, { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }]) {
+    for (const headers of [{}, { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }] as Array<Record<string, string>>) {
       expect((await post(headers)).status, JSON.stringify(headers)).toBe(200);
     }
     // Reads are not changes: a cross-site GET cannot read the answer anyway (no CORS on /admin).
@@ -221,7 +221,7 @@ describe('admin key and client keys configured', () => {
       const res = await fetch(`${base}/v1/models`, { headers });
       expect(res.status, `${where} /v1`).toBe(v1);
       if (v1 === 401) {
-        expect(await res.json(), where).toEqual({ error: { message: expect.any(String), type: 'authentication_error', param: null, code: 'invalid_api_key' } });
+        expect(await res.json(), where).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
       }
       expect((await fetch(`${base}/admin/plugins`, { headers })).status, `${where} /admin`).toBe(admin);
       const metricsStatus = (await fetch(`${base}/metrics`, { headers })).status;

@@ -146,7 +146,7 @@ describe('official openai SDK', () => {
     const notFound = await client.chat.completions.create({ model: 'ghost:70b', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
     expect((notFound as APIError).status).toBe(404);
-    expect((notFound as APIError).type).toBe('not_found_error');
+    expect((notFound as APIError).type).toBe('invalid_request_error');
     expect((notFound as APIError).code).toBe('model_not_found');
 
     const bad = await client.chat.completions.create({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'hi' }], temperature: 5 }).catch((e: unknown) => e);

@@ -255,7 +255,7 @@ describe('request validation', () => {
     const r = await post(`${base}/chat/completions`, { model: 'no-such-model', messages: [user('hi')] });
     expect(r.status).toBe(404);
     const json = (await r.json()) as any;
-    expect(json.error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' });
+    expect(json.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
   });
 });
 
@@ -502,7 +502,7 @@ describe('/v1/models', () => {
     expect(((await (await fetch(`${base}/models/qwen3:8b`)).json()) as any)).toEqual({ id: 'qwen3:8b', object: 'model', created: expect.any(Number), owned_by: 'sim' });
     const missing = await fetch(`${base}/models/ghost:1b`);
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as any).error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' });
+    expect(((await missing.json()) as any).error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
   });
 
   it('hides backend models without ROUTER_EXPOSE_MODELS, and echoes only listed CORS origins', async () => {
@@ -541,7 +541,7 @@ describe('/v1/feedback', () => {
   it('answers 404 for an unknown response id and 400 for a bad score', async () => {
     const unknown = await post(`${base}/feedback`, { response_id: 'chatcmpl-doesnotexist', score: 1 });
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as any).error).toMatchObject({ type: 'not_found_error', code: 'not_found', param: 'response_id' });
+    expect(((await unknown.json()) as any).error).toMatchObject({ type: 'invalid_request_error', code: 'not_found', param: 'response_id' });
 
     const bad = await post(`${base}/feedback`, { response_id: 'chatcmpl-x', score: 2 });
     expect(bad.status).toBe(400);

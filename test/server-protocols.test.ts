@@ -61,7 +61,7 @@ describe('one port', () => {
     const res = await fetch(`${router.url}/v2/nothing`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
-      error: { message: 'No route for GET /v2/nothing.', type: 'not_found_error', param: null, code: 'unknown_route' },
+      error: { message: 'No route for GET /v2/nothing.', type: 'invalid_request_error', param: null, code: 'unknown_route' },
     });
   });
 

@@ -163,7 +163,7 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
         const models = fromBody ? (typeof body.model === 'string' ? [body.model] : (body.model ?? [])) : (request.query.model ?? []);
         const force = (fromBody ? body.force : request.query.force) ?? false;
         const { entries, unknown, unavailable } = selectProfileEntries(deps.registry, models);
-        if (unknown.length) return sendError(reply, 404, `Unknown model: ${unknown.map((n) => JSON.stringify(n.slice(0, 256))).join(', ')}.`, 'not_found_error', 'model_not_found', 'model');
+        if (unknown.length) return sendError(reply, 404, `Unknown model: ${unknown.map((n) => JSON.stringify(n.slice(0, 256))).join(', ')}.`, 'invalid_request_error', 'model_not_found', 'model');
         if (unavailable.length) {
           return sendError(reply, 409, `Not available now (backend down or model removed): ${unavailable.join(', ')}.`, 'invalid_request_error', 'model_unavailable', 'model');
         }

@@ -33,11 +33,13 @@ export function sendError(
   return reply.code(status).type('application/json; charset=utf-8').send(errorBody(message, type, code, param));
 }
 
-/** The default type for a status, when a caller has nothing more specific. */
+/**
+ * The default type for a status, when a caller has nothing more specific. OpenAI answers a wrong
+ * key (401) and an unknown model or URL (404) with `invalid_request_error` and says which in `code`
+ * (`invalid_api_key`, `model_not_found`); clients that branch on `type` expect the same here.
+ */
 export function typeForStatus(status: number): OpenAIErrorType {
-  if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_error';
-  if (status === 404) return 'not_found_error';
   if (status === 429) return 'rate_limit_error';
   if (status === 501) return 'not_implemented';
   if (status >= 400 && status < 500) return 'invalid_request_error';

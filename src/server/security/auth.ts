@@ -31,7 +31,7 @@ export function registerRestAuth(app: FastifyInstance, policy: AccessPolicy, res
       {
         status: verdict.status,
         rpcCode: verdict.status === 401 ? Code.Unauthenticated : Code.PermissionDenied,
-        type: verdict.status === 401 ? 'authentication_error' : 'permission_error',
+        type: verdict.status === 401 ? 'invalid_request_error' : 'permission_error',
         code: verdict.code,
         message: verdict.message,
       },

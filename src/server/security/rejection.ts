@@ -92,7 +92,7 @@ export function rejectUnknownRoute(request: FastifyRequest, reply: FastifyReply)
   return reject(request, reply, {
     status: 404,
     rpcCode: Code.Unimplemented,
-    type: 'not_found_error',
+    type: 'invalid_request_error',
     code: 'unknown_route',
     message: `No route for ${request.method} ${request.url.split('?')[0]}.`,
   });

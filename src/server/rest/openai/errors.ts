@@ -65,7 +65,10 @@ export function errorReplyOf(error: unknown, request: FastifyRequest): ErrorRepl
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (body too large, bad headers): their messages are written for clients.
     const message = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? bodyTooLarge(request) : (fastifyError.message ?? 'Bad request.');
-    return { status, message, type: typeForStatus(status), code: fastifyError.code ?? null, param: null };
+    // fastify's FST_ERR_* names are framework internals: clients get a code of the API's own.
+    const own = fastifyError.code;
+    const code = own === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request_too_large' : own === undefined || own.startsWith('FST_') ? 'invalid_request' : own;
+    return { status, message, type: typeForStatus(status), code, param: null };
   }
   return { status: 500, message: 'Internal server error.', type: 'server_error', code: 'internal_error', param: null };
 }

@@ -120,7 +120,7 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
     app.get('/v1/models/*', { schema: modelSchemaRoute }, async (request, reply) => {
       const id = (request.params as { '*': string })['*'];
       const model = visibleModels().find((m) => m.id === id);
-      if (!model) return sendError(reply, 404, `The model '${id}' does not exist.`, 'not_found_error', 'model_not_found', 'model');
+      if (!model) return sendError(reply, 404, `The model '${id}' does not exist.`, 'invalid_request_error', 'model_not_found', 'model');
       return reply.send(modelOf(model, startedAt));
     });
 
