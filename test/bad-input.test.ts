@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sqlite3 from 'sqlite3';
@@ -182,6 +183,16 @@ describe('REST bad-input corpus: status, OpenAI error JSON, no database change',
     const res = await send('POST', chat, nested(5_000_000));
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text).error.message).toMatch(/nested more than 128 levels/);
+  });
+
+  it('a gzip body is 415 naming the encoding, not "invalid JSON"; identity passes', async () => {
+    const before = await rows();
+    const gz = await send('POST', chat, gzipSync(JSON.stringify(ok)), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    expect(gz.status).toBe(415);
+    expect(JSON.parse(gz.text).error).toMatchObject({ code: 'unsupported_content_encoding', message: expect.stringContaining('"gzip"') });
+    expect(await rows()).toEqual(before);
+    const plain = await send('POST', chat, JSON.stringify({ ...ok, max_tokens: 4 }), { 'content-type': 'application/json', 'content-encoding': 'identity' });
+    expect(plain.status).toBe(200);
   });
 
   it('the counters see a real write: an accepted chat adds exactly one decision', async () => {

@@ -23,10 +23,29 @@ export class JsonTooDeepError extends Error {
   }
 }
 
+/**
+ * A compressed REST body: the JSON parser would read gzip bytes as text and answer "not valid
+ * JSON", which sends the client looking in the wrong place. (RPC bodies are not parsed here:
+ * connect-es decompresses its own.)
+ */
+export class UnsupportedEncodingError extends Error {
+  readonly statusCode = 415;
+  readonly code = 'unsupported_content_encoding';
+  constructor(encoding: string) {
+    super(`Unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}: send the JSON body uncompressed.`);
+    this.name = 'UnsupportedEncodingError';
+  }
+}
+
 export function registerJsonBodyParser(scope: FastifyInstance, max = MAX_BODY_JSON_DEPTH): void {
   // The same settings as fastify's default parser ('error' on __proto__ and constructor.prototype).
   const parse = scope.getDefaultJsonParser('error', 'error');
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (typeof encoding === 'string' && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity') {
+      done(new UnsupportedEncodingError(encoding), undefined);
+      return;
+    }
     if (jsonTextTooDeep(body as string, max)) {
       done(new JsonTooDeepError(max), undefined);
       return;
