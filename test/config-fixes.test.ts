@@ -184,3 +184,26 @@ describe('numbers are plain decimals', () => {
     ]);
   });
 });
+
+describe('API keys', () => {
+  it('refuses a key no client can send as a Bearer token, without showing it', () => {
+    for (const [name, value] of [
+      ['ROUTER_ADMIN_API_KEY', 'hunter 2xyz'],
+      ['ROUTER_ADMIN_API_KEY', 'tab\tQ9zz'],
+      ['ROUTER_API_KEYS', 'sk-good,sk bad7'],
+      ['ROUTER_API_KEYS', 'sk-good,clé9'],
+    ] as const) {
+      const error = errorOf(() => configFrom({ [name]: value }));
+      expect(error, value).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(new RegExp(`^${name}: .*Authorization: Bearer`));
+      expect(error.message).not.toContain(value.split(/[ ,\t]/).at(-1)!);
+    }
+    expect(errorOf(() => configFrom({ ROUTER_API_KEYS: 'sk-good,sk bad7' })).message).toContain('key 2');
+  });
+
+  it('accepts printable keys, trimmed, and ignores empty list items', () => {
+    const config = configFrom({ ROUTER_ADMIN_API_KEY: 'adm!n#Key~1', ROUTER_API_KEYS: ' sk-a , ,sk-b/+=' });
+    expect(config.adminApiKey).toBe('adm!n#Key~1');
+    expect(config.apiKeys).toEqual(['sk-a', 'sk-b/+=']);
+  });
+});

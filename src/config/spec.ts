@@ -36,6 +36,36 @@ export function optionalStr(env: string, description: string, o: Common & { secr
   return { env, defaultText: '', description, group: o.group, fallback: undefined, parse: (raw) => raw };
 }
 
+/**
+ * A key clients send as `Authorization: Bearer <key>`: printable ASCII without spaces. A key with a
+ * space or a control character could never be sent in that header, locking the CLI and SDKs out;
+ * the error never repeats the value (it is a secret).
+ */
+function checkKey(env: string, key: string, which = 'the key'): string {
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw new ConfigError(env, `${which} contains a space, a control or a non-ASCII character, which no client can send as "Authorization: Bearer <key>" (the value is not shown)`);
+  }
+  return key;
+}
+
+/** One optional API key (see checkKey). */
+export function optionalKey(env: string, description: string, o: Common): VariableSpec<string | undefined> {
+  return { env, defaultText: '', description, group: o.group, fallback: undefined, parse: (raw) => checkKey(env, raw) };
+}
+
+/** Comma-separated API keys (see checkKey). */
+export function keyList(env: string, description: string, o: Common): VariableSpec<string[]> {
+  return {
+    ...list(env, [], description, o),
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((key, i) => checkKey(env, key, `key ${i + 1}`)),
+  };
+}
+
 export function int(
   env: string,
   fallback: number,

@@ -5,7 +5,7 @@
  * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
-import { bool, int, list, num, oneOf, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
+import { bool, int, keyList, list, num, oneOf, optionalKey, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
 import { trustProxy } from './trust-proxy.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
@@ -162,11 +162,8 @@ export const VARIABLES = {
   pinnedModel: optionalStr('ROUTER_PINNED_MODEL', 'Model loaded at start-up, kept warm and never unloaded.', vram),
 
   // Security and limits
-  adminApiKey: optionalStr('ROUTER_ADMIN_API_KEY', 'Bearer key for /admin and the Admin/Profiler services (unset = loopback clients only).', {
-    ...security,
-    secret: true,
-  }),
-  apiKeys: list('ROUTER_API_KEYS', [], 'Client keys accepted on /v1 and RouterService (empty = open).', security),
+  adminApiKey: optionalKey('ROUTER_ADMIN_API_KEY', 'Bearer key for /admin and the Admin/Profiler services (unset = loopback clients only).', security),
+  apiKeys: keyList('ROUTER_API_KEYS', 'Client keys accepted on /v1 and RouterService (empty = open).', security),
   rateLimitEnabled: bool('ROUTER_RATE_LIMIT_ENABLED', false, 'Per-client rate limiting (key, else IP).', security),
   trustProxy: trustProxy(
     'ROUTER_TRUST_PROXY',
