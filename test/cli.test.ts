@@ -121,6 +121,17 @@ describe('smarterrouter CLI', () => {
     expect(table.out).toMatch(/^llama3\.2:3b\s+\d\.\d\d/m);
   });
 
+  it('reprofile exits 1 when a model failed, naming it', async () => {
+    ollama.setFailure('http500', 'llama3.2:3b');
+    try {
+      const run = await cli('reprofile', '--force', '--model', 'llama3.2:3b');
+      expect(run.code).toBe(1);
+      expect(run.out).toMatch(/^failed: llama3\.2:3b/m);
+    } finally {
+      ollama.setFailure('none');
+    }
+  });
+
   it('invalidates the caches and reports what was removed', async () => {
     const body = JSON.stringify({ model: 'smarterrouter/main', temperature: 0, messages: [{ role: 'user', content: 'name three rivers in europe' }] });
     for (let i = 0; i < 2; i++) await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

@@ -83,10 +83,13 @@ export async function profiles(c: Clients, io: Io, model?: string): Promise<void
   );
 }
 
-export async function reprofile(c: Clients, io: Io, options: { force: boolean; models: string[] }): Promise<void> {
+/** Profiles again; returns how many models failed (the CLI then exits 1, like `npm run profile`). */
+export async function reprofile(c: Clients, io: Io, options: { force: boolean; models: string[] }): Promise<number> {
   const bar = new ProgressBar(io.out);
   let finished = false;
+  let failed = 0;
   for await (const p of c.profiler.reprofile({ force: options.force, models: options.models }, { signal: io.signal })) {
+    if (p.state === ReprofileState.MODEL_FAILED) failed++;
     if (io.json) {
       io.out.write(`${JSON.stringify({ state: enumName(ReprofileState, p.state, 'REPROFILE_STATE_'), model: p.model, category: category(p.category), prompt: p.promptIndex, prompts: p.promptCount, model_index: p.modelIndex, models: p.modelCount, elapsed_seconds: p.elapsedSeconds, eta_seconds: p.etaSeconds ?? null, message: p.message })}\n`);
       continue;
@@ -112,6 +115,7 @@ export async function reprofile(c: Clients, io: Io, options: { force: boolean; m
     });
   }
   if (!finished && !io.json) bar.end();
+  return failed;
 }
 
 export async function vram(c: Clients, io: Io, watch: boolean): Promise<void> {

@@ -22,6 +22,8 @@ commands:
                               recent routing decisions; --follow tails new ones
   stats                       request, selection, cache and backend statistics
 
+exit codes: 0 done, 1 the router refused or failed (reprofile: a model failed), 2 bad usage
+
 options:
   --url URL          router address (default $SMARTERROUTER_URL or http://localhost:11436)
   --admin-key KEY    admin key (default $ROUTER_ADMIN_API_KEY)
@@ -104,7 +106,8 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
         await commands.profiles(clients, cio, model);
         break;
       case 'reprofile':
-        await commands.reprofile(clients, cio, { force: values.force, models: values.model ?? [] });
+        // A run with failed models is not a success for a script or a cron job.
+        if ((await commands.reprofile(clients, cio, { force: values.force, models: values.model ?? [] })) > 0) return 1;
         break;
       case 'vram':
         await commands.vram(clients, cio, values.watch);
