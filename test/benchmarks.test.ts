@@ -21,6 +21,7 @@ import {
   parseOpenLlmLeaderboard,
   type BenchmarkRow,
 } from '../src/core/benchmarks/index.js';
+import { MODEL_CARD_CSV_SOURCE, parseModelCardCsv, parseSourceText } from '../src/core/benchmarks/importers.js';
 import { BenchmarkStore, syncBenchmarks } from '../src/db/benchmark-store.js';
 import { openDatabase, type Database } from '../src/db/index.js';
 
@@ -297,6 +298,137 @@ describe('loadSource', () => {
     await expectCode(loadSource('https://example.test/x.json', async () => { throw new TypeError('fetch failed'); }), 'unreachable');
     await expectCode(loadSource('https://example.test/x.json', async () => new Response('nope', { status: 503 })), 'unreachable');
     await expectCode(loadSource('https://example.test/x.json', (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason))), { timeoutMs: 50 }), 'unreachable');
+  });
+});
+
+describe('exports as published', () => {
+  const errorOf = (fn: () => unknown): BenchmarkSourceError => {
+    try {
+      fn();
+    } catch (error) {
+      expect(BenchmarkSourceError.is(error), String(error)).toBe(true);
+      expect((error as BenchmarkSourceError).code).toBe('malformed');
+      return error as BenchmarkSourceError;
+    }
+    return expect.unreachable() as never;
+  };
+  const failure = (promise: Promise<unknown>): Promise<BenchmarkSourceError> =>
+    promise.then(
+      () => expect.unreachable() as never,
+      (error: unknown) => {
+        expect(BenchmarkSourceError.is(error), String(error)).toBe(true);
+        return error as BenchmarkSourceError;
+      },
+    );
+
+  it('never reads a bare score column as an arena rating; a long model-card table imports as percentages', async () => {
+    const card = 'model,benchmark,score\nqwen2.5-coder-7b-instruct,HumanEval,88.4\nllama-3.1-8b-instruct,MMLU,69.4\n';
+    expect(errorOf(() => parseArenaCsv(card)).message).toMatch(/benchmark column: per-benchmark scores .*not arena ratings/);
+    expect(errorOf(() => parseArenaCsv('model,score\nllama-3.1-8b-instruct,1175\n')).message).toMatch(/rating column .*bare score column is not an arena rating/);
+    const rows = await loadSource(fixture('model-card-long.csv'));
+    const get = (entry: string, benchmark: string) => rows.find((r) => r.entry === entry && r.benchmark === benchmark);
+    expect(get('qwen2.5-coder-7b-instruct', 'HumanEval')).toMatchObject({ score: 88.4, normalized: 0.884, source: MODEL_CARD_CSV_SOURCE, sourceUrl: fixture('model-card-long.csv') });
+    expect(get('qwen2.5-coder-7b-instruct', 'MBPP')!.score).toBe(83.5);
+    expect(get('llama-3.1-8b-instruct', 'MMLU')!.normalized).toBeCloseTo(0.694, 6);
+    expect(get('llama-3.1-8b-instruct', 'GSM8K')!.score).toBe(84.5);
+    // Unknown benchmark, an arena rating, a score above 100 and a non-number are skipped.
+    expect(rows).toHaveLength(4);
+    expect(rows.some((r) => r.benchmark === 'Arena')).toBe(false);
+    // By content too (a URL without an extension), and the function on its own.
+    expect(parseSourceText(card, 'https://example.test/card').map((r) => [r.entry, r.benchmark, r.score])).toEqual([
+      ['qwen2.5-coder-7b-instruct', 'HumanEval', 88.4],
+      ['llama-3.1-8b-instruct', 'MMLU', 69.4],
+    ]);
+    expect(parseModelCardCsv(card, { source: 'qwen-card' }).every((r) => r.source === 'qwen-card')).toBe(true);
+    expect(errorOf(() => parseModelCardCsv('model,benchmark,score\nx-7b,TruthfulQA,50\n')).message).toMatch(/no rows with a known benchmark/);
+    expect(errorOf(() => parseSourceText('Benchmark,Qwen2.5-7B-Instruct\nMMLU,74.2\n', 'wide.csv')).message).toMatch(/needs model, benchmark and score columns/);
+  });
+
+  it('accepts the Kaggle "Arena Elo" and FastChat "Arena Elo rating" headers', () => {
+    const kaggle = parseArenaCsv('Model,Arena Elo,95% CI,Votes\nGPT-4o-mini-2024-07-18,1272,+3/-3,63012\nMeta-Llama-3.1-8B-Instruct,1175,+3/-3,52584\n');
+    expect(kaggle.map((r) => [r.entry, r.score])).toEqual([
+      ['gpt-4o-mini', 1272],
+      ['llama-3.1-8b-instruct', 1175],
+    ]);
+    // MT-bench (score) and MMLU sit beside the rating and are not it.
+    const fastchat = parseArenaCsv('key,Model,Arena Elo rating,MT-bench (score),MMLU,License\nmistral-7b-instruct,Mistral-7B-Instruct-v0.1,1008,6.84,55.4,Apache 2.0\n');
+    expect(fastchat).toEqual([expect.objectContaining({ entry: 'mistral-7b-instruct-v0.1', benchmark: 'Arena', score: 1008 })]);
+  });
+
+  it('reads the link text of HTML and markdown model cells', () => {
+    const rows = parseArenaCsv(readFixture('arena-links.csv'));
+    expect(rows.map((r) => [r.entry, r.score])).toEqual([
+      ['gpt-4o-mini', 1272],
+      ['llama-3.1-8b-instruct', 1175],
+      ['gemma-2-9b-it', 1190],
+    ]);
+  });
+
+  it('names v1 leaderboard rows by model_name_for_query or the first anchor, never the 📑 details link', () => {
+    const rows = parseOpenLlmLeaderboard(JSON.parse(readFixture('open-llm-leaderboard-v1.json')));
+    expect(rows.map((r) => [r.entry, r.benchmark, r.score])).toEqual([
+      ['mistral-7b-instruct-v0.2', 'MMLU', 60.78],
+      ['mistral-7b-instruct-v0.2', 'GSM8K', 40.03],
+      ['gemma-7b-it', 'MMLU', 53.52],
+      ['gemma-7b-it', 'GSM8K', 29.19],
+    ]);
+    // The query name wins over the HTML cell.
+    const renamed = parseOpenLlmLeaderboard([{ Model: '<a href="x">old/name-7b</a>', model_name_for_query: 'google/gemma-7b-it', MMLU: 50 }]);
+    expect(renamed[0]!.entry).toBe('gemma-7b-it');
+  });
+
+  it('quotes a CSV header only when its cells read as column names', async () => {
+    const fetchText = (body: string) => async () => new Response(body);
+    const secret = await failure(loadSource('https://example.test/export', fetchText('aws_secret=abcd, root:x:0:0\nmore\n')));
+    expect(secret.message).toBe('https://example.test/export: CSV needs a model column and a rating column (rating, elo, arena score or arena elo); found 2 column(s), not a benchmark table header');
+    for (const body of ['password hunter2\n', 'model,see  http://x\n', 'model,/etc/passwd\n']) {
+      const error = await failure(loadSource('https://example.test/export', fetchText(body)));
+      expect(error.message).toMatch(/found \d column\(s\), not a benchmark table header$/);
+      expect(error.message).not.toMatch(/hunter2|http:\/\/x|passwd/);
+    }
+    expect(errorOf(() => parseArenaCsv('Rank* (UB),Model,95% CI,Votes,Average ⬆️\n1,gpt-4o,+3/-3,100,1\n')).message).toContain('found rank* (ub), model, 95% ci, votes, average ⬆️');
+  });
+
+  it('reads a one-line .jsonl as one row and names the first bad line of JSON Lines', async () => {
+    const one = await loadSource(fixture('one-row.jsonl'));
+    expect(one.map((r) => [r.entry, r.benchmark, r.score])).toEqual([
+      ['qwen2.5-7b-instruct', 'IFEval', 75.85],
+      ['qwen2.5-7b-instruct', 'MMLU-Pro', 42.87],
+    ]);
+    expect(parseOpenLlmLeaderboard({ fullname: 'Qwen/Qwen2.5-7B', 'BBH Raw': 0.5416 })).toEqual([expect.objectContaining({ entry: 'qwen2.5-7b-base', benchmark: 'BBH' })]);
+    // A lone object that is no leaderboard row is still another shape.
+    expect(errorOf(() => parseOpenLlmLeaderboard({ model: 'Qwen/Qwen2.5-7B-Instruct', results: { mmlu: { acc: 0.742 } } })).message).toMatch(/not an Open LLM Leaderboard export/);
+    // Line 4 is cut short; the blank line 2 still counts.
+    const bad = await failure(loadSource(fixture('bad-line.jsonl')));
+    expect(bad).toMatchObject({ code: 'malformed', message: `${fixture('bad-line.jsonl')}: invalid JSON on line 4` });
+    const lines = '{"fullname": "Qwen/Qwen2.5-7B", "BBH Raw": 0.5}\n{"fullname": "Qwen/Qwen2.5-7B-Instruct", "BBH Raw": 0.\n';
+    expect(errorOf(() => parseSourceText(lines, 'https://example.test/board')).message).toBe('https://example.test/board: invalid JSON on line 2');
+    expect(errorOf(() => parseSourceText('{"fullname": "a-7b", "BBH Raw": 0.5}\n[1, 2]\n', 'board.ndjson')).message).toBe('board.ndjson: invalid JSON Lines: line 2 is not an object');
+    // A pretty-printed object is plain JSON: its error keeps the position.
+    expect(errorOf(() => parseSourceText('{\n  "rows": [1,\n', 'board.json')).message).toMatch(/^board\.json: invalid JSON( at position \d+)?$/);
+  });
+
+  it('reads thousands separators and a trailing confidence interval, and still rejects garbage', () => {
+    const csv = [
+      'model,rating,votes',
+      'llama-3.1-8b-instruct,"1,175","52,584"',
+      'qwen2.5-72b-instruct,1257±4,"41,519"',
+      'gemma-2-9b-it,1190 +5/-4,"1,000"',
+      'gemma-2-27b-it,1218 ± 3.5,2000',
+      'mistral-7b-instruct-v0.3,"1,07",5000',
+      'phi-3-mini-4k-instruct,1066abc,5000',
+      'qwen2.5-7b-instruct,+3/-3,5000',
+      'gemma-2-2b-it,1137±x,5000',
+    ].join('\n');
+    const rows = parseArenaCsv(csv);
+    expect(rows.map((r) => [r.entry, r.score])).toEqual([
+      ['llama-3.1-8b-instruct', 1175],
+      ['qwen2.5-72b-instruct', 1257],
+      ['gemma-2-9b-it', 1190],
+      ['gemma-2-27b-it', 1218],
+    ]);
+    // Votes with separators count: "1,000" is below the threshold, "41,519" above it.
+    expect(parseArenaCsv(csv, { minVotes: 2000 }).map((r) => r.entry)).toEqual(['llama-3.1-8b-instruct', 'qwen2.5-72b-instruct', 'gemma-2-27b-it']);
   });
 });
 

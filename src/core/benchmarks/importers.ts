@@ -2,7 +2,9 @@
  * Importers for public benchmark exports, so the bundled figures can be refreshed:
  *   - the Open LLM Leaderboard (v2) "contents" dataset: an array of rows, or the HF datasets-server
  *     page shape {rows: [{row: {...}}]}, or JSON Lines;
- *   - LMArena-style CSV: a model column and a rating column (rating / elo / arena_score), optional votes.
+ *   - LMArena-style CSV: a model column and a rating column (rating / elo / arena score / arena elo),
+ *     optional votes;
+ *   - a long model-card table in CSV: model, benchmark, score (percentages of known benchmarks).
  * Model names are mapped to the catalogue (the bundled one by default) when the match is certain,
  * otherwise to an entry id derived from the name. Nothing here needs the network unless a URL is given.
  */
@@ -11,7 +13,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundledCatalogue } from './dataset.js';
 import { entryIdFor, matchModel, type Catalogue } from './match.js';
-import { normalizeScore } from './normalize.js';
+import { benchmarkSpec, canonicalBenchmark, normalizeScore } from './normalize.js';
 import { BenchmarkSourceError, type BenchmarkRow } from './types.js';
 
 export interface ImportOptions {
@@ -27,6 +29,7 @@ export interface ImportOptions {
 
 export const OPEN_LLM_LEADERBOARD_SOURCE = 'open-llm-leaderboard';
 export const ARENA_SOURCE = 'lmarena';
+export const MODEL_CARD_CSV_SOURCE = 'model-card-csv';
 
 const DEFAULT_MIN_MATCH = 0.95;
 
@@ -94,14 +97,22 @@ function leaderboardRecords(json: unknown, label: string): Record<string, unknow
   let list: unknown;
   if (Array.isArray(json)) list = json;
   else if (isRecord(json) && Array.isArray(json.rows)) list = json.rows;
+  // A one-line .jsonl parses as a single object: that is a one-row export, not another shape.
+  else if (isRecord(json) && looksLikeLeaderboardRow(json)) list = [json];
   else throw new BenchmarkSourceError('malformed', label, `${label}: not an Open LLM Leaderboard export: expected an array of rows or {rows: [{row: {...}}]}`);
   return (list as unknown[])
     .map((item) => (isRecord(item) && isRecord(item.row) ? item.row : item))
     .filter(isRecord);
 }
 
+/** A named record with at least one leaderboard score column (so {model, results: {...}} is not one). */
+function looksLikeLeaderboardRow(record: Record<string, unknown>): boolean {
+  return leaderboardName(record) !== undefined && LEADERBOARD_COLUMNS.some((c) => c.score in record || (c.raw !== undefined && c.raw in record));
+}
+
 function leaderboardName(record: Record<string, unknown>): string | undefined {
-  for (const field of ['fullname', 'model_name', 'model']) {
+  // model_name_for_query: the v1 leaderboard's plain "org/name", whose Model cell is HTML only.
+  for (const field of ['fullname', 'model_name', 'model_name_for_query', 'model']) {
     const value = record[field];
     if (typeof value === 'string' && value.trim() !== '' && !value.includes('<')) return value.trim();
   }
@@ -114,7 +125,7 @@ function leaderboardName(record: Record<string, unknown>): string | undefined {
   }
   const html = record.Model;
   if (typeof html === 'string') {
-    const text = html.replace(/<[^>]*>/g, '').trim();
+    const text = linkText(html);
     if (text !== '') return text;
   }
   return undefined;
@@ -133,7 +144,12 @@ function leaderboardScore(record: Record<string, unknown>, column: { raw?: strin
 // Arena CSV
 
 const MODEL_COLUMNS = ['model', 'model_name', 'name', 'key', 'model name'];
-const RATING_COLUMNS = ['rating', 'arena_score', 'arena score', 'elo', 'arena_elo', 'elo rating', 'score'];
+/**
+ * A bare "score" is not here: model cards and evaluation dumps use it for percentages (HumanEval
+ * 88.4), which read as Elo would rank nothing sensibly. "Arena Elo" is Kaggle's spelling, "Arena Elo
+ * rating" FastChat's leaderboard_table_*.csv.
+ */
+const RATING_COLUMNS = ['rating', 'arena_score', 'arena score', 'arena elo', 'arena_elo', 'arena elo rating', 'arena_elo_rating', 'elo', 'elo rating', 'elo_rating'];
 const VOTE_COLUMNS = ['votes', 'num_battles', 'battles', 'num_votes'];
 /**
  * Ratings outside this band are not arena ratings (published ones sit between ~800 and ~1,500): a
@@ -147,18 +163,40 @@ export interface ArenaImportOptions extends ImportOptions {
   minVotes?: number;
 }
 
-/** Arena rows ("Arena" benchmark, Elo-like rating) from LMArena-style CSV text. */
+/**
+ * Arena rows ("Arena" benchmark, Elo-like rating) from LMArena-style CSV text. A table with a
+ * benchmark column is refused: its scores belong to many benchmarks (see parseModelCardCsv).
+ */
 export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): BenchmarkRow[] {
-  const source = options.source ?? ARENA_SOURCE;
-  const label = options.sourceUrl ?? source;
+  const label = options.sourceUrl ?? options.source ?? ARENA_SOURCE;
+  const table = csvTable(text, label);
+  if (isModelCardTable(table.header)) {
+    throw new BenchmarkSourceError('malformed', label, `${label}: CSV has a benchmark column: per-benchmark scores (model, benchmark, score), not arena ratings`);
+  }
+  return arenaRows(table, options);
+}
+
+interface CsvTable {
+  /** Trimmed, lower-cased column names. */
+  header: string[];
+  records: string[][];
+}
+
+function csvTable(text: string, label: string): CsvTable {
   const table = parseCsv(text);
   if (table.length === 0) throw new BenchmarkSourceError('malformed', label, `${label}: empty CSV`);
-  const header = table[0]!.map((h) => h.trim().toLowerCase());
+  return { header: table[0]!.map((h) => h.trim().toLowerCase()), records: table.slice(1) };
+}
+
+function arenaRows({ header, records }: CsvTable, options: ArenaImportOptions): BenchmarkRow[] {
+  const source = options.source ?? ARENA_SOURCE;
+  const label = options.sourceUrl ?? source;
   const modelAt = findColumn(header, MODEL_COLUMNS);
   const ratingAt = findColumn(header, RATING_COLUMNS);
   const votesAt = findColumn(header, VOTE_COLUMNS);
   if (modelAt < 0 || ratingAt < 0) {
-    throw new BenchmarkSourceError('malformed', label, `${label}: CSV needs a model column and a rating column (rating, elo or arena_score); found ${headerText(header)}`);
+    const bareScore = ratingAt < 0 && header.includes('score') ? ' (a bare score column is not an arena rating)' : '';
+    throw new BenchmarkSourceError('malformed', label, `${label}: CSV needs a model column and a rating column (rating, elo, arena score or arena elo)${bareScore}; found ${headerText(header)}`);
   }
   const fetchedAt = options.fetchedAt ?? new Date();
   const mapper = entryMapper(options);
@@ -166,8 +204,8 @@ export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): B
   const chosen = new Map<string, { row: BenchmarkRow; confidence: number; votes: number }>();
   let usable = 0;
 
-  for (const record of table.slice(1)) {
-    const name = record[modelAt]?.trim();
+  for (const record of records) {
+    const name = linkText(record[modelAt] ?? '');
     const rating = toNumber(record[ratingAt]);
     if (!name || rating === undefined || rating < ARENA_PLAUSIBLE_RATING.min || rating > ARENA_PLAUSIBLE_RATING.max) continue;
     const votes = votesAt < 0 ? 0 : (toNumber(record[votesAt]) ?? 0);
@@ -182,7 +220,71 @@ export function parseArenaCsv(text: string, options: ArenaImportOptions = {}): B
       chosen.set(entry, { row, confidence, votes });
     }
   }
-  if (table.length > 1 && usable === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a model name and a rating between ${ARENA_PLAUSIBLE_RATING.min} and ${ARENA_PLAUSIBLE_RATING.max}`);
+  if (records.length > 0 && usable === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a model name and a rating between ${ARENA_PLAUSIBLE_RATING.min} and ${ARENA_PLAUSIBLE_RATING.max}`);
+  return [...chosen.values()].map((c) => c.row);
+}
+
+/**
+ * The name in a model cell. Leaderboard pages export names as links, `<a href=…>name</a>` (the Open
+ * LLM Leaderboard v1 adds a second anchor, 📑, to the details page) or `[name](url)`: the first
+ * link's text is the name, the rest is page decoration.
+ */
+function linkText(cell: string): string {
+  const anchor = /<a\b[^>]*>([\s\S]*?)<\/a\s*>/i.exec(cell);
+  const text = (anchor ? anchor[1]! : cell).replace(/<[^>]*>/g, '');
+  const markdown = /\[([^\]]+)\]\([^)]*\)/.exec(text);
+  return (markdown ? markdown[1]! : text).trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model-card CSV (long format)
+
+const BENCHMARK_COLUMN = 'benchmark';
+const SCORE_COLUMNS = ['score', 'value', 'accuracy'];
+
+function isModelCardTable(header: readonly string[]): boolean {
+  return header.includes(BENCHMARK_COLUMN);
+}
+
+/**
+ * Rows from a long model-card table, one score per line: `model,benchmark,score`. Imported rather
+ * than refused because it is the plainest way to hand-transcribe a card, and every name and figure
+ * can be checked: benchmarks must be known ones (canonicalBenchmark) on the percent scale, scores
+ * 0..100 as cards print them; other lines are skipped. An arena rating is not taken from such a
+ * table: it would be stored under a model-card source, and the arena CSV carries votes with it.
+ */
+export function parseModelCardCsv(text: string, options: ImportOptions = {}): BenchmarkRow[] {
+  return modelCardRows(csvTable(text, options.sourceUrl ?? options.source ?? MODEL_CARD_CSV_SOURCE), options);
+}
+
+function modelCardRows({ header, records }: CsvTable, options: ImportOptions): BenchmarkRow[] {
+  const source = options.source ?? MODEL_CARD_CSV_SOURCE;
+  const label = options.sourceUrl ?? source;
+  const modelAt = findColumn(header, MODEL_COLUMNS);
+  const benchmarkAt = header.indexOf(BENCHMARK_COLUMN);
+  const scoreAt = findColumn(header, SCORE_COLUMNS);
+  if (modelAt < 0 || benchmarkAt < 0 || scoreAt < 0) {
+    throw new BenchmarkSourceError('malformed', label, `${label}: a benchmark table needs model, benchmark and score columns; found ${headerText(header)}`);
+  }
+  const fetchedAt = options.fetchedAt ?? new Date();
+  const mapper = entryMapper(options);
+  const chosen = new Map<string, { row: BenchmarkRow; confidence: number }>();
+
+  for (const record of records) {
+    const name = linkText(record[modelAt] ?? '');
+    const benchmark = canonicalBenchmark(record[benchmarkAt] ?? '');
+    const score = toNumber(record[scoreAt]);
+    if (!name || benchmark === undefined || benchmarkSpec(benchmark)?.scale !== 'percent') continue;
+    if (score === undefined || score < 0 || score > 100) continue;
+    const { entry, confidence } = mapper(name);
+    const row: BenchmarkRow = { entry, benchmark, score: round2(score), normalized: normalizeScore(benchmark, score) ?? 0, source, fetchedAt };
+    if (options.sourceUrl !== undefined) row.sourceUrl = options.sourceUrl;
+    // Two spellings of one model (Qwen/Qwen2.5-7B-Instruct, qwen2.5-7b-instruct): keep the closest name, then the first.
+    const key = `${entry}\u0000${benchmark}`;
+    const previous = chosen.get(key);
+    if (previous === undefined || confidence > previous.confidence) chosen.set(key, { row, confidence });
+  }
+  if (records.length > 0 && chosen.size === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a known benchmark and a score between 0 and 100`);
   return [...chosen.values()].map((c) => c.row);
 }
 
@@ -265,7 +367,7 @@ export type SourceParser = (text: string, source: string) => BenchmarkRow[] | Pr
 
 /**
  * Rows from a file path, file: URL or http(s) URL. The parser is chosen by extension (.csv -> arena,
- * .json/.jsonl -> leaderboard), else by content. Throws BenchmarkSourceError: 'unreachable' (network,
+ * or model card when it has a benchmark column; .json/.jsonl -> leaderboard), else by content. Throws BenchmarkSourceError: 'unreachable' (network,
  * timeout, HTTP error), 'not_found' (no such file) or 'malformed' (unparseable, or no usable rows).
  */
 export async function loadSource(source: string, fetchImpl: typeof fetch = fetch, options: LoadOptions = {}): Promise<BenchmarkRow[]> {
@@ -284,7 +386,7 @@ export function parseSourceText(text: string, source: string, options: Pick<Impo
   if (options.catalogue !== undefined) importOptions.catalogue = options.catalogue;
   let rows: BenchmarkRow[];
   try {
-    rows = kind === 'csv' ? parseArenaCsv(text, importOptions) : parseOpenLlmLeaderboard(parseJson(text, source), importOptions);
+    rows = kind === 'csv' ? parseCsvSource(text, importOptions) : parseOpenLlmLeaderboard(parseJson(text, source), importOptions);
   } catch (error) {
     if (BenchmarkSourceError.is(error)) {
       if (error.source === source) throw error;
@@ -294,6 +396,12 @@ export function parseSourceText(text: string, source: string, options: Pick<Impo
   }
   if (rows.length === 0) throw new BenchmarkSourceError('malformed', source, `${source}: no benchmark rows`);
   return rows;
+}
+
+/** A CSV source: a long model-card table when it has a benchmark column, else arena ratings. */
+function parseCsvSource(text: string, options: ImportOptions): BenchmarkRow[] {
+  const table = csvTable(text, options.sourceUrl ?? ARENA_SOURCE);
+  return isModelCardTable(table.header) ? modelCardRows(table, options) : arenaRows(table, options);
 }
 
 async function fetchText(url: string, fetchImpl: typeof fetch, options: LoadOptions): Promise<string> {
@@ -335,12 +443,22 @@ function checkedFileSource(source: string): string {
 
 const LOCAL_EXTENSIONS = new Set(['.csv', '.json', '.jsonl', '.ndjson']);
 
-/** A CSV header as an error message may quote it: short column names only, never a long first line. */
+/**
+ * A CSV header as an error message may quote it: only when it has at least two cells and every one
+ * reads as a column name. The first line of a file that is not a table (a key=value secret, an
+ * /etc/passwd line, a sentence) is one cell, or holds '=', ':', '/' or runs of spaces, and is not echoed.
+ */
 function headerText(header: readonly string[]): string {
   const names = header.filter((h) => h !== '');
   if (names.length === 0) return 'no columns';
-  if (names.some((h) => h.length > 40) || names.length > 40) return `${names.length} column(s), not a benchmark table header`;
+  if (names.length < 2 || names.length > 40 || !names.every(looksLikeColumnName)) return `${names.length} column(s), not a benchmark table header`;
   return names.slice(0, 12).join(', ') + (names.length > 12 ? ', …' : '');
+}
+
+const COLUMN_NAME = /^[\p{L}\p{N} _().%#*+⬆️-]{1,40}$/u;
+
+function looksLikeColumnName(cell: string): boolean {
+  return COLUMN_NAME.test(cell) && !/\s{2}/.test(cell);
 }
 
 async function readText(source: string): Promise<string> {
@@ -352,8 +470,12 @@ async function readText(source: string): Promise<string> {
   }
 }
 
+function sourceExtension(source: string): string {
+  return extname(source.replace(/[?#].*$/, '')).toLowerCase();
+}
+
 function sourceKind(source: string, text: string): 'csv' | 'json' {
-  const ext = extname(source.replace(/[?#].*$/, '')).toLowerCase();
+  const ext = sourceExtension(source);
   if (ext === '.csv') return 'csv';
   if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'json';
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
@@ -365,19 +487,51 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    // JSON Lines: one row object per line.
-    const lines = body.split(/\r?\n/).filter((l) => l.trim() !== '');
-    if (lines.length > 1 && lines.every((l) => l.trimStart().startsWith('{'))) {
-      try {
-        return lines.map((l) => JSON.parse(l) as unknown);
-      } catch {
-        // fall through to the original error
-      }
-    }
+    if (isJsonLines(body, source)) return parseJsonLines(body, source);
     // V8's message quotes the text it choked on: keep only where.
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new BenchmarkSourceError('malformed', source, `${source}: invalid JSON${at ? ` at position ${at}` : ''}`, { cause: error });
   }
+}
+
+/**
+ * JSON Lines by name (.jsonl, .ndjson) or by a first line that is a whole object on its own; a
+ * pretty-printed object (first line "{") is plain JSON and keeps its position in the error.
+ */
+function isJsonLines(body: string, source: string): boolean {
+  const ext = sourceExtension(source);
+  if (ext === '.jsonl' || ext === '.ndjson') return true;
+  const text = body.trim();
+  const first = /^[^\r\n]*/.exec(text)![0];
+  // One line only: JSON.parse already refused it whole.
+  if (!first.startsWith('{') || first.length === text.length) return false;
+  try {
+    return isRecord(JSON.parse(first));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One row object per line. A bad line refuses the whole file, naming the line: skipping it would
+ * silently drop a model (a truncated download loses its last rows this way).
+ */
+function parseJsonLines(body: string, source: string): Record<string, unknown>[] {
+  const lines = body.split(/\r?\n/);
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new BenchmarkSourceError('malformed', source, `${source}: invalid JSON on line ${i + 1}`, { cause: error });
+    }
+    if (!isRecord(value)) throw new BenchmarkSourceError('malformed', source, `${source}: invalid JSON Lines: line ${i + 1} is not an object`);
+    rows.push(value);
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,13 +552,29 @@ function entryMapper(options: ImportOptions): (name: string) => { entry: string;
   };
 }
 
+/**
+ * A number as exports print it: `1257`, `75.8%`, `"117,771"` (thousands separators), or with its
+ * confidence interval glued on (`1257±4`, `1257 +5/-4`), which is dropped. Anything else (`1,2`,
+ * `n/a`, `12abc`, `+3/-3` alone) is not a number.
+ */
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim().replace(/%$/, '');
-  if (trimmed === '') return undefined;
-  const n = Number(trimmed);
+  // A number is short; the length cap also keeps the patterns below linear on a huge cell.
+  if (typeof value !== 'string' || value.length > 64) return undefined;
+  const text = withoutThousands(withoutInterval(value.trim()).replace(/%$/, ''));
+  if (text === '') return undefined;
+  const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+const INTERVAL = /^(.+?)\s*(?:±\s*\d+(?:\.\d+)?|\+\s*\d+(?:\.\d+)?\s*\/\s*-\s*\d+(?:\.\d+)?)$/;
+
+function withoutInterval(text: string): string {
+  return INTERVAL.exec(text)?.[1] ?? text;
+}
+
+function withoutThousands(text: string): string {
+  return /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(text) ? text.replace(/,/g, '') : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
