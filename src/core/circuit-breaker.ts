@@ -74,6 +74,15 @@ export class CircuitBreakers {
     return this.check('backend', backend) ?? this.check('model', model);
   }
 
+  /** Whole seconds until an open circuit of this backend or model lets a probe through, if one is open. */
+  retryAfterSeconds(backend: string, model: string): number | undefined {
+    let wait = 0;
+    for (const c of [this.backends.get(backend), this.models.get(model)]) {
+      if (c?.state === 'open') wait = Math.max(wait, c.openedAt + this.settings.cooldownMs - this.now());
+    }
+    return wait > 0 ? Math.ceil(wait / 1000) : undefined;
+  }
+
   /** An attempt is starting: takes the probe of a half-open circuit. */
   begin(backend: string, model: string): void {
     for (const c of [this.backends.get(backend), this.models.get(model)]) {

@@ -223,8 +223,13 @@ export class Router {
         const why = [...gaps].slice(0, 3).join('; ');
         throw new RouterError('invalid_request', `No model on this router can answer this request${why ? ` (${why})` : ''}.`, { param: plan.needs.tools ? 'tools' : 'messages' });
       }
-      const open = ranked.length ? this.deps.circuits?.blocked(ranked[0]!.backend.name, ranked[0]!.key) : undefined;
-      throw new RouterError('no_candidates', open ? `every capable model is skipped for now (${open})` : noCandidateMessage(plan));
+      const first = ranked[0];
+      const open = first ? this.deps.circuits?.blocked(first.backend.name, first.key) : undefined;
+      if (open) {
+        const retryAfterSeconds = this.deps.circuits?.retryAfterSeconds(first!.backend.name, first!.key);
+        throw new RouterError('no_candidates', `every capable model is skipped for now (${withoutUrls(open)})`, retryAfterSeconds ? { retryAfterSeconds } : {});
+      }
+      throw new RouterError('no_candidates', noCandidateMessage(plan));
     }
 
     for (const entry of candidates) {
@@ -265,9 +270,14 @@ export class Router {
     if (plan.bypass && (last?.code === 'bad_request' || last?.code === 'unsupported')) {
       // The client chose the model and its backend refused the request as invalid or beyond the
       // model (an image for a text-only model, a parameter it rejects): the request is at fault.
-      throw new RouterError('invalid_request', `The model "${plan.bypass.key}" rejected the request: ${last.message}`, { attempts: info.attempts });
+      throw new RouterError('invalid_request', `The model "${plan.bypass.key}" rejected the request: ${withoutUrls(last.message)}`, { attempts: info.attempts });
     }
-    const tried = info.attempts.map((a) => `${a.model} (${a.error?.code}: ${a.error?.message})`).join('; ');
+    // The client learns which models failed and how; the backends' own messages (URLs, raw stream
+    // text, runner internals) stay in the log and the decision record.
+    const tried = info.attempts.map((a) => `${a.model} (${a.error?.code})`).join('; ');
+    if (info.attempts.length > 0 && info.attempts.every((a) => a.error?.code === 'overloaded')) {
+      throw new RouterError('overloaded', `every model tried is busy (rate limited or overloaded): ${tried}; try again shortly`, { attempts: info.attempts, retryAfterSeconds: OVERLOADED_RETRY_AFTER_S });
+    }
     throw new RouterError('all_candidates_failed', `every model tried failed: ${tried}`, { attempts: info.attempts });
   }
 
@@ -788,6 +798,14 @@ function newResponseId(): string {
 /** The model a plan selected (bypass or best ranked): the routing cache drops plans by it. */
 export function planSelectedModel(plan: Plan): string | undefined {
   return plan.bypass?.key ?? plan.scoring?.ranked[0]?.key;
+}
+
+/** Seconds a client is told to wait when every model was busy (backends rarely say how long). */
+const OVERLOADED_RETRY_AFTER_S = 5;
+
+/** A backend message as a client may read it: backend addresses replaced (they are the operator's business). */
+function withoutUrls(message: string): string {
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi, '<backend>');
 }
 
 function noCandidateMessage(plan: Plan): string {

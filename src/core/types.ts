@@ -155,6 +155,8 @@ export type RouterErrorCode =
   | 'model_not_found'
   | 'no_candidates'
   | 'all_candidates_failed'
+  /** Every model tried was busy (rate limited or overloaded): try again shortly. */
+  | 'overloaded'
   | 'not_found'
   | 'disabled'
   | 'aborted';
@@ -166,7 +168,7 @@ export class RouterError extends Error {
   constructor(
     readonly code: RouterErrorCode,
     message: string,
-    readonly details: { param?: string; attempts?: Attempt[] } = {},
+    readonly details: { param?: string; attempts?: Attempt[]; /** When a retry may succeed (REST: Retry-After). */ retryAfterSeconds?: number } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -18,6 +18,7 @@ const ROUTER_CODES: Record<RouterErrorCode, Code> = {
   // No model can serve the request right now (all down, or none capable): retrying later may work.
   no_candidates: Code.Unavailable,
   all_candidates_failed: Code.Unavailable,
+  overloaded: Code.Unavailable,
   disabled: Code.FailedPrecondition,
   aborted: Code.Canceled,
 };

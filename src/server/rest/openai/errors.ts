@@ -16,6 +16,7 @@ export const ROUTER_ERROR_STATUS: Record<RouterErrorCode, number> = {
   not_found: 404,
   no_candidates: 503,
   all_candidates_failed: 502,
+  overloaded: 503,
   disabled: 404,
   aborted: 499,
 };
@@ -26,6 +27,8 @@ export interface ErrorReply {
   type: OpenAIErrorType;
   code: string | null;
   param: string | null;
+  /** Sent as Retry-After: when a retry may succeed (busy models, an open circuit). */
+  retryAfterSeconds?: number;
 }
 
 /** Ajv's error object, as fastify attaches it to `error.validation`. */
@@ -40,7 +43,9 @@ export function errorReplyOf(error: unknown, request: FastifyRequest): ErrorRepl
   if (error instanceof InvalidRequest) return { status: 400, message: error.message, type: 'invalid_request_error', code: error.code, param: error.param };
   if (RouterError.isInstance(error)) {
     const status = ROUTER_ERROR_STATUS[error.code] ?? 500;
-    return { status, message: error.message, type: typeForStatus(status), code: error.code, param: error.details.param ?? null };
+    const reply: ErrorReply = { status, message: error.message, type: typeForStatus(status), code: error.code, param: error.details.param ?? null };
+    if (error.details.retryAfterSeconds !== undefined) reply.retryAfterSeconds = error.details.retryAfterSeconds;
+    return reply;
   }
   if (PluginError.isInstance(error)) {
     // A non-streaming answer that broke after the model had started: the backend failed, not the client.
@@ -79,6 +84,7 @@ function bodyTooLarge(request: FastifyRequest): string {
 }
 
 export function sendErrorReply(reply: FastifyReply, e: ErrorReply): FastifyReply {
+  if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
   return sendError(reply, e.status, e.message, e.type, e.code, e.param);
 }
 

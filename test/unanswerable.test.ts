@@ -1,7 +1,11 @@
 /**
- * A request that needs what no listed model offers (images for a fleet without vision, tools for
- * one without tool calling) is the client's error: 400 / INVALID_ARGUMENT naming why, not a 503
- * that SDKs retry. Models that could answer but are down still give 503.
+ * What a client is told when no model answers:
+ * - a request that needs what no listed model offers (images for a fleet without vision, tools for
+ *   one without tool calling) is the client's error: 400 / INVALID_ARGUMENT naming why, not a 503
+ *   that SDKs retry;
+ * - every model busy (rate limited, overloaded): 503 with Retry-After;
+ * - every model failed: 502 naming the models and how they failed, never the backends' addresses
+ *   or raw output.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
@@ -57,6 +61,38 @@ describe('a request no listed model can answer', () => {
       expect(res.status).toBeGreaterThanOrEqual(500);
     } finally {
       sim.setFailure('none', 'plain:3b');
+    }
+  });
+});
+
+describe('when every model tried fails', () => {
+  const ask = () =>
+    fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'hello there' }] }) });
+
+  it('busy models (upstream 429/503): 503 with Retry-After, and the SDK sees a retryable error', async () => {
+    sim.setFailure('overloaded', 'plain:3b');
+    try {
+      const res = await ask();
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'overloaded', message: expect.stringMatching(/busy .*plain:3b \(overloaded\)/) });
+    } finally {
+      sim.setFailure('none');
+    }
+  });
+
+  it('a failure names models and error codes, never the backend URL or what it sent', async () => {
+    for (const mode of ['reset', 'malformed'] as const) {
+      sim.setFailure(mode, 'plain:3b');
+      try {
+        const res = await ask();
+        expect(res.status, mode).toBe(502);
+        const { message } = ((await res.json()) as { error: { message: string } }).error;
+        expect(message).toMatch(/^every model tried failed: plain:3b \(\w+\)$/);
+        expect(message).not.toContain(new URL(sim.url).host);
+      } finally {
+        sim.setFailure('none');
+      }
     }
   });
 });
