@@ -73,6 +73,12 @@ export const VARIABLES = {
     min: 1,
     max: 3600,
   }),
+  streamKeepalive: num(
+    'ROUTER_STREAM_KEEPALIVE',
+    10,
+    'Seconds a streaming REST client waits for the first token before the router starts the SSE stream and sends keep-alive comments at this interval (so proxies with a 60 s read timeout keep the connection); 0 = wait silently.',
+    { ...backends, min: 0, max: 3600 },
+  ),
   circuitFailureThreshold: int('ROUTER_CIRCUIT_FAILURE_THRESHOLD', 3, 'Failures in a row that open the circuit of a backend (unreachable) or a model (timeouts, bad answers); an open circuit is skipped.', {
     ...backends,
     min: 1,

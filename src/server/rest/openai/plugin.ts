@@ -19,7 +19,7 @@ import { errorReplyOf, sendErrorReply } from './errors.js';
 import { QUALITY_HEADER, translateChatRequest } from './request.js';
 import { chatCompletionOf, modelOf } from './response.js';
 import { chatCompletionSchema, feedbackSchema, modelListSchema, modelSchemaRoute, type ChatCompletionBody, type FeedbackBody } from './schemas.js';
-import { ChunkEncoder, pipeParts } from './sse.js';
+import { ChunkEncoder, frame, pipeParts } from './sse.js';
 import { parseCacheControl } from '../../../core/cache/cache-control.js';
 import { embeddingsRoute } from './embeddings.js';
 import type { InFlightCalls } from '../../in-flight.js';
@@ -71,8 +71,9 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       reply.raw.once('close', onClose);
       try {
         // Failures before the first token reject here, while a normal HTTP error status is still possible.
-        const routed = await (calls ? calls.track(clientGone, () => router.chat(chat.route, clientGone.signal)) : router.chat(chat.route, clientGone.signal));
+        const routing = calls ? calls.track(clientGone, () => router.chat(chat.route, clientGone.signal)) : router.chat(chat.route, clientGone.signal);
         if (!chat.stream) {
+          const routed = await routing;
           const answer = await collectAnswer(routed.parts);
           settled = true;
           return reply
@@ -81,17 +82,45 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
             .send(chatCompletionOf(routed.info, answer, chat.legacyFunctions));
         }
 
-        reply.hijack();
         const out = reply.raw;
-        out.writeHead(200, {
-          ...(reply.getHeaders() as OutgoingHttpHeaders),
-          ...corsHeaders(config.corsOrigins, request),
-          ...routerHeaders(routed.info),
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          // Reverse proxies (nginx) buffer responses unless told not to; a buffered stream is no stream.
-          'x-accel-buffering': 'no',
-        });
+        const commit = (info?: RouteInfo): void => {
+          reply.hijack();
+          out.writeHead(200, {
+            ...(reply.getHeaders() as OutgoingHttpHeaders),
+            ...corsHeaders(config.corsOrigins, request),
+            ...(info ? routerHeaders(info) : {}),
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache, no-transform',
+            // Reverse proxies (nginx) buffer responses unless told not to; a buffered stream is no stream.
+            'x-accel-buffering': 'no',
+          });
+        };
+        const keepAliveMs = config.streamKeepalive * 1000;
+        let routed = keepAliveMs > 0 ? await firstWithin(routing, keepAliveMs) : await routing;
+        if (routed === undefined) {
+          // No first token yet (a model loading, a slow cascade): start the stream and keep it warm with
+          // SSE comments, which clients ignore, so a proxy's read timeout does not cut the wait short.
+          // The X-Router-* headers are lost (the model is not chosen yet); each chunk still names it.
+          commit();
+          const keepAlive = setInterval(() => void writeKeepAlive(out), keepAliveMs);
+          writeKeepAlive(out);
+          try {
+            routed = await routing;
+          } catch (error) {
+            // Headers are out: the failure becomes the stream's error event (no [DONE]), as after tokens.
+            settled = true;
+            const e = errorReplyOf(error, request);
+            if (e.status >= 500) request.log.error({ err: error }, 'request failed after the stream started');
+            else request.log.info({ err: error }, 'request ended before its first token');
+            if (!out.destroyed) out.write(frame({ error: { message: e.message, type: e.type, param: e.param, code: e.code } }));
+            endStream(out);
+            return reply;
+          } finally {
+            clearInterval(keepAlive);
+          }
+        } else {
+          commit(routed.info);
+        }
         try {
           const outcome = await pipeParts(out, routed.parts, new ChunkEncoder(routed.info, chat), clientGone.signal);
           settled = true;
@@ -145,6 +174,20 @@ function routerHeaders(info: RouteInfo): Record<string, string> {
 /** Node throws on non-ASCII header values; a model id from a plugin could contain any character. */
 function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** The value of `promise` if it settles within `ms`, else undefined (the promise keeps running; await it later). */
+function firstWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** An SSE comment line: no event for the client, bytes on the wire for every proxy in between. */
+function writeKeepAlive(out: ServerResponse): void {
+  if (!out.destroyed && !out.writableEnded) out.write(': keep-alive\n\n');
 }
 
 /** Ends a hijacked stream; after a disconnect the socket is already gone and there is nothing to end. */
