@@ -73,6 +73,11 @@ describe('AdminService LoadModel / UnloadModel / PinModel', () => {
   it('says so when the backend cannot load or unload on request', async () => {
     expect(await client.loadModel({ model: 'solo-1b' })).toMatchObject({ ok: false, message: expect.stringMatching(/cannot load models on request/) });
     expect(await client.unloadModel({ model: 'solo-1b' })).toMatchObject({ ok: false, message: expect.stringMatching(/cannot unload models on request/) });
+    // A pin could never be kept: refused, not answered ok and then retried for ever.
+    const pin = await rpcError(client.pinModel({ model: 'solo-1b' }));
+    expect(pin.code).toBe(Code.FailedPrecondition);
+    expect(pin.rawMessage).toMatch(/solo-1b cannot be pinned: its backend "one" \(llama\.cpp\) does not load or unload models/);
+    expect((await client.getVram({})).loadedModels.some((m) => m.pinned)).toBe(false);
   });
 
   it('pins a model (loading it), refuses to unload it, and unpins', async () => {
@@ -129,5 +134,6 @@ describe('REST /admin/models/*', () => {
     expect(wrongType.json.error.param).toBe('unpin');
 
     expect((await post('/admin/models/load', { model: 'solo-1b' })).json).toMatchObject({ ok: false, message: expect.stringMatching(/cannot load/) });
+    expect(await post('/admin/models/pin', { model: 'solo-1b' })).toMatchObject({ status: 409, json: { error: { code: 'not_loadable', param: null } } });
   });
 });

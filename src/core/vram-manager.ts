@@ -78,7 +78,7 @@ export interface ManagedModel {
   expiresAt?: Date;
 }
 
-export type VramErrorCode = 'invalid_request' | 'model_not_found' | 'pinned' | 'not_pinned' | 'backend_failed' | 'aborted';
+export type VramErrorCode = 'invalid_request' | 'model_not_found' | 'pinned' | 'not_pinned' | 'not_loadable' | 'backend_failed' | 'aborted';
 
 const VRAM_ERROR_MARK = Symbol.for('smarterrouter.core.vram-error');
 
@@ -295,6 +295,11 @@ export class VramManager {
       return { pinnedModel: undefined };
     }
     const entry = this.resolve(name);
+    // A pin is a promise to keep the model loaded: refused where nothing can load it, instead of
+    // answering ok and then logging "cannot load the pinned model" for ever.
+    if (!entry.backend.capabilities.load) {
+      throw new VramError('not_loadable', `${entry.key} cannot be pinned: its backend "${entry.backend.name}" (${entry.backend.provider}) does not load or unload models`);
+    }
     this.pinnedName = entry.key;
     this.pinMissingLogged = false;
     this.deps.logger.info({ model: entry.key, previous: current }, 'model pinned');

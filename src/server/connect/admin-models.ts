@@ -21,6 +21,7 @@ const CODES: Record<VramErrorCode, Code> = {
   model_not_found: Code.NotFound,
   pinned: Code.FailedPrecondition,
   not_pinned: Code.FailedPrecondition,
+  not_loadable: Code.FailedPrecondition,
   backend_failed: Code.Unavailable,
   aborted: Code.Canceled,
 };

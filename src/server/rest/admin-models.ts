@@ -15,6 +15,7 @@ const STATUS: Record<VramErrorCode, number> = {
   model_not_found: 404,
   pinned: 409,
   not_pinned: 409,
+  not_loadable: 409,
   backend_failed: 502,
   aborted: 499,
 };
