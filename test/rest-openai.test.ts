@@ -505,13 +505,20 @@ describe('/v1/models', () => {
     expect(((await missing.json()) as any).error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
   });
 
-  it('hides backend models without ROUTER_EXPOSE_MODELS, and echoes only listed CORS origins', async () => {
+  it('lists no backend models without ROUTER_EXPOSE_MODELS (but finds one by id), and echoes only listed CORS origins', async () => {
     const other = await startTestRouter({ ROUTER_BACKENDS: `sim=ollama:${ollama.url}`, ROUTER_CORS_ORIGINS: 'https://chat.example.com,https://ui.example.org' });
     try {
       const json = (await (await fetch(`${other.url}/v1/models`)).json()) as any;
       expect(json.data.every((m: any) => m.owned_by === 'smarterrouter')).toBe(true);
       expect(json.data.map((m: any) => m.id)).toContain('smarterrouter/main');
-      expect((await fetch(`${other.url}/v1/models/qwen3:8b`)).status).toBe(404);
+      // Hidden from the list, but a client naming it can chat with it, so it can also look it up.
+      let retrieved = await fetch(`${other.url}/v1/models/qwen3:8b`);
+      for (let i = 0; i < 50 && retrieved.status === 404; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        retrieved = await fetch(`${other.url}/v1/models/qwen3:8b`);
+      }
+      expect(retrieved.status).toBe(200);
+      expect((await fetch(`${other.url}/v1/models/ghost:1b`)).status).toBe(404);
 
       const allowed = await fetch(`${other.url}/v1/models`, { method: 'OPTIONS', headers: { origin: 'https://ui.example.org', 'access-control-request-method': 'GET' } });
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://ui.example.org');

@@ -148,7 +148,9 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
     // A wildcard, not ':id': model ids contain '/' (smarterrouter/main) and ':' (qwen2.5-coder:7b).
     app.get('/v1/models/*', { schema: modelSchemaRoute }, async (request, reply) => {
       const id = (request.params as { '*': string })['*'];
-      const model = visibleModels().find((m) => m.id === id);
+      // Every model a chat request may name, listed or not: with ROUTER_EXPOSE_MODELS=false the list
+      // stays short, but a client that names a backend model can chat with it, so it can look it up.
+      const model = router.listModels().find((m) => m.id === id);
       if (!model) return sendError(reply, 404, `The model '${id}' does not exist.`, 'invalid_request_error', 'model_not_found', 'model');
       return reply.send(modelOf(model, startedAt));
     });
