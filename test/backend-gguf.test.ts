@@ -110,6 +110,13 @@ describe('gguf backend on a generated model', () => {
     expect(finish.usage.promptTokens).toBeGreaterThan(2);
   });
 
+  it('refuses a prompt longer than the context as bad_request, instead of dropping its start', async () => {
+    const long = Array.from({ length: 3000 }, (_, i) => `word${i}`).join(' ');
+    const error = await collect(backend.chat(request({ model: 'nested/other', messages: [{ role: 'user', content: long }] }), call())).catch((e: unknown) => e);
+    expect(PluginError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/more than the model's context of 1024 tokens \(context_length_exceeded\)/) });
+  });
+
   it('respects maxTokens and is deterministic for a seed', async () => {
     const short = await collect(backend.chat(request({ maxTokens: 3 }), call()));
     expect(short.at(-1)).toMatchObject({ type: 'finish', finishReason: 'length', usage: { completionTokens: 3 } });

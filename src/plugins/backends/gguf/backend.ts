@@ -128,6 +128,11 @@ export class GgufBackend implements BackendPlugin {
       const { slot } = lease;
       const grammar = await this.grammarFor(request.responseFormat, slot, target);
       const promptTokens = countPromptTokens(slot, history);
+      // node-llama-cpp would shift the context and silently drop the start of the conversation; a
+      // prompt that does not fit is the client's to shorten (OpenAI: context_length_exceeded).
+      if (promptTokens >= slot.contextSize) {
+        throw new PluginError({ code: 'bad_request', message: `the prompt is ${promptTokens} tokens, more than the model's context of ${slot.contextSize} tokens (context_length_exceeded)`, ...target });
+      }
       const meter = slot.chat.sequence.tokenMeter;
       const outputBefore = meter.usedOutputTokens;
       const gguf = (request.providerOptions?.[GGUF_PROVIDER] ?? {}) as Record<string, unknown>;
