@@ -28,6 +28,8 @@ function emptyClassification(): Classification {
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+const BACKGROUND_TASK = { complexity: 'simple' as const, complexityScore: 0.1 };
+
 export function classify(input: ClassificationInput): Classification {
   const conversation = weightConversation(input?.messages);
   const { last, context } = conversation;
@@ -41,7 +43,9 @@ export function classify(input: ClassificationInput): Classification {
   model.classes.forEach((c, i) => {
     categoryScores[c] = round3(probabilities[i]);
   });
-  const { complexity, complexityScore } = scoreComplexity(last, context);
+  // A background task over a quoted chat (a title, tags, follow-up questions) is labelling: the
+  // smallest chat model does it well, and a long template of guidelines must not make it "hard".
+  const { complexity, complexityScore } = conversation.quotedHistory ? BACKGROUND_TASK : scoreComplexity(last, context);
   return {
     category: model.classes[best],
     complexity,

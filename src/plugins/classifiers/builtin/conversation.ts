@@ -23,6 +23,8 @@ export interface WeightedConversation {
   context: Segment[];
   /** The (capped) system prompt alone, or '' when there is none: it also colours the last turn (features.ts). */
   systemText: string;
+  /** The last turn quoted a whole chat for a background task (see withoutQuotedHistory). */
+  quotedHistory: boolean;
 }
 
 /** The last user turn keeps its head (where the ask usually is) and its tail (where the question often is). */
@@ -44,6 +46,19 @@ export function messageText(content: ChatMessage['content'] | undefined | null):
     if (part && part.type === 'text' && typeof part.text === 'string') out += (out ? '\n' : '') + part.text;
   }
   return out;
+}
+
+/**
+ * Chat UIs run background tasks as one user turn: the instructions plus the whole chat quoted in
+ * <chat_history>...</chat_history> (OpenWebUI's title, tags, follow-up and search-query prompts).
+ * The quote is material for the task, not the task: read as part of the ask, a chat about code made
+ * "suggest a 3-5 word title" a hard coding request for the largest coder. Only the instructions count.
+ */
+const QUOTED_HISTORY = /<chat_history>[\s\S]*?<\/chat_history>/gi;
+
+export function withoutQuotedHistory(text: string): string {
+  if (!text.includes('chat_history>') && !text.includes('CHAT_HISTORY>')) return text;
+  return text.replace(QUOTED_HISTORY, ' ');
 }
 
 /** Keeps the first `head` and last `tail` characters of a long text. */
@@ -73,7 +88,9 @@ export function weightConversation(messages: readonly ChatMessage[] | undefined 
       break;
     }
   }
-  const lastText = lastUser >= 0 ? messageText(list[lastUser].content) : '';
+  const asked = lastUser >= 0 ? messageText(list[lastUser].content) : '';
+  const lastText = withoutQuotedHistory(asked);
+  const quotedHistory = lastText.length !== asked.length;
   const last: Segment = {
     text: capText(lastText, LAST_HEAD_CHARS, LAST_TAIL_CHARS),
     weight: 1,
@@ -108,7 +125,7 @@ export function weightConversation(messages: readonly ChatMessage[] | undefined 
     .trim();
   const systemText = system ? capText(system, SYSTEM_CHARS / 2, SYSTEM_CHARS / 2) : '';
   if (system) context.push({ text: systemText, weight: SYSTEM_WEIGHT, fullLength: system.length });
-  return { last, context, systemText };
+  return { last, context, systemText, quotedHistory };
 }
 
 const WORD_COUNT_RE = /\S+/g;
