@@ -7,6 +7,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOllamaSimulator, startOpenAISimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
+import { createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { Role, RouterService } from '../gen/smarterrouter/v1/router_pb.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -291,6 +294,20 @@ describe('non-streaming answers', () => {
     const call = (await (await post(`${base}/chat/completions`, { model: 'gpt-tools', messages: [user('Look up the capital of France')], tools })).json()) as any;
     expect(call.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { role: 'assistant', content: null } });
     expect(call.choices[0].message.tool_calls).toEqual([{ id: expect.any(String), type: 'function', function: { name: 'lookup', arguments: expect.any(String) } }]);
+  });
+
+  it('passes parallel_tool_calls to an OpenAI-compatible backend (with tools only), over REST and RPC', async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const sent = () => openai.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)!.body as Record<string, unknown>;
+    expect((await post(`${base}/chat/completions`, { model: 'gpt-tools', messages: [user('Look up Paris')], tools, parallel_tool_calls: false })).status).toBe(200);
+    expect(sent()).toMatchObject({ parallel_tool_calls: false, tools: [expect.objectContaining({ type: 'function' })] });
+    expect((await post(`${base}/chat/completions`, { model: 'gpt-tools', messages: [user('Say hi')], parallel_tool_calls: false })).status).toBe(200);
+    expect(sent()).not.toHaveProperty('parallel_tool_calls');
+    expect((await post(`${base}/chat/completions`, { model: 'gpt-tools', messages: [user('Look up Rome')], tools, parallel_tool_calls: 'no' })).status).toBe(400);
+
+    const rpc = createClient(RouterService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
+    await rpc.chat({ model: 'gpt-tools', messages: [{ role: Role.USER, content: 'Look up Oslo' }], tools: [{ name: 'lookup', parametersJson: '{"type":"object"}' }], parallelToolCalls: false });
+    expect(sent()).toMatchObject({ parallel_tool_calls: false });
   });
 });
 

@@ -778,6 +778,7 @@ function toBackendRequest(request: RouteRequest, modelId: string): ChatRequest {
     messages: request.messages,
     tools: request.tools,
     toolChoice: request.toolChoice,
+    parallelToolCalls: request.parallelToolCalls,
     responseFormat: request.responseFormat,
     temperature: request.temperature,
     topP: request.topP,

@@ -26,6 +26,8 @@ export interface RouteRequest {
   messages: ChatMessage[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** See ChatRequest.parallelToolCalls. */
+  parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
   temperature?: number;
   topP?: number;

@@ -127,6 +127,11 @@ export interface ChatRequest {
   messages: ChatMessage[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /**
+   * False: at most one tool call per answer (agents that run tools one at a time). Undefined: the
+   * backend's default (parallel where supported). Backends without the setting ignore it.
+   */
+  parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
   temperature?: number;
   topP?: number;

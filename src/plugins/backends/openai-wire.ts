@@ -71,6 +71,8 @@ export function toOpenAIChatBody(req: ChatRequest, options: ChatBodyOptions = {}
     }));
   }
   if (req.toolChoice !== undefined) body.tool_choice = toOpenAIToolChoice(req.toolChoice);
+  // Only with tools: OpenAI refuses parallel_tool_calls on a request without any.
+  if (req.parallelToolCalls !== undefined && req.tools?.length) body.parallel_tool_calls = req.parallelToolCalls;
   if (req.responseFormat) {
     const format = req.responseFormat;
     body.response_format =

@@ -122,6 +122,7 @@ export function toRouteRequest(proto: ProtoChatRequest, limits: MappingLimits, m
   if (tools.length > 0) request.tools = tools;
   const toolChoice = toToolChoice(proto.toolChoice);
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  if (proto.parallelToolCalls !== undefined) request.parallelToolCalls = proto.parallelToolCalls;
   const responseFormat = toResponseFormat(proto.responseFormat, field('response_format'));
   if (responseFormat !== undefined) request.responseFormat = responseFormat;
 

@@ -67,6 +67,7 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   if (tools?.length) route.tools = tools;
   const toolChoice = body.tool_choice != null ? toolChoiceOf(body.tool_choice, 'tool_choice') : body.function_call != null ? toolChoiceOf(body.function_call, 'function_call') : undefined;
   if (toolChoice !== undefined) route.toolChoice = toolChoice;
+  if (typeof body.parallel_tool_calls === 'boolean') route.parallelToolCalls = body.parallel_tool_calls;
   const responseFormat = responseFormatOf(body.response_format);
   if (responseFormat) route.responseFormat = responseFormat;
 

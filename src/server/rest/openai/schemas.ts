@@ -72,6 +72,7 @@ export interface ChatCompletionBody {
   stop?: unknown;
   tools?: WireTool[] | null;
   tool_choice?: unknown;
+  parallel_tool_calls?: boolean | null;
   functions?: WireFunction[] | null;
   function_call?: unknown;
   response_format?: {
@@ -227,6 +228,7 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
           },
         },
         tool_choice: {},
+        parallel_tool_calls: { type: ['boolean', 'null'] },
         functions: { type: ['array', 'null'], maxItems: MAX_TOOLS, items: functionSchema },
         function_call: {},
         response_format: {
