@@ -145,6 +145,29 @@ describe('/metrics', () => {
     expect(moved.completionTokens).toBeGreaterThan(1);
   });
 
+  it('counts a request the client abandons before its answer as 499 (it fires no onResponse)', async () => {
+    sim.setFailure('slow-first-token', BEST);
+    try {
+      const moved = await delta({ aborted: ['smarterrouter_requests_total', { ...REST_CHAT, status: '499', protocol: 'rest' }] }, async () => {
+        const controller = new AbortController();
+        const request = fetch(`${router.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: BEST, messages: [{ role: 'user', content: unique() }] }),
+          signal: controller.signal,
+        }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 300));
+        controller.abort();
+        await request;
+        // The abort reaches the router a moment later.
+        for (let i = 0; i < 40 && value(await scrape(), 'smarterrouter_requests_total', { ...REST_CHAT, status: '499' }) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      });
+      expect(moved.aborted).toBe(1);
+    } finally {
+      sim.setFailure('none');
+    }
+  });
+
   it('counts a streamed answer once it has ended (the hijacked SSE reply included)', async () => {
     const moved = await delta(
       {

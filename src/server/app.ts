@@ -62,6 +62,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Callback-style hooks on every request: an async hook costs promises per request for nothing.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // A client that hangs up before its answer is complete fires no onResponse (fastify waits for
+    // 'finish'): counted (499, nginx's code) and logged here, or abandoned requests, a client timing
+    // out on a slow model among them, would leave no trace at all.
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      const ms = Math.round(reply.elapsedTime * 100) / 100;
+      options.observer?.onAbort(request, ms / 1000);
+      request.log.info({ method: request.method, url: request.url, status: 499, ms }, 'request abandoned by the client');
+    });
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

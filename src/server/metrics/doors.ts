@@ -10,27 +10,34 @@ import type { RequestObservation, RouterMetrics } from './registry.js';
 /** What buildApp() needs to count requests (AppOptions.observer). */
 export interface RequestObserver {
   onResponse(request: FastifyRequest, reply: FastifyReply): void;
+  /** The client closed the connection before the answer was complete (counted as 499, nginx's code). */
+  onAbort(request: FastifyRequest, seconds: number): void;
   interceptor: Interceptor;
 }
 
 export function requestObserver(metrics: RouterMetrics): RequestObserver {
-  return { onResponse: (request, reply) => observeRest(metrics, request, reply), interceptor: metricsInterceptor(metrics) };
+  return {
+    onResponse: (request, reply) => observeRest(metrics, request, reply.statusCode, reply.elapsedTime / 1000),
+    onAbort: (request, seconds) => observeRest(metrics, request, CLIENT_CLOSED, seconds),
+    interceptor: metricsInterceptor(metrics),
+  };
 }
+
+const CLIENT_CLOSED = 499;
 
 /** RPC paths are "/package.Service/Method": a dotted first segment no REST route has. */
 const RPC_PATH = /^\/[A-Za-z_][\w]*(?:\.[\w]+)+\/[\w]+$/;
 
-function observeRest(metrics: RouterMetrics, request: FastifyRequest, reply: FastifyReply): void {
+function observeRest(metrics: RouterMetrics, request: FastifyRequest, status: number, seconds: number): void {
   const route = request.routeOptions.url;
   if (route && RPC_PATH.test(route)) return;
-  const status = reply.statusCode;
   metrics.observeRequest({
     // The route pattern, never the raw URL: label values must stay a small, fixed set.
     endpoint: route ?? 'unmatched',
     method: request.method,
     status: String(status),
     protocol: 'rest',
-    seconds: reply.elapsedTime / 1000,
+    seconds,
     ...(status >= 400 ? { errorType: httpErrorType(status) } : {}),
   });
 }
@@ -43,6 +50,7 @@ const HTTP_ERROR_TYPES: Record<number, string> = {
   413: 'too_large',
   422: 'invalid_request',
   429: 'rate_limited',
+  499: 'client_closed',
   500: 'internal',
   501: 'not_implemented',
   502: 'bad_gateway',
