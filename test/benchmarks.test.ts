@@ -237,6 +237,23 @@ describe('parseOpenLlmLeaderboard', () => {
   });
 });
 
+describe('third-party uploads in the Open LLM Leaderboard', () => {
+  const row = (fullname: string, official: boolean, ifeval: number) => ({ fullname, 'Official Providers': official, 'IFEval Raw': ifeval, 'MMLU-PRO Raw': ifeval / 2 });
+
+  it('keeps a re-upload under its own org-qualified id, never as the original model', () => {
+    const rows = parseOpenLlmLeaderboard([row('Qwen/Qwen2.5-14B-Instruct', true, 0.82), row('someone/Qwen2.5-14B-Instruct', false, 0.41)]);
+    const ifeval = (entry: string) => rows.find((r) => r.entry === entry && r.benchmark === 'IFEval')?.score;
+    expect(ifeval('qwen2.5-14b-instruct')).toBe(82);
+    expect(ifeval('someone-qwen2.5-14b-instruct')).toBe(41);
+    // Alone in the file, the re-upload still does not speak for the original.
+    expect(parseOpenLlmLeaderboard([row('someone/Qwen2.5-14B-Instruct', false, 0.41)]).map((r) => r.entry)).not.toContain('qwen2.5-14b-instruct');
+  });
+
+  it('exports without the flag (v1) map names as before', () => {
+    expect(parseOpenLlmLeaderboard([{ fullname: 'Qwen/Qwen2.5-14B-Instruct', 'IFEval Raw': 0.8 }]).map((r) => r.entry)).toEqual(['qwen2.5-14b-instruct']);
+  });
+});
+
 describe('parseArenaCsv', () => {
   it('reads a BOM, CRLF and quoted fields with commas; keeps the best-named snapshot per entry', () => {
     const rows = parseArenaCsv(readFixture('arena.csv'));

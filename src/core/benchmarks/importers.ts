@@ -64,8 +64,12 @@ export function parseOpenLlmLeaderboard(json: unknown, options: ImportOptions = 
   for (const record of records) {
     const name = leaderboardName(record);
     if (name === undefined) continue;
-    const { entry, confidence } = mapper(name);
     const official = record['Official Providers'] === true;
+    // A v2 row flagged as not from the model's publisher is a fine-tune, merge or re-upload under
+    // another account: kept under its own org-qualified id, never as the original model's figures
+    // (someone/Qwen2.5-14B-Instruct scoring half of Qwen's own upload made qwen2.5:14b look weak).
+    const thirdParty = record['Official Providers'] === false && name.includes('/');
+    const { entry, confidence } = thirdParty ? { entry: entryIdFor(name.replace(/\//g, '-')), confidence: 0 } : mapper(name);
     for (const column of LEADERBOARD_COLUMNS) {
       const score = leaderboardScore(record, column);
       if (score === undefined) continue;
