@@ -207,3 +207,17 @@ describe('API keys', () => {
     expect(config.apiKeys).toEqual(['sk-a', 'sk-b/+=']);
   });
 });
+
+describe('values checked at start-up instead of failing later', () => {
+  it('ROUTER_CORS_ORIGINS takes * or origins, nothing else', () => {
+    expect(configFrom({ ROUTER_CORS_ORIGINS: 'https://chat.example.com, http://localhost:3000/' }).corsOrigins).toEqual(['https://chat.example.com', 'http://localhost:3000']);
+    for (const bad of ['not a url', 'https://chat.example.com/path', 'chat.example.com', 'ftp://x.example']) {
+      expect(errorOf(() => configFrom({ ROUTER_CORS_ORIGINS: bad })).message, bad).toMatch(/^ROUTER_CORS_ORIGINS: .* is not an origin/);
+    }
+  });
+
+  it('ROUTER_MODEL_KEEP_ALIVE takes a Go duration or seconds, and names itself when wrong', () => {
+    for (const ok of ['5m', '1h30m', '-1', '300', '0']) expect(configFrom({ ROUTER_MODEL_KEEP_ALIVE: ok }).modelKeepAlive).toBe(ok);
+    expect(errorOf(() => configFrom({ ROUTER_MODEL_KEEP_ALIVE: 'forever' })).message).toBe('ROUTER_MODEL_KEEP_ALIVE: "forever" is not a Go duration ("5m", "1h30m"), a number of seconds, or -1 (forever)');
+  });
+});

@@ -31,6 +31,49 @@ export function str(env: string, fallback: string, description: string, o: Commo
   return { env, defaultText: fallback, description, group: o.group, fallback, parse: (raw) => raw };
 }
 
+/**
+ * A model keep-alive as Ollama reads it: a Go duration ("5m", "1h30m") or a number of seconds
+ * (-1 = forever). Checked here so a typo stops start-up with the variable's name, not later as a
+ * plugin error about "keepAlive".
+ */
+export function keepAlive(env: string, fallback: string, description: string, o: Common): VariableSpec<string> {
+  return {
+    env,
+    defaultText: fallback,
+    description,
+    group: o.group,
+    fallback,
+    parse(raw) {
+      if (/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(raw) || /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(raw)) return raw;
+      throw new ConfigError(env, `"${raw}" is not a Go duration ("5m", "1h30m"), a number of seconds, or -1 (forever)`);
+    },
+  };
+}
+
+/** CORS origins: `*`, or origins as browsers send them (`https://chat.example.com`, no path). */
+export function originList(env: string, fallback: string[], description: string, o: Common): VariableSpec<string[]> {
+  return {
+    ...list(env, fallback, description, o),
+    parse: (raw) =>
+      list(env, fallback, description, o)
+        .parse(raw)
+        .map((origin) => {
+          if (origin === '*') return origin;
+          let url: URL | undefined;
+          try {
+            url = new URL(origin);
+          } catch {
+            url = undefined;
+          }
+          // A browser's Origin header is exactly scheme://host[:port]: anything else never matches.
+          if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin.replace(/\/$/, '')) {
+            throw new ConfigError(env, `"${origin}" is not an origin (expected * or scheme://host[:port], e.g. https://chat.example.com)`);
+          }
+          return url.origin;
+        }),
+  };
+}
+
 /** A string that may be unset (undefined). */
 export function optionalStr(env: string, description: string, o: Common & { secret?: boolean }): VariableSpec<string | undefined> {
   return { env, defaultText: '', description, group: o.group, fallback: undefined, parse: (raw) => raw };

@@ -5,7 +5,7 @@
  * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
-import { bool, int, keyList, list, num, oneOf, optionalKey, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
+import { bool, int, keepAlive, keyList, list, num, oneOf, originList, optionalKey, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
 import { trustProxy } from './trust-proxy.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
@@ -65,7 +65,7 @@ export const VARIABLES = {
   ),
   plugins: list('ROUTER_PLUGINS', [], 'Third-party plugins: npm package names or file paths, comma-separated.', backends),
   modelPrefix: str('ROUTER_MODEL_PREFIX', '', 'Prefix added to every backend model id the router exposes.', backends),
-  modelKeepAlive: str('ROUTER_MODEL_KEEP_ALIVE', '5m', 'Ollama keep_alive for loaded models (Go duration, seconds, or -1 for forever).', backends),
+  modelKeepAlive: keepAlive('ROUTER_MODEL_KEEP_ALIVE', '5m', 'Ollama keep_alive for loaded models (Go duration, seconds, or -1 for forever).', backends),
   ggufThreads: int('ROUTER_GGUF_THREADS', 0, 'CPU threads per embedded GGUF context (0 = chosen from the core count).', { ...backends, min: 0, max: 256 }),
   generationTimeout: num('ROUTER_GENERATION_TIMEOUT', 300, 'Seconds an upstream generation may take in total.', { ...backends, min: 1, max: 86400 }),
   firstTokenTimeout: num('ROUTER_FIRST_TOKEN_TIMEOUT', 60, 'Seconds to wait for the first token before trying the next model.', {
@@ -112,7 +112,7 @@ export const VARIABLES = {
   exposeModels: bool('ROUTER_EXPOSE_MODELS', false, 'List backend models in GET /v1/models besides the router models.', routing),
   signatureEnabled: bool('ROUTER_SIGNATURE_ENABLED', false, 'Append a signature naming the model to each answer.', routing),
   signatureFormat: str('ROUTER_SIGNATURE_FORMAT', '\\n\\n— answered by {model}', 'Signature text; {model} is replaced by the model id, \\n by a newline.', routing),
-  corsOrigins: list('ROUTER_CORS_ORIGINS', ['*'], 'Origins allowed by CORS on /v1 (never on /admin); * = any.', routing),
+  corsOrigins: originList('ROUTER_CORS_ORIGINS', ['*'], 'Origins allowed by CORS on /v1 (never on /admin); * = any.', routing),
   embedModel: optionalStr('ROUTER_EMBED_MODEL', 'Embedding model for the semantic cache and for /v1/embeddings requests naming the router model (unset: semantic cache off, embeddings go to the first embedding-capable model).', routing),
   classifierEmbeddings: bool(
     'ROUTER_CLASSIFIER_EMBEDDINGS',

@@ -79,7 +79,7 @@ export function sqlitePathFromUrl(url: string, cwd = process.cwd()): string {
     const rest = match[1]!;
     path = rest.startsWith('/') ? rest.slice(1) : rest;
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
-    throw new DatabaseConfigError(`ROUTER_DATABASE_URL: unsupported scheme in "${trimmed}" (use sqlite:///path.db or a file path)`);
+    throw new DatabaseConfigError(`ROUTER_DATABASE_URL: unsupported scheme in "${redactUrl(trimmed)}" (use sqlite:///path.db, a file path, or postgresql://user:password@host:5432/router)`);
   } else {
     path = trimmed;
   }
