@@ -79,9 +79,12 @@ describe('classification of a request that names its model', () => {
     const error = await router.chat(request('writer-7b'), new AbortController().signal).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RouterError);
     expect((error as RouterError).code).toBe('all_candidates_failed');
-    expect((error as Error).message).toContain('connection refused');
+    // The client's message names the model and the code; the backend's own words stay in the record.
+    expect((error as Error).message).toBe('every model tried failed: writer-7b (unreachable)');
+    expect((error as RouterError).details.attempts?.[0]?.error?.message).toContain('connection refused');
     const [decision] = await store.list({ limit: 1 });
     expect(decision).toMatchObject({ status: 'all_candidates_failed', category: 'creativity', routed: false });
+    expect(JSON.stringify(decision!.attempts)).toContain('connection refused');
   });
 
   it('Explain of a named model reports the classifier\'s opinion', async () => {
