@@ -204,6 +204,36 @@ describe('ProfilerService', () => {
     expect(defaults.results[0].source).toMatch(/^bundled@/);
     expect((await rpcError(profiler.syncBenchmarks({ sources: [''] }))).code).toBe(Code.InvalidArgument);
   });
+
+  it('lists stored benchmark sources and deletes an imported one (REST and RPC), never a bundled one', async () => {
+    await profiler.syncBenchmarks({ sources: [ARENA_CSV] });
+    const listed = (await admin.listBenchmarkSources({})).sources;
+    const imported = listed.find((s) => s.sourceUrl === ARENA_CSV)!;
+    expect(imported).toMatchObject({ source: 'lmarena', bundled: false });
+    expect(imported.rows).toBeGreaterThan(0);
+    const bundled = listed.find((s) => s.bundled)!;
+    expect(bundled.rows).toBeGreaterThan(0);
+    const rest = (await (await fetch(`${router.url}/admin/benchmarks/sources`)).json()) as { data: Array<{ source_url: string | null; rows: number }> };
+    expect(rest.data.find((s) => s.source_url === ARENA_CSV)?.rows).toBe(imported.rows);
+
+    const del = (query: string) => fetch(`${router.url}/admin/benchmarks/sources?${query}`, { method: 'DELETE' });
+    const removed = await del(`source=${encodeURIComponent(ARENA_CSV)}`);
+    expect(await removed.json()).toEqual({ deleted: imported.rows });
+    expect((await admin.listBenchmarkSources({})).sources.some((s) => s.sourceUrl === ARENA_CSV)).toBe(false);
+    // Routing no longer sees the imported rating.
+    expect((await admin.listBenchmarks({ model: 'llama3.1:8b', benchmark: 'arena' })).rows.some((r) => r.sourceUrl === ARENA_CSV)).toBe(false);
+
+    expect((await del(`source=${encodeURIComponent(ARENA_CSV)}`)).status).toBe(404);
+    const refused = await del(`source=${encodeURIComponent(bundled.source)}`);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: Record<string, unknown> }).error).toMatchObject({ code: 'bundled_source', param: 'source' });
+    expect((await del('')).status).toBe(400);
+    expect((await rpcError(admin.deleteBenchmarkSource({ source: ' ' }))).code).toBe(Code.InvalidArgument);
+    expect((await rpcError(admin.deleteBenchmarkSource({ source: '/nowhere.csv' }))).code).toBe(Code.NotFound);
+    expect((await rpcError(admin.deleteBenchmarkSource({ source: bundled.source }))).code).toBe(Code.FailedPrecondition);
+    await profiler.syncBenchmarks({ sources: [ARENA_CSV] });
+    expect((await admin.deleteBenchmarkSource({ source: ARENA_CSV })).deleted).toBe(imported.rows);
+  });
 });
 
 describe('npm run profile', () => {

@@ -119,6 +119,44 @@ export class BenchmarkStore {
   }
 
   /**
+   * Every stored source with its row and model counts: what an admin looks at to find an import
+   * that should not be there. Imported rows carry the path or URL they came from (source_url).
+   */
+  async sources(): Promise<StoredSource[]> {
+    const rows = await this.db.em.getConnection().execute<RawSourceRow[]>(
+      'select source, source_url, count(*) as n, count(distinct entry) as entries, max(fetched_at) as fetched_at from benchmark_scores group by source, source_url order by source, source_url',
+    );
+    const bundled = new Set(bundledSources().map((s) => s.id));
+    return rows.map((r) => ({
+      source: r.source,
+      sourceUrl: r.source_url ?? undefined,
+      rows: Number(r.n),
+      entries: Number(r.entries),
+      fetchedAt: readTime(r.fetched_at),
+      bundled: bundled.has(r.source),
+    }));
+  }
+
+  /**
+   * Deletes the rows of one imported source, named by the path or URL it was imported from or by
+   * its source id ("lmarena"). Bundled figures are refused (every start stores them again).
+   * Returns the rows deleted; throws SourceRemovalError when nothing matches.
+   */
+  async deleteSource(name: string): Promise<number> {
+    const wanted = name.trim();
+    if (bundledSources().some((s) => s.id === wanted)) {
+      throw new SourceRemovalError('bundled', `"${wanted}" is a bundled source: its figures ship with the router and are stored again at every start`);
+    }
+    const knex = this.db.em.getKnex();
+    const deleted = await knex('benchmark_scores')
+      .where((q) => q.where('source_url', wanted).orWhere('source', wanted))
+      .whereNotIn('source', bundledSources().map((s) => s.id))
+      .delete();
+    if (deleted === 0) throw new SourceRemovalError('not_found', `no imported benchmark rows come from "${wanted.slice(0, 256)}" (see the sources listing)`);
+    return deleted;
+  }
+
+  /**
    * Deletes rows of the given sources whose key is not in `keep` (figures a newer bundled dataset
    * no longer carries). Returns the number deleted.
    */
@@ -131,6 +169,38 @@ export class BenchmarkStore {
     if (stale.length === 0) return 0;
     return em.nativeDelete(BenchmarkEntity, { id: { $in: stale } });
   }
+}
+
+export interface StoredSource {
+  /** Source id ("lmarena", "open-llm-leaderboard", a bundled report id). */
+  source: string;
+  /** The path or URL the rows came from (for bundled figures, the report they cite). */
+  sourceUrl?: string;
+  rows: number;
+  /** Distinct model entries. */
+  entries: number;
+  /** When its newest row was fetched. */
+  fetchedAt: Date;
+  bundled: boolean;
+}
+
+/** Why a source could not be removed: unknown, or bundled with the router. */
+export class SourceRemovalError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'bundled',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SourceRemovalError';
+  }
+}
+
+interface RawSourceRow {
+  source: string;
+  source_url: string | null;
+  n: number | string;
+  entries: number | string;
+  fetched_at: number | string | Date;
 }
 
 interface RawBenchmarkRow {

@@ -28,7 +28,7 @@ import { chooseJudge } from '../core/profiling/judge-choice.js';
 import { KnowledgeBase } from '../core/profiling/knowledge.js';
 import type { GpuReader } from '../core/vram-manager.js';
 import { BYTES_PER_GB } from '../core/vram/index.js';
-import { BenchmarkStore, syncBenchmarks, type SyncResult } from '../db/benchmark-store.js';
+import { BenchmarkStore, syncBenchmarks, type StoredSource, type SyncResult } from '../db/benchmark-store.js';
 import { workerSourceParser } from '../workers/benchmark-parser.js';
 import { ModelStore, withModelFacts } from '../db/model-store.js';
 import { ProfileStore } from '../db/profile-store.js';
@@ -64,6 +64,10 @@ export interface KnowledgeServices {
   syncBenchmarks(sources?: readonly string[]): Promise<SyncResult[]>;
   /** Lets profiling measure VRAM by nvidia-smi difference where a backend cannot report it. */
   attachGpu(gpu: GpuReader | undefined): void;
+  /** Every stored benchmark source with its counts. */
+  benchmarkSources(): Promise<StoredSource[]>;
+  /** Deletes one imported source's rows and refreshes routing; throws SourceRemovalError. */
+  deleteBenchmarkSource(source: string): Promise<number>;
 }
 
 export function routerSettings(config: Config): RouterSettings {
@@ -342,6 +346,12 @@ export async function buildCore(options: {
       registry,
       discovery,
       syncBenchmarks: runSync,
+      benchmarkSources: () => benchmarkStore.sources(),
+      deleteBenchmarkSource: async (source) => {
+        const deleted = await benchmarkStore.deleteSource(source);
+        await knowledge.reloadBenchmarks();
+        return deleted;
+      },
       attachGpu: (reader) => {
         gpu = reader;
       },

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file smarterrouter/v1/admin.proto.
  */
 export const file_smarterrouter_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChxzbWFydGVycm91dGVyL3YxL2FkbWluLnByb3RvEhBzbWFydGVycm91dGVyLnYxInAKE0xpc3RQcm9maWxlc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSDwoHc29ydF9ieRgEIAEoCRISCgpkZXNjZW5kaW5nGAUgASgIIlwKFExpc3RQcm9maWxlc1Jlc3BvbnNlEisKCHByb2ZpbGVzGAEgAygLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKFAQoVTGlzdEJlbmNobWFya3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhEKCWJlbmNobWFyaxgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCRIPCgdzb3J0X2J5GAUgASgJEhIKCmRlc2NlbmRpbmcYBiABKAgi0wEKDEJlbmNobWFya1JvdxINCgVtb2RlbBgBIAEoCRIVCg1tYXRjaGVkX2VudHJ5GAIgASgJEhEKCWJlbmNobWFyaxgDIAEoCRINCgVzY29yZRgEIAEoARINCgVzY2FsZRgFIAEoARIYChBub3JtYWxpemVkX3Njb3JlGAYgASgBEg4KBnNvdXJjZRgHIAEoCRISCgpzb3VyY2VfdXJsGAggASgJEi4KCmZldGNoZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KFkxpc3RCZW5jaG1hcmtzUmVzcG9uc2USLAoEcm93cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuQmVuY2htYXJrUm93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIQCg5HZXRWcmFtUmVxdWVzdCJzCgdHcHVJbmZvEg0KBWluZGV4GAEgASgNEgwKBG5hbWUYAiABKAkSEAoIdG90YWxfZ2IYAyABKAESDwoHdXNlZF9nYhgEIAEoARIPCgdmcmVlX2diGAUgASgBEhcKD3V0aWxpemF0aW9uX3BjdBgGIAEoASIqCghHcHVVc2FnZRINCgVpbmRleBgBIAEoDRIPCgd1c2VkX2diGAIgASgBImUKClZyYW1TYW1wbGUSLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgRncHVzGAIgAygLMhouc21hcnRlcnJvdXRlci52MS5HcHVVc2FnZSKmAQoLTG9hZGVkTW9kZWwSDQoFbW9kZWwYASABKAkSDwoHYmFja2VuZBgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgEEhIKCnZyYW1fYnl0ZXMYBCABKAQSEAoIbWVhc3VyZWQYBSABKAgSDgoGcGlubmVkGAYgASgIEi0KCWxhc3RfdXNlZBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLQoLVnJhbVdhcm5pbmcSDQoFbGV2ZWwYASABKA0SDwoHbWVzc2FnZRgCIAEoCSL/AQoPR2V0VnJhbVJlc3BvbnNlEicKBGdwdXMYASADKAsyGS5zbWFydGVycm91dGVyLnYxLkdwdUluZm8SLQoHaGlzdG9yeRgCIAMoCzIcLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVNhbXBsZRI0Cg1sb2FkZWRfbW9kZWxzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5Mb2FkZWRNb2RlbBIvCgh3YXJuaW5ncxgEIAMoCzIdLnNtYXJ0ZXJyb3V0ZXIudjEuVnJhbVdhcm5pbmcSGgoSbW9uaXRvcmluZ19lbmFibGVkGAUgASgIEhEKCWJ1ZGdldF9nYhgGIAEoASJGChBXYXRjaFZyYW1SZXF1ZXN0Eh0KEGludGVydmFsX3NlY29uZHMYASABKAFIAIgBAUITChFfaW50ZXJ2YWxfc2Vjb25kcyKcAQoRV2F0Y2hWcmFtUmVzcG9uc2USLQoJdGltZXN0YW1wGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgRncHVzGAIgAygLMhkuc21hcnRlcnJvdXRlci52MS5HcHVJbmZvEi8KCHdhcm5pbmdzGAMgAygLMh0uc21hcnRlcnJvdXRlci52MS5WcmFtV2FybmluZyJjChZJbnZhbGlkYXRlQ2FjaGVSZXF1ZXN0EisKBXNjb3BlGAEgASgOMhwuc21hcnRlcnJvdXRlci52MS5DYWNoZVNjb3BlEhIKBW1vZGVsGAIgASgJSACIAQFCCAoGX21vZGVsImYKF0ludmFsaWRhdGVDYWNoZVJlc3BvbnNlEhgKEHJlc3BvbnNlX3JlbW92ZWQYASABKAQSFwoPcm91dGluZ19yZW1vdmVkGAIgASgEEhgKEHNlbWFudGljX3JlbW92ZWQYAyABKAQiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IuABCgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIqCgRraW5kGAMgASgOMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5LaW5kEh0KFXNwZWNpZmljYXRpb25fdmVyc2lvbhgEIAEoCRIuCgZzb3VyY2UYBSABKA4yHi5zbWFydGVycm91dGVyLnYxLlBsdWdpblNvdXJjZRIQCghsb2NhdGlvbhgGIAEoCRIRCglpbnN0YW5jZXMYByADKAkSEwoLZGVzY3JpcHRpb24YCCABKAkiRAoTTGlzdFBsdWdpbnNSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwuc21hcnRlcnJvdXRlci52MS5QbHVnaW5JbmZvIiEKEExvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMAoRTG9hZE1vZGVsUmVzcG9uc2USCgoCb2sYASABKAgSDwoHbWVzc2FnZRgCIAEoCSIjChJVbmxvYWRNb2RlbFJlcXVlc3QSDQoFbW9kZWwYASABKAkiMgoTVW5sb2FkTW9kZWxSZXNwb25zZRIKCgJvaxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIi8KD1Bpbk1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgV1bnBpbhgCIAEoCCI0ChBQaW5Nb2RlbFJlc3BvbnNlEgoKAm9rGAEgASgIEhQKDHBpbm5lZF9tb2RlbBgCIAEoCSIRCg9HZXRTdGF0c1JlcXVlc3QiXQoPTW9kZWxTZWxlY3Rpb25zEg0KBW1vZGVsGAEgASgJEiwKCGNhdGVnb3J5GAIgASgOMhouc21hcnRlcnJvdXRlci52MS5DYXRlZ29yeRINCgVjb3VudBgDIAEoBCJmCgpDYWNoZVN0YXRzEikKBGtpbmQYASABKA4yGy5zbWFydGVycm91dGVyLnYxLkNhY2hlS2luZBIMCgRoaXRzGAIgASgEEg4KBm1pc3NlcxgDIAEoBBIPCgdlbnRyaWVzGAQgASgEIpUBCg1CYWNrZW5kSGVhbHRoEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHaGVhbHRoeRgDIAEoCBISCgpsYXRlbmN5X21zGAQgASgBEg8KB21lc3NhZ2UYBSABKAkSLgoKY2hlY2tlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioAIKEEdldFN0YXRzUmVzcG9uc2USFgoOdXB0aW1lX3NlY29uZHMYASABKAESFgoOcmVxdWVzdHNfdG90YWwYAiABKAQSFAoMZXJyb3JzX3RvdGFsGAMgASgEEjUKCnNlbGVjdGlvbnMYBCADKAsyIS5zbWFydGVycm91dGVyLnYxLk1vZGVsU2VsZWN0aW9ucxIsCgZjYWNoZXMYBSADKAsyHC5zbWFydGVycm91dGVyLnYxLkNhY2hlU3RhdHMSMQoIYmFja2VuZHMYBiADKAsyHy5zbWFydGVycm91dGVyLnYxLkJhY2tlbmRIZWFsdGgSLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoUTGlzdERlY2lzaW9uc1JlcXVlc3QSDQoFbGltaXQYASABKA0SDQoFbW9kZWwYAiABKAkSLAoIY2F0ZWdvcnkYAyABKA4yGi5zbWFydGVycm91dGVyLnYxLkNhdGVnb3J5IuMDCghEZWNpc2lvbhITCgtyZXNwb25zZV9pZBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghwcm90b2NvbBgDIAEoCRIsCghjYXRlZ29yeRgEIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkSMAoKY29tcGxleGl0eRgFIAEoDjIcLnNtYXJ0ZXJyb3V0ZXIudjEuQ29tcGxleGl0eRIYChBjb21wbGV4aXR5X3Njb3JlGAYgASgBEhYKDnNlbGVjdGVkX21vZGVsGAcgASgJEg4KBnN0YXR1cxgIIAEoCRIOCgZyb3V0ZWQYCSABKAgSGgoScXVhbGl0eV9wcmVmZXJlbmNlGAogASgBEhIKCmxhdGVuY3lfbXMYCyABKAESLAoFY2FjaGUYDCABKA4yHS5zbWFydGVycm91dGVyLnYxLkNhY2hlU3RhdHVzEisKCGF0dGVtcHRzGA0gAygLMhkuc21hcnRlcnJvdXRlci52MS5BdHRlbXB0Ei8KCmNhbmRpZGF0ZXMYDiADKAsyGy5zbWFydGVycm91dGVyLnYxLkNhbmRpZGF0ZRISCgpyZXF1ZXN0X2lkGA8gASgJIkYKFUxpc3REZWNpc2lvbnNSZXNwb25zZRItCglkZWNpc2lvbnMYASADKAsyGi5zbWFydGVycm91dGVyLnYxLkRlY2lzaW9uIlQKFVdhdGNoRGVjaXNpb25zUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIsCghjYXRlZ29yeRgCIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkiRgoWV2F0Y2hEZWNpc2lvbnNSZXNwb25zZRIsCghkZWNpc2lvbhgBIAEoCzIaLnNtYXJ0ZXJyb3V0ZXIudjEuRGVjaXNpb24qiwEKCkNhY2hlU2NvcGUSGwoXQ0FDSEVfU0NPUEVfVU5TUEVDSUZJRUQQABITCg9DQUNIRV9TQ09QRV9BTEwQARIYChRDQUNIRV9TQ09QRV9SRVNQT05TRRACEhcKE0NBQ0hFX1NDT1BFX1JPVVRJTkcQAxIYChRDQUNIRV9TQ09QRV9TRU1BTlRJQxAEKpcBCgpQbHVnaW5LaW5kEhsKF1BMVUdJTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTUExVR0lOX0tJTkRfQkFDS0VORBABEhoKFlBMVUdJTl9LSU5EX0NMQVNTSUZJRVIQAhIVChFQTFVHSU5fS0lORF9KVURHRRADEiAKHFBMVUdJTl9LSU5EX0JFTkNITUFSS19TT1VSQ0UQBCp7CgxQbHVnaW5Tb3VyY2USHQoZUExVR0lOX1NPVVJDRV9VTlNQRUNJRklFRBAAEhkKFVBMVUdJTl9TT1VSQ0VfQlVJTFRJThABEhkKFVBMVUdJTl9TT1VSQ0VfUEFDS0FHRRACEhYKElBMVUdJTl9TT1VSQ0VfUEFUSBADMt8ICgxBZG1pblNlcnZpY2USXQoMTGlzdFByb2ZpbGVzEiUuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXF1ZXN0GiYuc21hcnRlcnJvdXRlci52MS5MaXN0UHJvZmlsZXNSZXNwb25zZRJjCg5MaXN0QmVuY2htYXJrcxInLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdEJlbmNobWFya3NSZXF1ZXN0Giguc21hcnRlcnJvdXRlci52MS5MaXN0QmVuY2htYXJrc1Jlc3BvbnNlEk4KB0dldFZyYW0SIC5zbWFydGVycm91dGVyLnYxLkdldFZyYW1SZXF1ZXN0GiEuc21hcnRlcnJvdXRlci52MS5HZXRWcmFtUmVzcG9uc2USVgoJV2F0Y2hWcmFtEiIuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXF1ZXN0GiMuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXNwb25zZTABEmYKD0ludmFsaWRhdGVDYWNoZRIoLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVxdWVzdBopLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVzcG9uc2USWgoLTGlzdFBsdWdpbnMSJC5zbWFydGVycm91dGVyLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBolLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJUCglMb2FkTW9kZWwSIi5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlc3BvbnNlEloKC1VubG9hZE1vZGVsEiQuc21hcnRlcnJvdXRlci52MS5VbmxvYWRNb2RlbFJlcXVlc3QaJS5zbWFydGVycm91dGVyLnYxLlVubG9hZE1vZGVsUmVzcG9uc2USUQoIUGluTW9kZWwSIS5zbWFydGVycm91dGVyLnYxLlBpbk1vZGVsUmVxdWVzdBoiLnNtYXJ0ZXJyb3V0ZXIudjEuUGluTW9kZWxSZXNwb25zZRJRCghHZXRTdGF0cxIhLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHNSZXF1ZXN0GiIuc21hcnRlcnJvdXRlci52MS5HZXRTdGF0c1Jlc3BvbnNlEmAKDUxpc3REZWNpc2lvbnMSJi5zbWFydGVycm91dGVyLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0Gicuc21hcnRlcnJvdXRlci52MS5MaXN0RGVjaXNpb25zUmVzcG9uc2USZQoOV2F0Y2hEZWNpc2lvbnMSJy5zbWFydGVycm91dGVyLnYxLldhdGNoRGVjaXNpb25zUmVxdWVzdBooLnNtYXJ0ZXJyb3V0ZXIudjEuV2F0Y2hEZWNpc2lvbnNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_smarterrouter_v1_common, file_smarterrouter_v1_router]);
+  fileDesc("ChxzbWFydGVycm91dGVyL3YxL2FkbWluLnByb3RvEhBzbWFydGVycm91dGVyLnYxInAKE0xpc3RQcm9maWxlc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSDwoHc29ydF9ieRgEIAEoCRISCgpkZXNjZW5kaW5nGAUgASgIIlwKFExpc3RQcm9maWxlc1Jlc3BvbnNlEisKCHByb2ZpbGVzGAEgAygLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKFAQoVTGlzdEJlbmNobWFya3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhEKCWJlbmNobWFyaxgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCRIPCgdzb3J0X2J5GAUgASgJEhIKCmRlc2NlbmRpbmcYBiABKAgi0wEKDEJlbmNobWFya1JvdxINCgVtb2RlbBgBIAEoCRIVCg1tYXRjaGVkX2VudHJ5GAIgASgJEhEKCWJlbmNobWFyaxgDIAEoCRINCgVzY29yZRgEIAEoARINCgVzY2FsZRgFIAEoARIYChBub3JtYWxpemVkX3Njb3JlGAYgASgBEg4KBnNvdXJjZRgHIAEoCRISCgpzb3VyY2VfdXJsGAggASgJEi4KCmZldGNoZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KFkxpc3RCZW5jaG1hcmtzUmVzcG9uc2USLAoEcm93cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuQmVuY2htYXJrUm93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIdChtMaXN0QmVuY2htYXJrU291cmNlc1JlcXVlc3QilQEKD0JlbmNobWFya1NvdXJjZRIOCgZzb3VyY2UYASABKAkSEgoKc291cmNlX3VybBgCIAEoCRIMCgRyb3dzGAMgASgNEg8KB2VudHJpZXMYBCABKA0SLgoKZmV0Y2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYnVuZGxlZBgGIAEoCCJSChxMaXN0QmVuY2htYXJrU291cmNlc1Jlc3BvbnNlEjIKB3NvdXJjZXMYASADKAsyIS5zbWFydGVycm91dGVyLnYxLkJlbmNobWFya1NvdXJjZSIuChxEZWxldGVCZW5jaG1hcmtTb3VyY2VSZXF1ZXN0Eg4KBnNvdXJjZRgBIAEoCSIwCh1EZWxldGVCZW5jaG1hcmtTb3VyY2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgNIhAKDkdldFZyYW1SZXF1ZXN0InMKB0dwdUluZm8SDQoFaW5kZXgYASABKA0SDAoEbmFtZRgCIAEoCRIQCgh0b3RhbF9nYhgDIAEoARIPCgd1c2VkX2diGAQgASgBEg8KB2ZyZWVfZ2IYBSABKAESFwoPdXRpbGl6YXRpb25fcGN0GAYgASgBIioKCEdwdVVzYWdlEg0KBWluZGV4GAEgASgNEg8KB3VzZWRfZ2IYAiABKAEiZQoKVnJhbVNhbXBsZRItCgl0aW1lc3RhbXAYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKBGdwdXMYAiADKAsyGi5zbWFydGVycm91dGVyLnYxLkdwdVVzYWdlIqYBCgtMb2FkZWRNb2RlbBINCgVtb2RlbBgBIAEoCRIPCgdiYWNrZW5kGAIgASgJEhIKCnNpemVfYnl0ZXMYAyABKAQSEgoKdnJhbV9ieXRlcxgEIAEoBBIQCghtZWFzdXJlZBgFIAEoCBIOCgZwaW5uZWQYBiABKAgSLQoJbGFzdF91c2VkGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCItCgtWcmFtV2FybmluZxINCgVsZXZlbBgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIv8BCg9HZXRWcmFtUmVzcG9uc2USJwoEZ3B1cxgBIAMoCzIZLnNtYXJ0ZXJyb3V0ZXIudjEuR3B1SW5mbxItCgdoaXN0b3J5GAIgAygLMhwuc21hcnRlcnJvdXRlci52MS5WcmFtU2FtcGxlEjQKDWxvYWRlZF9tb2RlbHMYAyADKAsyHS5zbWFydGVycm91dGVyLnYxLkxvYWRlZE1vZGVsEi8KCHdhcm5pbmdzGAQgAygLMh0uc21hcnRlcnJvdXRlci52MS5WcmFtV2FybmluZxIaChJtb25pdG9yaW5nX2VuYWJsZWQYBSABKAgSEQoJYnVkZ2V0X2diGAYgASgBIkYKEFdhdGNoVnJhbVJlcXVlc3QSHQoQaW50ZXJ2YWxfc2Vjb25kcxgBIAEoAUgAiAEBQhMKEV9pbnRlcnZhbF9zZWNvbmRzIpwBChFXYXRjaFZyYW1SZXNwb25zZRItCgl0aW1lc3RhbXAYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBGdwdXMYAiADKAsyGS5zbWFydGVycm91dGVyLnYxLkdwdUluZm8SLwoId2FybmluZ3MYAyADKAsyHS5zbWFydGVycm91dGVyLnYxLlZyYW1XYXJuaW5nImMKFkludmFsaWRhdGVDYWNoZVJlcXVlc3QSKwoFc2NvcGUYASABKA4yHC5zbWFydGVycm91dGVyLnYxLkNhY2hlU2NvcGUSEgoFbW9kZWwYAiABKAlIAIgBAUIICgZfbW9kZWwiZgoXSW52YWxpZGF0ZUNhY2hlUmVzcG9uc2USGAoQcmVzcG9uc2VfcmVtb3ZlZBgBIAEoBBIXCg9yb3V0aW5nX3JlbW92ZWQYAiABKAQSGAoQc2VtYW50aWNfcmVtb3ZlZBgDIAEoBCIUChJMaXN0UGx1Z2luc1JlcXVlc3Qi4AEKClBsdWdpbkluZm8SDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEioKBGtpbmQYAyABKA4yHC5zbWFydGVycm91dGVyLnYxLlBsdWdpbktpbmQSHQoVc3BlY2lmaWNhdGlvbl92ZXJzaW9uGAQgASgJEi4KBnNvdXJjZRgFIAEoDjIeLnNtYXJ0ZXJyb3V0ZXIudjEuUGx1Z2luU291cmNlEhAKCGxvY2F0aW9uGAYgASgJEhEKCWluc3RhbmNlcxgHIAMoCRITCgtkZXNjcmlwdGlvbhgIIAEoCSJEChNMaXN0UGx1Z2luc1Jlc3BvbnNlEi0KB3BsdWdpbnMYASADKAsyHC5zbWFydGVycm91dGVyLnYxLlBsdWdpbkluZm8iIQoQTG9hZE1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCSIwChFMb2FkTW9kZWxSZXNwb25zZRIKCgJvaxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIiMKElVubG9hZE1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCSIyChNVbmxvYWRNb2RlbFJlc3BvbnNlEgoKAm9rGAEgASgIEg8KB21lc3NhZ2UYAiABKAkiLwoPUGluTW9kZWxSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBXVucGluGAIgASgIIjQKEFBpbk1vZGVsUmVzcG9uc2USCgoCb2sYASABKAgSFAoMcGlubmVkX21vZGVsGAIgASgJIhEKD0dldFN0YXRzUmVxdWVzdCJdCg9Nb2RlbFNlbGVjdGlvbnMSDQoFbW9kZWwYASABKAkSLAoIY2F0ZWdvcnkYAiABKA4yGi5zbWFydGVycm91dGVyLnYxLkNhdGVnb3J5Eg0KBWNvdW50GAMgASgEImYKCkNhY2hlU3RhdHMSKQoEa2luZBgBIAEoDjIbLnNtYXJ0ZXJyb3V0ZXIudjEuQ2FjaGVLaW5kEgwKBGhpdHMYAiABKAQSDgoGbWlzc2VzGAMgASgEEg8KB2VudHJpZXMYBCABKAQilQEKDUJhY2tlbmRIZWFsdGgSDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIPCgdoZWFsdGh5GAMgASgIEhIKCmxhdGVuY3lfbXMYBCABKAESDwoHbWVzc2FnZRgFIAEoCRIuCgpjaGVja2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAgoQR2V0U3RhdHNSZXNwb25zZRIWCg51cHRpbWVfc2Vjb25kcxgBIAEoARIWCg5yZXF1ZXN0c190b3RhbBgCIAEoBBIUCgxlcnJvcnNfdG90YWwYAyABKAQSNQoKc2VsZWN0aW9ucxgEIAMoCzIhLnNtYXJ0ZXJyb3V0ZXIudjEuTW9kZWxTZWxlY3Rpb25zEiwKBmNhY2hlcxgFIAMoCzIcLnNtYXJ0ZXJyb3V0ZXIudjEuQ2FjaGVTdGF0cxIxCghiYWNrZW5kcxgGIAMoCzIfLnNtYXJ0ZXJyb3V0ZXIudjEuQmFja2VuZEhlYWx0aBIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChRMaXN0RGVjaXNpb25zUmVxdWVzdBINCgVsaW1pdBgBIAEoDRINCgVtb2RlbBgCIAEoCRIsCghjYXRlZ29yeRgDIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnki4wMKCERlY2lzaW9uEhMKC3Jlc3BvbnNlX2lkGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHByb3RvY29sGAMgASgJEiwKCGNhdGVnb3J5GAQgASgOMhouc21hcnRlcnJvdXRlci52MS5DYXRlZ29yeRIwCgpjb21wbGV4aXR5GAUgASgOMhwuc21hcnRlcnJvdXRlci52MS5Db21wbGV4aXR5EhgKEGNvbXBsZXhpdHlfc2NvcmUYBiABKAESFgoOc2VsZWN0ZWRfbW9kZWwYByABKAkSDgoGc3RhdHVzGAggASgJEg4KBnJvdXRlZBgJIAEoCBIaChJxdWFsaXR5X3ByZWZlcmVuY2UYCiABKAESEgoKbGF0ZW5jeV9tcxgLIAEoARIsCgVjYWNoZRgMIAEoDjIdLnNtYXJ0ZXJyb3V0ZXIudjEuQ2FjaGVTdGF0dXMSKwoIYXR0ZW1wdHMYDSADKAsyGS5zbWFydGVycm91dGVyLnYxLkF0dGVtcHQSLwoKY2FuZGlkYXRlcxgOIAMoCzIbLnNtYXJ0ZXJyb3V0ZXIudjEuQ2FuZGlkYXRlEhIKCnJlcXVlc3RfaWQYDyABKAkiRgoVTGlzdERlY2lzaW9uc1Jlc3BvbnNlEi0KCWRlY2lzaW9ucxgBIAMoCzIaLnNtYXJ0ZXJyb3V0ZXIudjEuRGVjaXNpb24iVAoVV2F0Y2hEZWNpc2lvbnNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEiwKCGNhdGVnb3J5GAIgASgOMhouc21hcnRlcnJvdXRlci52MS5DYXRlZ29yeSJGChZXYXRjaERlY2lzaW9uc1Jlc3BvbnNlEiwKCGRlY2lzaW9uGAEgASgLMhouc21hcnRlcnJvdXRlci52MS5EZWNpc2lvbiqLAQoKQ2FjaGVTY29wZRIbChdDQUNIRV9TQ09QRV9VTlNQRUNJRklFRBAAEhMKD0NBQ0hFX1NDT1BFX0FMTBABEhgKFENBQ0hFX1NDT1BFX1JFU1BPTlNFEAISFwoTQ0FDSEVfU0NPUEVfUk9VVElORxADEhgKFENBQ0hFX1NDT1BFX1NFTUFOVElDEAQqlwEKClBsdWdpbktpbmQSGwoXUExVR0lOX0tJTkRfVU5TUEVDSUZJRUQQABIXChNQTFVHSU5fS0lORF9CQUNLRU5EEAESGgoWUExVR0lOX0tJTkRfQ0xBU1NJRklFUhACEhUKEVBMVUdJTl9LSU5EX0pVREdFEAMSIAocUExVR0lOX0tJTkRfQkVOQ0hNQVJLX1NPVVJDRRAEKnsKDFBsdWdpblNvdXJjZRIdChlQTFVHSU5fU09VUkNFX1VOU1BFQ0lGSUVEEAASGQoVUExVR0lOX1NPVVJDRV9CVUlMVElOEAESGQoVUExVR0lOX1NPVVJDRV9QQUNLQUdFEAISFgoSUExVR0lOX1NPVVJDRV9QQVRIEAMy0AoKDEFkbWluU2VydmljZRJdCgxMaXN0UHJvZmlsZXMSJS5zbWFydGVycm91dGVyLnYxLkxpc3RQcm9maWxlc1JlcXVlc3QaJi5zbWFydGVycm91dGVyLnYxLkxpc3RQcm9maWxlc1Jlc3BvbnNlEmMKDkxpc3RCZW5jaG1hcmtzEicuc21hcnRlcnJvdXRlci52MS5MaXN0QmVuY2htYXJrc1JlcXVlc3QaKC5zbWFydGVycm91dGVyLnYxLkxpc3RCZW5jaG1hcmtzUmVzcG9uc2USdQoUTGlzdEJlbmNobWFya1NvdXJjZXMSLS5zbWFydGVycm91dGVyLnYxLkxpc3RCZW5jaG1hcmtTb3VyY2VzUmVxdWVzdBouLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdEJlbmNobWFya1NvdXJjZXNSZXNwb25zZRJ4ChVEZWxldGVCZW5jaG1hcmtTb3VyY2USLi5zbWFydGVycm91dGVyLnYxLkRlbGV0ZUJlbmNobWFya1NvdXJjZVJlcXVlc3QaLy5zbWFydGVycm91dGVyLnYxLkRlbGV0ZUJlbmNobWFya1NvdXJjZVJlc3BvbnNlEk4KB0dldFZyYW0SIC5zbWFydGVycm91dGVyLnYxLkdldFZyYW1SZXF1ZXN0GiEuc21hcnRlcnJvdXRlci52MS5HZXRWcmFtUmVzcG9uc2USVgoJV2F0Y2hWcmFtEiIuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXF1ZXN0GiMuc21hcnRlcnJvdXRlci52MS5XYXRjaFZyYW1SZXNwb25zZTABEmYKD0ludmFsaWRhdGVDYWNoZRIoLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVxdWVzdBopLnNtYXJ0ZXJyb3V0ZXIudjEuSW52YWxpZGF0ZUNhY2hlUmVzcG9uc2USWgoLTGlzdFBsdWdpbnMSJC5zbWFydGVycm91dGVyLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBolLnNtYXJ0ZXJyb3V0ZXIudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJUCglMb2FkTW9kZWwSIi5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLkxvYWRNb2RlbFJlc3BvbnNlEloKC1VubG9hZE1vZGVsEiQuc21hcnRlcnJvdXRlci52MS5VbmxvYWRNb2RlbFJlcXVlc3QaJS5zbWFydGVycm91dGVyLnYxLlVubG9hZE1vZGVsUmVzcG9uc2USUQoIUGluTW9kZWwSIS5zbWFydGVycm91dGVyLnYxLlBpbk1vZGVsUmVxdWVzdBoiLnNtYXJ0ZXJyb3V0ZXIudjEuUGluTW9kZWxSZXNwb25zZRJRCghHZXRTdGF0cxIhLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHNSZXF1ZXN0GiIuc21hcnRlcnJvdXRlci52MS5HZXRTdGF0c1Jlc3BvbnNlEmAKDUxpc3REZWNpc2lvbnMSJi5zbWFydGVycm91dGVyLnYxLkxpc3REZWNpc2lvbnNSZXF1ZXN0Gicuc21hcnRlcnJvdXRlci52MS5MaXN0RGVjaXNpb25zUmVzcG9uc2USZQoOV2F0Y2hEZWNpc2lvbnMSJy5zbWFydGVycm91dGVyLnYxLldhdGNoRGVjaXNpb25zUmVxdWVzdBooLnNtYXJ0ZXJyb3V0ZXIudjEuV2F0Y2hEZWNpc2lvbnNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_smarterrouter_v1_common, file_smarterrouter_v1_router]);
 
 /**
  * A request for stored profiles.
@@ -263,6 +263,140 @@ export const ListBenchmarksResponseSchema: GenMessage<ListBenchmarksResponse> = 
   messageDesc(file_smarterrouter_v1_admin, 4);
 
 /**
+ * A request for the stored benchmark sources.
+ *
+ * @generated from message smarterrouter.v1.ListBenchmarkSourcesRequest
+ */
+export type ListBenchmarkSourcesRequest = Message<"smarterrouter.v1.ListBenchmarkSourcesRequest"> & {
+};
+
+/**
+ * Describes the message smarterrouter.v1.ListBenchmarkSourcesRequest.
+ * Use `create(ListBenchmarkSourcesRequestSchema)` to create a new message.
+ */
+export const ListBenchmarkSourcesRequestSchema: GenMessage<ListBenchmarkSourcesRequest> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 5);
+
+/**
+ * One stored benchmark source.
+ *
+ * @generated from message smarterrouter.v1.BenchmarkSource
+ */
+export type BenchmarkSource = Message<"smarterrouter.v1.BenchmarkSource"> & {
+  /**
+   * Source id, e.g. "lmarena", "open-llm-leaderboard", or a bundled report's id.
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * The path or URL the rows came from (for bundled figures, the report they cite).
+   *
+   * @generated from field: string source_url = 2;
+   */
+  sourceUrl: string;
+
+  /**
+   * Rows stored.
+   *
+   * @generated from field: uint32 rows = 3;
+   */
+  rows: number;
+
+  /**
+   * Distinct models (catalogue entries) among them.
+   *
+   * @generated from field: uint32 entries = 4;
+   */
+  entries: number;
+
+  /**
+   * When its newest row was fetched.
+   *
+   * @generated from field: google.protobuf.Timestamp fetched_at = 5;
+   */
+  fetchedAt?: Timestamp | undefined;
+
+  /**
+   * Shipped with the router (stored again at every start; cannot be deleted).
+   *
+   * @generated from field: bool bundled = 6;
+   */
+  bundled: boolean;
+};
+
+/**
+ * Describes the message smarterrouter.v1.BenchmarkSource.
+ * Use `create(BenchmarkSourceSchema)` to create a new message.
+ */
+export const BenchmarkSourceSchema: GenMessage<BenchmarkSource> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 6);
+
+/**
+ * The stored benchmark sources.
+ *
+ * @generated from message smarterrouter.v1.ListBenchmarkSourcesResponse
+ */
+export type ListBenchmarkSourcesResponse = Message<"smarterrouter.v1.ListBenchmarkSourcesResponse"> & {
+  /**
+   * Sorted by source id, then source URL.
+   *
+   * @generated from field: repeated smarterrouter.v1.BenchmarkSource sources = 1;
+   */
+  sources: BenchmarkSource[];
+};
+
+/**
+ * Describes the message smarterrouter.v1.ListBenchmarkSourcesResponse.
+ * Use `create(ListBenchmarkSourcesResponseSchema)` to create a new message.
+ */
+export const ListBenchmarkSourcesResponseSchema: GenMessage<ListBenchmarkSourcesResponse> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 7);
+
+/**
+ * A request to delete an imported benchmark source.
+ *
+ * @generated from message smarterrouter.v1.DeleteBenchmarkSourceRequest
+ */
+export type DeleteBenchmarkSourceRequest = Message<"smarterrouter.v1.DeleteBenchmarkSourceRequest"> & {
+  /**
+   * The path or URL given to SyncBenchmarks (source_url), or a source id such as "lmarena".
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message smarterrouter.v1.DeleteBenchmarkSourceRequest.
+ * Use `create(DeleteBenchmarkSourceRequestSchema)` to create a new message.
+ */
+export const DeleteBenchmarkSourceRequestSchema: GenMessage<DeleteBenchmarkSourceRequest> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 8);
+
+/**
+ * What DeleteBenchmarkSource removed.
+ *
+ * @generated from message smarterrouter.v1.DeleteBenchmarkSourceResponse
+ */
+export type DeleteBenchmarkSourceResponse = Message<"smarterrouter.v1.DeleteBenchmarkSourceResponse"> & {
+  /**
+   * Rows deleted.
+   *
+   * @generated from field: uint32 deleted = 1;
+   */
+  deleted: number;
+};
+
+/**
+ * Describes the message smarterrouter.v1.DeleteBenchmarkSourceResponse.
+ * Use `create(DeleteBenchmarkSourceResponseSchema)` to create a new message.
+ */
+export const DeleteBenchmarkSourceResponseSchema: GenMessage<DeleteBenchmarkSourceResponse> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_admin, 9);
+
+/**
  * A request for the GPU memory report.
  *
  * @generated from message smarterrouter.v1.GetVramRequest
@@ -275,7 +409,7 @@ export type GetVramRequest = Message<"smarterrouter.v1.GetVramRequest"> & {
  * Use `create(GetVramRequestSchema)` to create a new message.
  */
 export const GetVramRequestSchema: GenMessage<GetVramRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 5);
+  messageDesc(file_smarterrouter_v1_admin, 10);
 
 /**
  * One GPU's memory and load.
@@ -331,7 +465,7 @@ export type GpuInfo = Message<"smarterrouter.v1.GpuInfo"> & {
  * Use `create(GpuInfoSchema)` to create a new message.
  */
 export const GpuInfoSchema: GenMessage<GpuInfo> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 6);
+  messageDesc(file_smarterrouter_v1_admin, 11);
 
 /**
  * Memory use of one GPU at one point in time.
@@ -359,7 +493,7 @@ export type GpuUsage = Message<"smarterrouter.v1.GpuUsage"> & {
  * Use `create(GpuUsageSchema)` to create a new message.
  */
 export const GpuUsageSchema: GenMessage<GpuUsage> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 7);
+  messageDesc(file_smarterrouter_v1_admin, 12);
 
 /**
  * One point of the GPU memory history.
@@ -387,7 +521,7 @@ export type VramSample = Message<"smarterrouter.v1.VramSample"> & {
  * Use `create(VramSampleSchema)` to create a new message.
  */
 export const VramSampleSchema: GenMessage<VramSample> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 8);
+  messageDesc(file_smarterrouter_v1_admin, 13);
 
 /**
  * A model in memory on a backend.
@@ -451,7 +585,7 @@ export type LoadedModel = Message<"smarterrouter.v1.LoadedModel"> & {
  * Use `create(LoadedModelSchema)` to create a new message.
  */
 export const LoadedModelSchema: GenMessage<LoadedModel> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 9);
+  messageDesc(file_smarterrouter_v1_admin, 14);
 
 /**
  * A GPU memory warning.
@@ -479,7 +613,7 @@ export type VramWarning = Message<"smarterrouter.v1.VramWarning"> & {
  * Use `create(VramWarningSchema)` to create a new message.
  */
 export const VramWarningSchema: GenMessage<VramWarning> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 10);
+  messageDesc(file_smarterrouter_v1_admin, 15);
 
 /**
  * The GPU memory report.
@@ -537,7 +671,7 @@ export type GetVramResponse = Message<"smarterrouter.v1.GetVramResponse"> & {
  * Use `create(GetVramResponseSchema)` to create a new message.
  */
 export const GetVramResponseSchema: GenMessage<GetVramResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 11);
+  messageDesc(file_smarterrouter_v1_admin, 16);
 
 /**
  * A request to stream GPU memory samples.
@@ -558,7 +692,7 @@ export type WatchVramRequest = Message<"smarterrouter.v1.WatchVramRequest"> & {
  * Use `create(WatchVramRequestSchema)` to create a new message.
  */
 export const WatchVramRequestSchema: GenMessage<WatchVramRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 12);
+  messageDesc(file_smarterrouter_v1_admin, 17);
 
 /**
  * One GPU memory sample of the WatchVram stream.
@@ -593,7 +727,7 @@ export type WatchVramResponse = Message<"smarterrouter.v1.WatchVramResponse"> & 
  * Use `create(WatchVramResponseSchema)` to create a new message.
  */
 export const WatchVramResponseSchema: GenMessage<WatchVramResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 13);
+  messageDesc(file_smarterrouter_v1_admin, 18);
 
 /**
  * A request to empty caches.
@@ -622,7 +756,7 @@ export type InvalidateCacheRequest = Message<"smarterrouter.v1.InvalidateCacheRe
  * Use `create(InvalidateCacheRequestSchema)` to create a new message.
  */
 export const InvalidateCacheRequestSchema: GenMessage<InvalidateCacheRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 14);
+  messageDesc(file_smarterrouter_v1_admin, 19);
 
 /**
  * What InvalidateCache removed.
@@ -657,7 +791,7 @@ export type InvalidateCacheResponse = Message<"smarterrouter.v1.InvalidateCacheR
  * Use `create(InvalidateCacheResponseSchema)` to create a new message.
  */
 export const InvalidateCacheResponseSchema: GenMessage<InvalidateCacheResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 15);
+  messageDesc(file_smarterrouter_v1_admin, 20);
 
 /**
  * A request to list plugins.
@@ -672,7 +806,7 @@ export type ListPluginsRequest = Message<"smarterrouter.v1.ListPluginsRequest"> 
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 16);
+  messageDesc(file_smarterrouter_v1_admin, 21);
 
 /**
  * A loaded plugin.
@@ -742,7 +876,7 @@ export type PluginInfo = Message<"smarterrouter.v1.PluginInfo"> & {
  * Use `create(PluginInfoSchema)` to create a new message.
  */
 export const PluginInfoSchema: GenMessage<PluginInfo> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 17);
+  messageDesc(file_smarterrouter_v1_admin, 22);
 
 /**
  * The loaded plugins.
@@ -763,7 +897,7 @@ export type ListPluginsResponse = Message<"smarterrouter.v1.ListPluginsResponse"
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 18);
+  messageDesc(file_smarterrouter_v1_admin, 23);
 
 /**
  * A request to load a model.
@@ -784,7 +918,7 @@ export type LoadModelRequest = Message<"smarterrouter.v1.LoadModelRequest"> & {
  * Use `create(LoadModelRequestSchema)` to create a new message.
  */
 export const LoadModelRequestSchema: GenMessage<LoadModelRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 19);
+  messageDesc(file_smarterrouter_v1_admin, 24);
 
 /**
  * The outcome of LoadModel.
@@ -812,7 +946,7 @@ export type LoadModelResponse = Message<"smarterrouter.v1.LoadModelResponse"> & 
  * Use `create(LoadModelResponseSchema)` to create a new message.
  */
 export const LoadModelResponseSchema: GenMessage<LoadModelResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 20);
+  messageDesc(file_smarterrouter_v1_admin, 25);
 
 /**
  * A request to unload a model.
@@ -833,7 +967,7 @@ export type UnloadModelRequest = Message<"smarterrouter.v1.UnloadModelRequest"> 
  * Use `create(UnloadModelRequestSchema)` to create a new message.
  */
 export const UnloadModelRequestSchema: GenMessage<UnloadModelRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 21);
+  messageDesc(file_smarterrouter_v1_admin, 26);
 
 /**
  * The outcome of UnloadModel.
@@ -861,7 +995,7 @@ export type UnloadModelResponse = Message<"smarterrouter.v1.UnloadModelResponse"
  * Use `create(UnloadModelResponseSchema)` to create a new message.
  */
 export const UnloadModelResponseSchema: GenMessage<UnloadModelResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 22);
+  messageDesc(file_smarterrouter_v1_admin, 27);
 
 /**
  * A request to pin or unpin a model.
@@ -889,7 +1023,7 @@ export type PinModelRequest = Message<"smarterrouter.v1.PinModelRequest"> & {
  * Use `create(PinModelRequestSchema)` to create a new message.
  */
 export const PinModelRequestSchema: GenMessage<PinModelRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 23);
+  messageDesc(file_smarterrouter_v1_admin, 28);
 
 /**
  * The outcome of PinModel.
@@ -917,7 +1051,7 @@ export type PinModelResponse = Message<"smarterrouter.v1.PinModelResponse"> & {
  * Use `create(PinModelResponseSchema)` to create a new message.
  */
 export const PinModelResponseSchema: GenMessage<PinModelResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 24);
+  messageDesc(file_smarterrouter_v1_admin, 29);
 
 /**
  * A request for statistics.
@@ -932,7 +1066,7 @@ export type GetStatsRequest = Message<"smarterrouter.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 25);
+  messageDesc(file_smarterrouter_v1_admin, 30);
 
 /**
  * How often the router selected a model for a category.
@@ -967,7 +1101,7 @@ export type ModelSelections = Message<"smarterrouter.v1.ModelSelections"> & {
  * Use `create(ModelSelectionsSchema)` to create a new message.
  */
 export const ModelSelectionsSchema: GenMessage<ModelSelections> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 26);
+  messageDesc(file_smarterrouter_v1_admin, 31);
 
 /**
  * Hits and misses of one cache.
@@ -1009,7 +1143,7 @@ export type CacheStats = Message<"smarterrouter.v1.CacheStats"> & {
  * Use `create(CacheStatsSchema)` to create a new message.
  */
 export const CacheStatsSchema: GenMessage<CacheStats> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 27);
+  messageDesc(file_smarterrouter_v1_admin, 32);
 
 /**
  * Health of one backend instance.
@@ -1065,7 +1199,7 @@ export type BackendHealth = Message<"smarterrouter.v1.BackendHealth"> & {
  * Use `create(BackendHealthSchema)` to create a new message.
  */
 export const BackendHealthSchema: GenMessage<BackendHealth> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 28);
+  messageDesc(file_smarterrouter_v1_admin, 33);
 
 /**
  * Statistics since the router started.
@@ -1128,7 +1262,7 @@ export type GetStatsResponse = Message<"smarterrouter.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 29);
+  messageDesc(file_smarterrouter_v1_admin, 34);
 
 /**
  * A request for recent routing decisions.
@@ -1163,7 +1297,7 @@ export type ListDecisionsRequest = Message<"smarterrouter.v1.ListDecisionsReques
  * Use `create(ListDecisionsRequestSchema)` to create a new message.
  */
 export const ListDecisionsRequestSchema: GenMessage<ListDecisionsRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 30);
+  messageDesc(file_smarterrouter_v1_admin, 35);
 
 /**
  * One routing decision as the router recorded it.
@@ -1282,7 +1416,7 @@ export type Decision = Message<"smarterrouter.v1.Decision"> & {
  * Use `create(DecisionSchema)` to create a new message.
  */
 export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 31);
+  messageDesc(file_smarterrouter_v1_admin, 36);
 
 /**
  * Recent routing decisions.
@@ -1303,7 +1437,7 @@ export type ListDecisionsResponse = Message<"smarterrouter.v1.ListDecisionsRespo
  * Use `create(ListDecisionsResponseSchema)` to create a new message.
  */
 export const ListDecisionsResponseSchema: GenMessage<ListDecisionsResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 32);
+  messageDesc(file_smarterrouter_v1_admin, 37);
 
 /**
  * Which decisions to stream.
@@ -1331,7 +1465,7 @@ export type WatchDecisionsRequest = Message<"smarterrouter.v1.WatchDecisionsRequ
  * Use `create(WatchDecisionsRequestSchema)` to create a new message.
  */
 export const WatchDecisionsRequestSchema: GenMessage<WatchDecisionsRequest> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 33);
+  messageDesc(file_smarterrouter_v1_admin, 38);
 
 /**
  * One streamed decision.
@@ -1352,7 +1486,7 @@ export type WatchDecisionsResponse = Message<"smarterrouter.v1.WatchDecisionsRes
  * Use `create(WatchDecisionsResponseSchema)` to create a new message.
  */
 export const WatchDecisionsResponseSchema: GenMessage<WatchDecisionsResponse> = /*@__PURE__*/
-  messageDesc(file_smarterrouter_v1_admin, 34);
+  messageDesc(file_smarterrouter_v1_admin, 39);
 
 /**
  * What InvalidateCache removes.
@@ -1516,6 +1650,26 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListBenchmarksRequestSchema;
     output: typeof ListBenchmarksResponseSchema;
+  },
+  /**
+   * Lists every stored benchmark source (bundled and imported) with its row counts.
+   *
+   * @generated from rpc smarterrouter.v1.AdminService.ListBenchmarkSources
+   */
+  listBenchmarkSources: {
+    methodKind: "unary";
+    input: typeof ListBenchmarkSourcesRequestSchema;
+    output: typeof ListBenchmarkSourcesResponseSchema;
+  },
+  /**
+   * Deletes the rows of one imported source; routing stops using them at once.
+   *
+   * @generated from rpc smarterrouter.v1.AdminService.DeleteBenchmarkSource
+   */
+  deleteBenchmarkSource: {
+    methodKind: "unary";
+    input: typeof DeleteBenchmarkSourceRequestSchema;
+    output: typeof DeleteBenchmarkSourceResponseSchema;
   },
   /**
    * Reports GPU memory: current use, recent history, loaded models and warnings.

@@ -10,6 +10,9 @@ import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
   AdminService,
   BenchmarkRowSchema,
+  BenchmarkSourceSchema,
+  DeleteBenchmarkSourceResponseSchema,
+  ListBenchmarkSourcesResponseSchema,
   ListBenchmarksResponseSchema,
   ListProfilesResponseSchema,
 } from '../../../gen/smarterrouter/v1/admin_pb.js';
@@ -28,6 +31,7 @@ import {
   type BenchmarkView,
   type ProfileView,
 } from '../../core/profiling/listing.js';
+import { SourceRemovalError } from '../../db/benchmark-store.js';
 import type { KnowledgeServices } from '../wiring.js';
 import { CATEGORIES } from './proto-mapping.js';
 
@@ -72,8 +76,29 @@ function validated<T>(step: () => T): T {
   }
 }
 
-export function createKnowledgeAdmin(deps: Pick<KnowledgeServices, 'knowledge' | 'registry'>): Partial<ServiceImpl<typeof AdminService>> {
+export function createKnowledgeAdmin(
+  deps: Pick<KnowledgeServices, 'knowledge' | 'registry' | 'benchmarkSources' | 'deleteBenchmarkSource'>,
+): Partial<ServiceImpl<typeof AdminService>> {
   return {
+    async listBenchmarkSources() {
+      const sources = await deps.benchmarkSources();
+      return create(ListBenchmarkSourcesResponseSchema, {
+        sources: sources.map((s) =>
+          create(BenchmarkSourceSchema, { source: s.source, sourceUrl: s.sourceUrl ?? '', rows: s.rows, entries: s.entries, fetchedAt: timestampFromDate(s.fetchedAt), bundled: s.bundled }),
+        ),
+      });
+    },
+
+    async deleteBenchmarkSource(request) {
+      if (request.source.trim() === '') throw new ConnectError('source is required: the path or URL it was imported from, or its source id', Code.InvalidArgument);
+      try {
+        return create(DeleteBenchmarkSourceResponseSchema, { deleted: await deps.deleteBenchmarkSource(request.source) });
+      } catch (error) {
+        if (error instanceof SourceRemovalError) throw new ConnectError(error.message, error.code === 'bundled' ? Code.FailedPrecondition : Code.NotFound);
+        throw error;
+      }
+    },
+
     listProfiles(request) {
       const { query, page } = validated(() => {
         const base = { model: request.model.trim(), sortBy: parseSort(request.sortBy, PROFILE_SORT_FIELDS, 'sort_by'), descending: request.descending };

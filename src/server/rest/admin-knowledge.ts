@@ -2,6 +2,8 @@
  * REST twins of the profiling and benchmark APIs:
  *   GET  /admin/profiles    ?model=&sort=&limit=&offset=           one entry per profiled model
  *   GET  /admin/benchmarks  ?model=&benchmark=&sort=&limit=&offset= public figures matched to known models
+ *   GET  /admin/benchmarks/sources                                 every stored source with row counts
+ *   DELETE /admin/benchmarks/sources?source=...                    deletes one imported source's rows
  *   POST /admin/reprofile   ?force=true&model=...                  starts a background run (202); the same
  *                           options may come as a JSON body {model, force} instead
  * `sort` is one whitelisted field, `-field` for descending; anything else is a 400 naming the
@@ -23,6 +25,7 @@ import {
   type ProfileView,
 } from '../../core/profiling/listing.js';
 import { selectProfileEntries } from '../../core/profiling/select.js';
+import { SourceRemovalError } from '../../db/benchmark-store.js';
 import type { KnowledgeServices } from '../wiring.js';
 import { sendError } from './errors.js';
 import { sortOf, whitelistedQuery, type QueryProperties } from './query.js';
@@ -132,6 +135,31 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
           return { object: 'list', data: result.items.map(benchmarkJson), total: result.total, limit: query.limit, offset: query.offset, has_more: result.nextOffset !== undefined };
         } catch (error) {
           return listingError(reply, error);
+        }
+      },
+    );
+
+    /** Every stored benchmark source: bundled reports and imported files or URLs, with counts. */
+    app.get('/admin/benchmarks/sources', whitelistedQuery({}), async () => {
+      const sources = await deps.benchmarkSources();
+      return {
+        object: 'list',
+        data: sources.map((s) => ({ source: s.source, source_url: s.sourceUrl ?? null, rows: s.rows, entries: s.entries, fetched_at: s.fetchedAt.toISOString(), bundled: s.bundled })),
+      };
+    });
+
+    /** Deletes one imported source (?source=<path, URL or source id>); routing stops using its rows at once. */
+    app.delete<{ Querystring: { source: string } }>(
+      '/admin/benchmarks/sources',
+      whitelistedQuery({ source: { type: 'string', minLength: 1, maxLength: 2048 } }, ['source']),
+      async (request, reply) => {
+        try {
+          return { deleted: await deps.deleteBenchmarkSource(request.query.source) };
+        } catch (error) {
+          if (!(error instanceof SourceRemovalError)) throw error;
+          return error.code === 'bundled'
+            ? sendError(reply, 409, error.message, 'invalid_request_error', 'bundled_source', 'source')
+            : sendError(reply, 404, error.message, 'invalid_request_error', 'source_not_found', 'source');
         }
       },
     );

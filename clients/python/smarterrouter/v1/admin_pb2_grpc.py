@@ -25,6 +25,16 @@ class AdminServiceStub(object):
                 request_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksRequest.SerializeToString,
                 response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksResponse.FromString,
                 )
+        self.ListBenchmarkSources = channel.unary_unary(
+                '/smarterrouter.v1.AdminService/ListBenchmarkSources',
+                request_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesRequest.SerializeToString,
+                response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesResponse.FromString,
+                )
+        self.DeleteBenchmarkSource = channel.unary_unary(
+                '/smarterrouter.v1.AdminService/DeleteBenchmarkSource',
+                request_serializer=smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceRequest.SerializeToString,
+                response_deserializer=smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceResponse.FromString,
+                )
         self.GetVram = channel.unary_unary(
                 '/smarterrouter.v1.AdminService/GetVram',
                 request_serializer=smarterrouter_dot_v1_dot_admin__pb2.GetVramRequest.SerializeToString,
@@ -90,6 +100,20 @@ class AdminServiceServicer(object):
 
     def ListBenchmarks(self, request, context):
         """Lists the public benchmark results matched to models, page by page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBenchmarkSources(self, request, context):
+        """Lists every stored benchmark source (bundled and imported) with its row counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteBenchmarkSource(self, request, context):
+        """Deletes the rows of one imported source; routing stops using them at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -180,6 +204,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListBenchmarks,
                     request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksRequest.FromString,
                     response_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksResponse.SerializeToString,
+            ),
+            'ListBenchmarkSources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBenchmarkSources,
+                    request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesRequest.FromString,
+                    response_serializer=smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesResponse.SerializeToString,
+            ),
+            'DeleteBenchmarkSource': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteBenchmarkSource,
+                    request_deserializer=smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceRequest.FromString,
+                    response_serializer=smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceResponse.SerializeToString,
             ),
             'GetVram': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVram,
@@ -273,6 +307,40 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.AdminService/ListBenchmarks',
             smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksRequest.SerializeToString,
             smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarksResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListBenchmarkSources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.AdminService/ListBenchmarkSources',
+            smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesRequest.SerializeToString,
+            smarterrouter_dot_v1_dot_admin__pb2.ListBenchmarkSourcesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteBenchmarkSource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.AdminService/DeleteBenchmarkSource',
+            smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceRequest.SerializeToString,
+            smarterrouter_dot_v1_dot_admin__pb2.DeleteBenchmarkSourceResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
