@@ -141,6 +141,15 @@ describe('keys', () => {
     expect(semanticParts(request({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] }))).toBeUndefined();
   });
 
+  it('semantic parts: prompts with other numbers or another count of negations are never compared', () => {
+    const partition = (content: string) => semanticParts(request({ messages: [{ role: 'user', content }] }))!.partition;
+    expect(partition('Convert 100 USD to EUR')).not.toBe(partition('Convert 250 USD to EUR'));
+    expect(partition('Should I take ibuprofen with alcohol?')).not.toBe(partition('Should I not take ibuprofen with alcohol?'));
+    expect(partition("Why doesn't my build work?")).not.toBe(partition('Why does my build work?'));
+    // The same facts in other words still share a partition (the vector decides).
+    expect(partition('Convert 100 USD to EUR please')).toBe(partition('How much is 100 USD in EUR?'));
+  });
+
   it('the routing key follows the registry version and ignores sampling settings', () => {
     expect(routingKey(request({ temperature: 1 }), 1)).toBe(routingKey(request(), 1));
     expect(routingKey(request(), 2)).not.toBe(routingKey(request(), 1));

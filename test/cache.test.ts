@@ -338,6 +338,25 @@ describe('semantic cache', () => {
   });
 });
 
+describe('ROUTER_CACHE_SEMANTIC_ENABLED=false', () => {
+  it('keeps the exact cache and embeds nothing for a paraphrase', async () => {
+    const exactOnly = await startTestRouter({ ROUTER_BACKENDS: `sim=ollama:${sim.url}`, ROUTER_EXPOSE_MODELS: 'true', ROUTER_EMBED_MODEL: EMBED, ROUTER_CACHE_SEMANTIC_ENABLED: 'false' });
+    try {
+      await waitForModels(exactOnly, ['llama3.2:3b', EMBED]);
+      const ask = async (content: string) =>
+        (await fetch(`${exactOnly.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'smarterrouter/main', temperature: 0, messages: [user(content)] }) })).headers.get('x-router-cache');
+      const embeds = () => sim.requests.filter((r) => r.path === '/api/embed').length;
+      const before = embeds();
+      expect(await ask('Write a Python function to reverse a list')).toBe('miss');
+      expect(await ask('Please write a Python function to reverse the list')).toBe('miss');
+      expect(await ask('Write a Python function to reverse a list')).toBe('hit');
+      expect(embeds() - before).toBe(0);
+    } finally {
+      await exactOnly.stop();
+    }
+  });
+});
+
 describe('invalidation and statistics', () => {
   it('POST /admin/cache/invalidate empties all caches, one model, or the response cache only', async () => {
     const a = { model: 'llama3.2:3b', messages: [user(fresh())] };

@@ -156,6 +156,7 @@ export const VARIABLES = {
   cacheResponseMaxSize: int('ROUTER_CACHE_RESPONSE_MAX_SIZE', 200, 'Entries in the response cache.', { ...cache, min: 1, max: 10_000_000 }),
   cacheTtlSeconds: int('ROUTER_CACHE_TTL_SECONDS', 3600, 'Lifetime of a cache entry in seconds.', { ...cache, min: 1, max: 31_536_000 }),
   cacheNondeterministic: bool('ROUTER_CACHE_NONDETERMINISTIC', false, 'Also serve requests without temperature 0 (sampled answers) from the response cache and coalesce them.', cache),
+  cacheSemanticEnabled: bool('ROUTER_CACHE_SEMANTIC_ENABLED', true, 'The semantic cache (answers of similar prompts) when ROUTER_EMBED_MODEL is set; false keeps the exact cache only.', cache),
   cacheSimilarityThreshold: num('ROUTER_CACHE_SIMILARITY_THRESHOLD', 0.85, 'Cosine similarity for a semantic cache hit.', { ...cache, min: 0, max: 1 }),
   workerThreads: int('ROUTER_WORKER_THREADS', 0, 'Piscina worker threads for similarity and scoring (0 = cores - 1, at least 1).', { ...cache, min: 0, max: 64 }),
 

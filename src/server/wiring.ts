@@ -107,8 +107,9 @@ function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, ev
       ttlSeconds: config.cacheTtlSeconds,
       nondeterministic: config.cacheNondeterministic,
       similarityThreshold: config.cacheSimilarityThreshold,
-      // The semantic cache is off without ROUTER_EMBED_MODEL.
-      embed: embedModel
+      // The semantic cache is off without ROUTER_EMBED_MODEL, or when switched off on its own (the
+      // embedding model still serves the embedding classifier and /v1/embeddings).
+      embed: embedModel && config.cacheSemanticEnabled
         ? (text, signal) => embedder.embedText(embedModel, text, signal)
         : undefined,
       // Vectors in shared memory scanned by Piscina workers once the cache is large enough for a scan
@@ -214,7 +215,7 @@ export async function buildCore(options: {
   if (embeddingClassifier) classifiers.splice(Math.max(0, classifiers.length - 1), 0, embeddingClassifier);
   // Replicas: semantic entries reach every replica's own vector index; their answers are read from
   // the shared response cache.
-  if (cache?.semantic && config.embedModel && options.shared?.shareSemantic) {
+  if (cache?.semantic && config.embedModel && config.cacheSemanticEnabled && options.shared?.shareSemantic) {
     await options.shared.shareSemantic(cache.semantic, {
       embedModel: config.embedModel,
       answer: (id) => cache.responses.lookup(id),

@@ -54,7 +54,21 @@ export function semanticParts(request: RouteRequest): { prompt: string; partitio
   const rest = answerRelevant(request);
   rest.messages = request.messages.slice(0, -1);
   rest.lastMessage = { ...last, content: undefined };
+  rest.promptFacts = promptFacts(prompt);
   return { prompt, partition: sha256(`semantic\0${stableStringify(rest)}`) };
+}
+
+const NUMBER = /\d+(?:[.,]\d+)*/g;
+const NEGATION = /n't\b|\b(?:not|no|never|none|nothing|without|neither|nor)\b/gi;
+
+/**
+ * What embeddings blur but an answer depends on: the numbers of a prompt and how often it negates.
+ * "Convert 100 USD to EUR" and "Convert 250 USD to EUR", or "Should I take ibuprofen with alcohol"
+ * and "... not take ...", sit above any useful similarity threshold yet need different answers;
+ * with these facts in the partition they are never compared at all.
+ */
+function promptFacts(prompt: string): { numbers: string[]; negations: number } {
+  return { numbers: (prompt.match(NUMBER) ?? []).sort(), negations: prompt.match(NEGATION)?.length ?? 0 };
 }
 
 /**
