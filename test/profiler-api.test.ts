@@ -205,6 +205,20 @@ describe('ProfilerService', () => {
     expect((await rpcError(profiler.syncBenchmarks({ sources: [''] }))).code).toBe(Code.InvalidArgument);
   });
 
+  it('POST /admin/benchmarks/sync imports like SyncBenchmarks, with the same refusals', async () => {
+    const sync = (body: unknown) => fetch(`${router.url}/admin/benchmarks/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await sync({ sources: [ARENA_CSV, 'http://127.0.0.1:9/leaderboard.json'] });
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { results: Array<{ source: string; ok: boolean; rows: number; error: string | null }>; rows_total: number };
+    expect(json.results.map((r) => r.source)).toEqual([ARENA_CSV, 'http://127.0.0.1:9/leaderboard.json']);
+    expect(json.results[0]).toMatchObject({ ok: true, error: null });
+    expect(json.results[1]).toMatchObject({ ok: false, rows: 0, error: expect.stringMatching(/unreachable/) });
+    expect(json.rows_total).toBe(json.results[0]!.rows);
+    for (const bad of [{ sources: [''] }, { sources: Array.from({ length: 33 }, () => ARENA_CSV) }, { source: ARENA_CSV }, { sources: 'x' }]) {
+      expect((await sync(bad)).status, JSON.stringify(bad).slice(0, 60)).toBe(400);
+    }
+  });
+
   it('lists stored benchmark sources and deletes an imported one (REST and RPC), never a bundled one', async () => {
     await profiler.syncBenchmarks({ sources: [ARENA_CSV] });
     const listed = (await admin.listBenchmarkSources({})).sources;

@@ -20,6 +20,7 @@ import { ProfilingBusyError, type RunEvent, type RunState } from '../../core/pro
 import { profileView } from '../../core/profiling/listing.js';
 import type { RegistryEntry } from '../../core/registry.js';
 import { selectProfileEntries } from '../../core/profiling/select.js';
+import { importBenchmarkSources, ImportRequestError } from '../benchmark-import.js';
 import type { KnowledgeServices } from '../wiring.js';
 import { toProtoProfile } from './admin-knowledge.js';
 import { CATEGORIES } from './proto-mapping.js';
@@ -34,7 +35,6 @@ const STATES: Record<RunState, ReprofileState> = {
 };
 
 /** Most sources one SyncBenchmarks call may name. */
-const MAX_SOURCES = 32;
 
 export function toReprofileResponse(event: RunEvent) {
   return create(ReprofileResponseSchema, {
@@ -109,15 +109,16 @@ export function createProfilerService(deps: KnowledgeServices): Partial<ServiceI
     },
 
     async syncBenchmarks(request) {
-      const sources = request.sources.map((s) => s.trim());
-      if (sources.some((s) => s === '')) throw new ConnectError('sources must not contain empty strings', Code.InvalidArgument);
-      if (sources.length > MAX_SOURCES) throw new ConnectError(`at most ${MAX_SOURCES} sources per call`, Code.InvalidArgument);
-      const all = await deps.syncBenchmarks(sources.length ? sources : undefined);
-      // Named sources: one result per source, in request order (the bundled refresh is implied).
-      const results = sources.length ? all.filter((r) => !r.source.startsWith('bundled@')) : all;
+      let outcome;
+      try {
+        outcome = await importBenchmarkSources(deps.syncBenchmarks, request.sources);
+      } catch (error) {
+        if (error instanceof ImportRequestError) throw new ConnectError(error.message, Code.InvalidArgument);
+        throw error;
+      }
       return create(SyncBenchmarksResponseSchema, {
-        results: results.map((r) => create(SourceResultSchema, { source: r.source, ok: r.ok, rows: r.rows, error: r.error ?? '' })),
-        rowsTotal: results.reduce((n, r) => n + r.rows, 0),
+        results: outcome.results.map((r) => create(SourceResultSchema, { source: r.source, ok: r.ok, rows: r.rows, error: r.error ?? '' })),
+        rowsTotal: outcome.rowsTotal,
       });
     },
   };

@@ -2,6 +2,7 @@
  * REST twins of the profiling and benchmark APIs:
  *   GET  /admin/profiles    ?model=&sort=&limit=&offset=           one entry per profiled model
  *   GET  /admin/benchmarks  ?model=&benchmark=&sort=&limit=&offset= public figures matched to known models
+ *   POST /admin/benchmarks/sync    {"sources": [...]}              imports sources (SyncBenchmarks)
  *   GET  /admin/benchmarks/sources                                 every stored source with row counts
  *   DELETE /admin/benchmarks/sources?source=...                    deletes one imported source's rows
  *   POST /admin/reprofile   ?force=true&model=...                  starts a background run (202); the same
@@ -26,6 +27,7 @@ import {
 } from '../../core/profiling/listing.js';
 import { selectProfileEntries } from '../../core/profiling/select.js';
 import { SourceRemovalError } from '../../db/benchmark-store.js';
+import { importBenchmarkSources, ImportRequestError, MAX_SOURCES_PER_CALL } from '../benchmark-import.js';
 import type { KnowledgeServices } from '../wiring.js';
 import { sendError } from './errors.js';
 import { sortOf, whitelistedQuery, type QueryProperties } from './query.js';
@@ -135,6 +137,27 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
           return { object: 'list', data: result.items.map(benchmarkJson), total: result.total, limit: query.limit, offset: query.offset, has_more: result.nextOffset !== undefined };
         } catch (error) {
           return listingError(reply, error);
+        }
+      },
+    );
+
+    /** The REST twin of ProfilerService.SyncBenchmarks: body {"sources": [paths or URLs]} (none: the configured ones). */
+    app.post<{ Body: { sources?: string[] } | null }>(
+      '/admin/benchmarks/sync',
+      {
+        preValidation: whitelistedQuery({}).preValidation,
+        schema: { body: { anyOf: [{ type: 'null' }, { type: 'object', properties: { sources: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: MAX_SOURCES_PER_CALL } } }] } },
+      },
+      async (request, reply) => {
+        const body = request.body ?? {};
+        const unknownKey = Object.keys(body).find((k) => k !== 'sources');
+        if (unknownKey !== undefined) return sendError(reply, 400, `Unknown parameter ${JSON.stringify(unknownKey.slice(0, 64))}: the body takes 'sources'.`, 'invalid_request_error', 'unknown_parameter', unknownKey.slice(0, 64));
+        try {
+          const outcome = await importBenchmarkSources(deps.syncBenchmarks, body.sources ?? []);
+          return { results: outcome.results.map((r) => ({ source: r.source, ok: r.ok, rows: r.rows, error: r.error ?? null })), rows_total: outcome.rowsTotal };
+        } catch (error) {
+          if (error instanceof ImportRequestError) return sendError(reply, 400, `${error.message}.`, 'invalid_request_error', 'invalid_value', 'sources');
+          throw error;
         }
       },
     );
