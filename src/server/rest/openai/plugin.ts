@@ -95,32 +95,40 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
             'x-accel-buffering': 'no',
           });
         };
+        // No first token within ROUTER_STREAM_KEEPALIVE (a model loading, a slow cascade): the timer
+        // starts the stream and keeps it warm with SSE comments, which clients ignore, so a proxy's
+        // read timeout does not cut the wait short. The X-Router-* headers are then lost (the model is
+        // not chosen yet); each chunk still names it. A timer, not a race of promises: the usual
+        // request, whose first token comes in milliseconds, pays one setTimeout and nothing else.
         const keepAliveMs = config.streamKeepalive * 1000;
-        let routed = keepAliveMs > 0 ? await firstWithin(routing, keepAliveMs) : await routing;
-        if (routed === undefined) {
-          // No first token yet (a model loading, a slow cascade): start the stream and keep it warm with
-          // SSE comments, which clients ignore, so a proxy's read timeout does not cut the wait short.
-          // The X-Router-* headers are lost (the model is not chosen yet); each chunk still names it.
-          commit();
-          const keepAlive = setInterval(() => void writeKeepAlive(out), keepAliveMs);
-          writeKeepAlive(out);
-          try {
-            routed = await routing;
-          } catch (error) {
-            // Headers are out: the failure becomes the stream's error event (no [DONE]), as after tokens.
-            settled = true;
-            const e = errorReplyOf(error, request);
-            if (e.status >= 500) request.log.error({ err: error }, 'request failed after the stream started');
-            else request.log.info({ err: error }, 'request ended before its first token');
-            if (!out.destroyed) out.write(frame({ error: { message: e.message, type: e.type, param: e.param, code: e.code } }));
-            endStream(out);
-            return reply;
-          } finally {
-            clearInterval(keepAlive);
-          }
-        } else {
-          commit(routed.info);
+        let keepAlive: NodeJS.Timeout | undefined;
+        let started = false;
+        const early = keepAliveMs > 0
+          ? setTimeout(() => {
+              started = true;
+              commit();
+              writeKeepAlive(out);
+              keepAlive = setInterval(() => writeKeepAlive(out), keepAliveMs);
+            }, keepAliveMs)
+          : undefined;
+        let routed;
+        try {
+          routed = await routing;
+        } catch (error) {
+          if (!started) throw error;
+          // Headers are out: the failure becomes the stream's error event (no [DONE]), as after tokens.
+          settled = true;
+          const e = errorReplyOf(error, request);
+          if (e.status >= 500) request.log.error({ err: error }, 'request failed after the stream started');
+          else request.log.info({ err: error }, 'request ended before its first token');
+          if (!out.destroyed) out.write(frame({ error: { message: e.message, type: e.type, param: e.param, code: e.code } }));
+          endStream(out);
+          return reply;
+        } finally {
+          clearTimeout(early);
+          clearInterval(keepAlive);
         }
+        if (!started) commit(routed.info);
         try {
           const outcome = await pipeParts(out, routed.parts, new ChunkEncoder(routed.info, chat), clientGone.signal);
           settled = true;
@@ -176,15 +184,6 @@ function routerHeaders(info: RouteInfo): Record<string, string> {
 /** Node throws on non-ASCII header values; a model id from a plugin could contain any character. */
 function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
-
-/** The value of `promise` if it settles within `ms`, else undefined (the promise keeps running; await it later). */
-function firstWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** An SSE comment line: no event for the client, bytes on the wire for every proxy in between. */
