@@ -124,6 +124,8 @@ describe.skipIf(!available)('admin dashboard in headless Chromium', () => {
     expect(await page.locator('#routing-models rect[data-series="qwen2.5-coder:7b"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#routing-categories rect[data-series="coding"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#profiles rect[data-value]').count()).toBeGreaterThanOrEqual(12);
+    // VRAM bars are scaled to the GPU this machine reports (24576 MiB), not to a fixed size.
+    expect(await page.locator('#profiles', { hasText: 'VRAM (of 24 GB GPU memory)' }).count()).toBe(1);
     expect(await page.locator('#vram path[data-series]').count()).toBe(1);
     // The repeated prompt was a cache hit: a non-zero hit rate is drawn.
     expect(await page.locator('#cache text', { hasText: /[1-9]\d*% of/ }).count()).toBeGreaterThan(0);

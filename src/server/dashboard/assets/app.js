@@ -206,18 +206,24 @@ function renderRouting(decisions) {
 function renderProfiles(profiles, vram) {
   const container = $('profiles');
   const measured = new Map((vram?.loaded_models ?? []).map((m) => [m.model, m]));
+  const bytesOf = (p) => p.vram_bytes ?? measured.get(p.model)?.vram_bytes;
+  // VRAM bars are scaled to what this machine has: the GPUs' memory, else the configured budget,
+  // else the largest model (with no GPU seen there is no capacity to compare against).
+  const gpuGb = (vram?.gpus ?? []).reduce((sum, g) => sum + (g.total_gb ?? 0), 0);
+  const largest = Math.max(0, ...profiles.map((p) => bytesOf(p) ?? 0)) / 1e9;
+  const [scaleGb, scaleLabel] = gpuGb > 0 ? [gpuGb, `of ${gpuGb.toFixed(0)} GB GPU memory`] : vram?.budget_gb ? [vram.budget_gb, `of the ${vram.budget_gb} GB budget`] : [largest, 'relative to the largest model'];
   const rows = [];
   for (const p of profiles) {
     for (const c of CATEGORIES) {
       if (p.scores?.[c] === undefined || p.scores[c] === null) continue;
       rows.push([`${p.model} · ${c}`, p.scores[c], CATEGORY_COLORS[c], p.scores[c].toFixed(2)]);
     }
-    const bytes = p.vram_bytes ?? measured.get(p.model)?.vram_bytes;
-    if (bytes) rows.push([`${p.model} · VRAM`, Math.min(1, bytes / 24e9), '#a78bfa', `${(bytes / 1e9).toFixed(1)} GB`]);
+    const bytes = bytesOf(p);
+    if (bytes && scaleGb > 0) rows.push([`${p.model} · VRAM`, Math.min(1, bytes / 1e9 / scaleGb), '#a78bfa', `${(bytes / 1e9).toFixed(1)} GB`]);
   }
   if (!rows.length) return empty(container, 'no profiles yet: models are profiled in the background after discovery');
   horizontalBars(container, rows);
-  container.append(legend([...CATEGORIES.map((c) => [c, CATEGORY_COLORS[c]]), ['VRAM (of 24 GB)', '#a78bfa']]));
+  container.append(legend([...CATEGORIES.map((c) => [c, CATEGORY_COLORS[c]]), [`VRAM (${scaleLabel})`, '#a78bfa']]));
 }
 
 function renderVram(vram) {
