@@ -2,6 +2,7 @@
  * Small typed builders for configuration variables. Each spec knows its environment name, default,
  * one line of meaning and how to parse (and reject) a raw string.
  */
+import { parseKeepAlive } from '../plugins/backends/ollama/options.js';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -44,8 +45,13 @@ export function keepAlive(env: string, fallback: string, description: string, o:
     group: o.group,
     fallback,
     parse(raw) {
-      if (/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(raw) || /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(raw)) return raw;
-      throw new ConfigError(env, `"${raw}" is not a Go duration ("5m", "1h30m"), a number of seconds, or -1 (forever)`);
+      // The Ollama plugin's own reading, so the two can never disagree.
+      try {
+        parseKeepAlive(raw, 'config');
+      } catch {
+        throw new ConfigError(env, `"${raw}" is not a Go duration ("5m", "1h30m"), a number of seconds, or -1 (forever)`);
+      }
+      return raw;
     },
   };
 }
