@@ -213,7 +213,7 @@ export type BenchmarkRow = Message<"smarterrouter.v1.BenchmarkRow"> & {
   source: string;
 
   /**
-   * Where the source publishes the result. Empty for local files.
+   * Where the result comes from: the publisher's URL, or the path of an imported local file.
    *
    * @generated from field: string source_url = 8;
    */
