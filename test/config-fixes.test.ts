@@ -220,4 +220,13 @@ describe('values checked at start-up instead of failing later', () => {
     for (const ok of ['5m', '1h30m', '-1', '300', '0']) expect(configFrom({ ROUTER_MODEL_KEEP_ALIVE: ok }).modelKeepAlive).toBe(ok);
     expect(errorOf(() => configFrom({ ROUTER_MODEL_KEEP_ALIVE: 'forever' })).message).toBe('ROUTER_MODEL_KEEP_ALIVE: "forever" is not a Go duration ("5m", "1h30m"), a number of seconds, or -1 (forever)');
   });
+
+  it('ROUTER_STREAM_KEEPALIVE and ROUTER_CACHE_SEMANTIC_ENABLED refuse bad values with one line naming them', () => {
+    expect(configFrom({ ROUTER_STREAM_KEEPALIVE: '2.5' }).streamKeepalive).toBe(2.5);
+    expect(configFrom({}).streamKeepalive).toBe(10);
+    expect(errorOf(() => configFrom({ ROUTER_STREAM_KEEPALIVE: '-1' })).message).toMatch(/^ROUTER_STREAM_KEEPALIVE: /);
+    expect(errorOf(() => configFrom({ ROUTER_STREAM_KEEPALIVE: 'soon' })).message).toMatch(/^ROUTER_STREAM_KEEPALIVE: /);
+    expect(configFrom({ ROUTER_CACHE_SEMANTIC_ENABLED: 'false' }).cacheSemanticEnabled).toBe(false);
+    expect(errorOf(() => configFrom({ ROUTER_CACHE_SEMANTIC_ENABLED: 'maybe' })).message).toMatch(/^ROUTER_CACHE_SEMANTIC_ENABLED: /);
+  });
 });

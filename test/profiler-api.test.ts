@@ -227,6 +227,7 @@ describe('ProfilerService', () => {
     expect(imported.rows).toBeGreaterThan(0);
     const bundled = listed.find((s) => s.bundled)!;
     expect(bundled.rows).toBeGreaterThan(0);
+    expect((await fetch(`${router.url}/admin/benchmarks/sources?limit=5`)).status).toBe(400);
     const rest = (await (await fetch(`${router.url}/admin/benchmarks/sources`)).json()) as { data: Array<{ source_url: string | null; rows: number }> };
     expect(rest.data.find((s) => s.source_url === ARENA_CSV)?.rows).toBe(imported.rows);
 

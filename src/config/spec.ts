@@ -39,11 +39,7 @@ export function str(env: string, fallback: string, description: string, o: Commo
  */
 export function keepAlive(env: string, fallback: string, description: string, o: Common): VariableSpec<string> {
   return {
-    env,
-    defaultText: fallback,
-    description,
-    group: o.group,
-    fallback,
+    ...str(env, fallback, description, o),
     parse(raw) {
       // The Ollama plugin's own reading, so the two can never disagree.
       try {
