@@ -105,6 +105,8 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
         let started = false;
         const early = keepAliveMs > 0
           ? setTimeout(() => {
+              // A client already gone gets nothing: the routing's abort ends the request as usual.
+              if (out.destroyed || clientGone.signal.aborted) return;
               started = true;
               commit();
               writeKeepAlive(out);
