@@ -8,7 +8,7 @@
  * Model names are mapped to the catalogue (the bundled one by default) when the match is certain,
  * otherwise to an entry id derived from the name. Nothing here needs the network unless a URL is given.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundledCatalogue } from './dataset.js';
@@ -354,9 +354,18 @@ export function parseCsv(text: string): string[][] {
 // ---------------------------------------------------------------------------------------------
 // Loading a source
 
+/**
+ * The largest source read, in bytes. The biggest real export (the Open LLM Leaderboard's contents,
+ * ~4,500 models) is about 10 MB; a URL or file far beyond that is a mistake or a hostile server, and
+ * reading it whole would hold the router's memory hostage.
+ */
+export const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+
 export interface LoadOptions {
   /** Abort a URL fetch after this long (default 15 s). */
   timeoutMs?: number;
+  /** Refuse sources larger than this many bytes (default MAX_SOURCE_BYTES). */
+  maxBytes?: number;
   signal?: AbortSignal;
   catalogue?: Catalogue | Iterable<string>;
   /**
@@ -375,7 +384,8 @@ export type SourceParser = (text: string, source: string) => BenchmarkRow[] | Pr
  * timeout, HTTP error), 'not_found' (no such file) or 'malformed' (unparseable, or no usable rows).
  */
 export async function loadSource(source: string, fetchImpl: typeof fetch = fetch, options: LoadOptions = {}): Promise<BenchmarkRow[]> {
-  const text = /^https?:\/\//i.test(source) ? await fetchText(source, fetchImpl, options) : await readText(checkedFileSource(source));
+  const maxBytes = options.maxBytes ?? MAX_SOURCE_BYTES;
+  const text = /^https?:\/\//i.test(source) ? await fetchText(source, fetchImpl, options, maxBytes) : await readText(checkedFileSource(source), maxBytes);
   if (options.parse) return options.parse(text, source);
   return parseSourceText(text, source, options.catalogue === undefined ? {} : { catalogue: options.catalogue });
 }
@@ -408,7 +418,7 @@ function parseCsvSource(text: string, options: ImportOptions): BenchmarkRow[] {
   return isModelCardTable(table.header) ? modelCardRows(table, options) : arenaRows(table, options);
 }
 
-async function fetchText(url: string, fetchImpl: typeof fetch, options: LoadOptions): Promise<string> {
+async function fetchText(url: string, fetchImpl: typeof fetch, options: LoadOptions, maxBytes: number): Promise<string> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   let response: Response;
@@ -421,11 +431,40 @@ async function fetchText(url: string, fetchImpl: typeof fetch, options: LoadOpti
   if (!response.ok) {
     throw new BenchmarkSourceError('unreachable', url, `${url}: HTTP ${response.status} ${response.statusText}`.trim());
   }
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(url, maxBytes);
+  }
   try {
-    return await response.text();
+    return await boundedText(response, maxBytes, url);
   } catch (error) {
+    if (BenchmarkSourceError.is(error)) throw error;
     throw new BenchmarkSourceError('unreachable', url, `${url}: body could not be read (${describe(error)})`, { cause: error });
   }
+}
+
+/** The body as text, stopping (and cancelling the download) once it passes maxBytes: a server may lie about its length or send none. */
+async function boundedText(response: Response, maxBytes: number, url: string): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(url, maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function tooLarge(source: string, maxBytes: number): BenchmarkSourceError {
+  return new BenchmarkSourceError('too_large', source, `${source}: larger than ${Math.round(maxBytes / (1024 * 1024))} MB, not a benchmark export`);
 }
 
 /**
@@ -465,11 +504,13 @@ function looksLikeColumnName(cell: string): boolean {
   return COLUMN_NAME.test(cell) && !/\s{2}/.test(cell);
 }
 
-async function readText(source: string): Promise<string> {
+async function readText(source: string, maxBytes: number): Promise<string> {
   const path = /^file:/i.test(source) ? fileURLToPath(source) : source;
   try {
+    if ((await stat(path)).size > maxBytes) throw tooLarge(source, maxBytes);
     return await readFile(path, 'utf8');
   } catch (error) {
+    if (BenchmarkSourceError.is(error)) throw error;
     throw new BenchmarkSourceError('not_found', source, `${source}: cannot read (${describe(error)})`, { cause: error });
   }
 }

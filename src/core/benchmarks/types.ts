@@ -27,7 +27,9 @@ export type BenchmarkSourceErrorCode =
   /** The file does not exist or cannot be read. */
   | 'not_found'
   /** The content is neither a leaderboard export nor an arena CSV, or has no usable rows. */
-  | 'malformed';
+  | 'malformed'
+  /** The file or download is larger than any benchmark export (see MAX_SOURCE_BYTES): refused unread. */
+  | 'too_large';
 
 const MARK = Symbol.for('smarterrouter.BenchmarkSourceError');
 
