@@ -362,6 +362,18 @@ describe('exports as published', () => {
     expect(errorOf(() => parseSourceText('Benchmark,Qwen2.5-7B-Instruct\nMMLU,74.2\n', 'wide.csv')).message).toMatch(/needs model, benchmark and score columns/);
   });
 
+  it('reads a model-card table written as fractions (lm-eval style 0.884) as percentages, decided per table', () => {
+    const fractions = parseModelCardCsv('model,benchmark,score\nqwen2.5-coder-7b-instruct,HumanEval,0.884\nllama-3.1-8b-instruct,MMLU,0.694\nllama-3.1-8b-instruct,GSM8K,0\n');
+    expect(fractions.map((r) => [r.entry, r.benchmark, r.score, r.normalized])).toEqual([
+      ['qwen2.5-coder-7b-instruct', 'HumanEval', 88.4, 0.884],
+      ['llama-3.1-8b-instruct', 'MMLU', 69.4, 0.694],
+      ['llama-3.1-8b-instruct', 'GSM8K', 0, 0],
+    ]);
+    // One score above 1 makes the whole table percentages: 0.9 stays 0.9%.
+    const mixed = parseModelCardCsv('model,benchmark,score\nqwen2.5-coder-7b-instruct,HumanEval,0.9\nllama-3.1-8b-instruct,MMLU,69.4\n');
+    expect(mixed.map((r) => r.score)).toEqual([0.9, 69.4]);
+  });
+
   it('accepts the Kaggle "Arena Elo" and FastChat "Arena Elo rating" headers', () => {
     const kaggle = parseArenaCsv('Model,Arena Elo,95% CI,Votes\nGPT-4o-mini-2024-07-18,1272,+3/-3,63012\nMeta-Llama-3.1-8B-Instruct,1175,+3/-3,52584\n');
     expect(kaggle.map((r) => [r.entry, r.score])).toEqual([

@@ -273,11 +273,13 @@ function modelCardRows({ header, records }: CsvTable, options: ImportOptions): B
   const fetchedAt = options.fetchedAt ?? new Date();
   const mapper = entryMapper(options);
   const chosen = new Map<string, { row: BenchmarkRow; confidence: number }>();
+  const scale = fractionScale(records.map((r) => toNumber(r[scoreAt])));
 
   for (const record of records) {
     const name = linkText(record[modelAt] ?? '');
     const benchmark = canonicalBenchmark(record[benchmarkAt] ?? '');
-    const score = toNumber(record[scoreAt]);
+    const raw = toNumber(record[scoreAt]);
+    const score = raw === undefined ? undefined : raw * scale;
     if (!name || benchmark === undefined || benchmarkSpec(benchmark)?.scale !== 'percent') continue;
     if (score === undefined || score < 0 || score > 100) continue;
     const { entry, confidence } = mapper(name);
@@ -290,6 +292,16 @@ function modelCardRows({ header, records }: CsvTable, options: ImportOptions): B
   }
   if (records.length > 0 && chosen.size === 0) throw new BenchmarkSourceError('malformed', label, `${label}: no rows with a known benchmark and a score between 0 and 100`);
   return [...chosen.values()].map((c) => c.row);
+}
+
+/**
+ * 100 when a table writes its scores as fractions (0.685 for 68.5%: lm-eval-harness output and many
+ * exported sheets do), else 1. Decided for the whole table: every score in 0..1 and at least one
+ * above 0. A table of real percentages where every model scored under 1% does not exist.
+ */
+function fractionScale(scores: ReadonlyArray<number | undefined>): number {
+  const known = scores.filter((s): s is number => s !== undefined);
+  return known.length > 0 && known.every((s) => s >= 0 && s <= 1) && known.some((s) => s > 0) ? 100 : 1;
 }
 
 function findColumn(header: readonly string[], names: readonly string[]): number {
