@@ -165,6 +165,15 @@ describe('matchModel', () => {
     expect(matchModel('qwen2.5:7b', ['qwen2.5-coder-7b-instruct', 'qwen2.5-72b-instruct'])).toBeUndefined();
   });
 
+  it('reads a name without a version as the newest release (mistral:latest is v0.3), comparing versions as numbers', () => {
+    const match = matchModel('mistral:latest', ['mistral-7b-instruct-v0.1', 'mistral-7b-instruct-v0.3', 'mistral-7b-instruct-v0.2']);
+    expect(match?.entry).toBe('mistral-7b-instruct-v0.3');
+    expect(match!.reason).toContain('no version in the name, the newest (0.3) taken over mistral-7b-instruct-v0.1, mistral-7b-instruct-v0.2');
+    // A named version still wins outright, and any listing order gives the same answer.
+    expect(matchModel('mistral:7b-instruct-v0.2', ['mistral-7b-instruct-v0.3', 'mistral-7b-instruct-v0.2'])?.entry).toBe('mistral-7b-instruct-v0.2');
+    expect(matchModel('mistral', ['mistral-7b-instruct-v0.3', 'mistral-7b-instruct-v0.1'])?.entry).toBe('mistral-7b-instruct-v0.3');
+  });
+
   it('accepts a plain list of entry ids as the catalogue', () => {
     expect(matchModel('llama3.1:70b', ['llama-3.1-8b-instruct', 'llama-3.1-70b-instruct'])?.entry).toBe('llama-3.1-70b-instruct');
   });

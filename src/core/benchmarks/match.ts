@@ -462,7 +462,14 @@ export function matchModel(name: string, catalogue: Catalogue | Iterable<string>
       best = { entry: c, ...scored };
       ties = [];
     } else if (Math.abs(scored.confidence - best.confidence) <= 1e-9) {
-      ties.push(c.id);
+      // A name without a version ("mistral:latest") means the newest release: that is what Ollama's
+      // default tag and a hub's unversioned name point at. Otherwise the first (alphabetical) stays.
+      if (p.version === undefined && compareVersions(c.parsed.version, best.entry.parsed.version) > 0) {
+        ties.push(best.entry.id);
+        best = { entry: c, ...scored };
+      } else {
+        ties.push(c.id);
+      }
     }
   }
   if (best === undefined) return undefined;
@@ -480,7 +487,8 @@ export function matchModel(name: string, catalogue: Catalogue | Iterable<string>
   notes.push(...best.notes);
   if (ties.length > 0) {
     confidence *= AMBIGUOUS;
-    notes.push(`as likely: ${ties.join(', ')}`);
+    const newest = p.version === undefined ? best.entry.parsed.version : undefined;
+    notes.push(newest === undefined ? `as likely: ${ties.join(', ')}` : `no version in the name, the newest (${newest}) taken over ${ties.join(', ')}`);
   }
   const head = `${p.family}${p.sizeB === undefined ? '' : ` ${formatSize(p.sizeB)}`} ${p.variant}`;
   return {
@@ -539,6 +547,21 @@ function sameSize(a: number, b: number): boolean {
 
 function sameExtras(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** Numeric comparison of dotted versions ("0.10" after "0.3"); a missing version sorts first. */
+function compareVersions(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (Number.isNaN(d)) return a < b ? -1 : 1;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function formatSize(sizeB: number): string {
