@@ -106,6 +106,27 @@ describe('smarterrouter CLI', () => {
     expect(JSON.parse(json.out)).toMatchObject({ requestsTotal: expect.any(String), backends: [expect.objectContaining({ name: 'ollama' })] });
   });
 
+  it('profiling shows the status, profiling cancel stops a run (or says there is none), bad usage exits 2', async () => {
+    const idle = await cli('profiling');
+    expect(idle.code).toBe(0);
+    expect(idle.out).toMatch(/^profiling: idle$/m);
+    expect(idle.out).toMatch(/^profiled since start-up: \d+; last run finished: (never|\d{4}-.* UTC); prompt set \S+$/m);
+    expect(JSON.parse((await cli('profiling', '--json')).out)).toMatchObject({ promptSetVersion: expect.any(String) });
+    const none = await cli('profiling', 'cancel');
+    expect(none).toMatchObject({ code: 0, out: 'nothing to cancel: no profiling run in progress\n' });
+
+    ollama.setFailure('hang', 'llama3.2:3b');
+    const mark = ollama.requests.length;
+    const run = router.core.knowledge.coordinator.start({ entries: [router.core.registry.get('llama3.2:3b')!], force: true });
+    while (!ollama.requests.slice(mark).some((r) => r.path === '/api/chat')) await new Promise((r) => setTimeout(r, 10));
+    expect((await cli('profiling')).out).toMatch(/^profiling: llama3\.2:3b$/m);
+    ollama.setFailure('none');
+    const cancelled = await cli('profiling', 'cancel');
+    expect(cancelled).toMatchObject({ code: 0, out: 'cancelled: llama3.2:3b (0 model(s) had finished; answered prompts are kept)\n' });
+    expect((await run.done).cancelled).toBe(true);
+    expect((await cli('profiling', 'stop')).code).toBe(2);
+  });
+
   it('reprofiles with progress lines (no TTY), then lists the measured profiles', async () => {
     const run = await cli('reprofile', '--force');
     expect(run.code).toBe(0);

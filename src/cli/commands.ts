@@ -6,7 +6,7 @@ import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { CacheScope, type Decision, GetVramResponseSchema, ListDecisionsResponseSchema, ListProfilesResponseSchema, InvalidateCacheResponseSchema, GetStatsResponseSchema } from '../../gen/smarterrouter/v1/admin_pb.js';
 import { CacheKind, Category, Complexity } from '../../gen/smarterrouter/v1/common_pb.js';
-import { ReprofileState } from '../../gen/smarterrouter/v1/profiler_pb.js';
+import { CancelProfilingResponseSchema, GetStatusResponseSchema, ReprofileState } from '../../gen/smarterrouter/v1/profiler_pb.js';
 import { ExplainResponseSchema, ListModelsResponseSchema } from '../../gen/smarterrouter/v1/router_pb.js';
 import type { Clients } from './client.js';
 import { formatDuration, ProgressBar } from './progress.js';
@@ -155,6 +155,25 @@ export async function invalidateCache(c: Clients, io: Io, scope: CacheScope, mod
 }
 
 const CATEGORIES = [Category.CODING, Category.REASONING, Category.CREATIVITY, Category.GENERAL];
+
+export async function profilingStatus(c: Clients, io: Io): Promise<void> {
+  const r = await c.profiler.getStatus({}, { signal: io.signal });
+  if (io.json) return printJson(io, GetStatusResponseSchema, r);
+  const last = r.lastRunAt ? timestampDate(r.lastRunAt).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'never';
+  io.out.write(r.running ? `profiling: ${r.currentModel || 'planning'}\n` : 'profiling: idle\n');
+  if (r.queuedModels.length) io.out.write(`queued: ${r.queuedModels.join(', ')}\n`);
+  io.out.write(`profiled since start-up: ${r.completedCount}; last run finished: ${last}; prompt set ${r.promptSetVersion}\n`);
+}
+
+export async function cancelProfiling(c: Clients, io: Io): Promise<void> {
+  const r = await c.profiler.cancelProfiling({}, { signal: io.signal });
+  if (io.json) return printJson(io, CancelProfilingResponseSchema, r);
+  if (!r.cancelled) {
+    io.out.write('nothing to cancel: no profiling run in progress\n');
+    return;
+  }
+  io.out.write(`cancelled: ${r.models.join(', ') || 'the run'} (${r.profiledCount} model(s) had finished; answered prompts are kept)\n`);
+}
 
 export async function stats(c: Clients, io: Io): Promise<void> {
   const r = await c.admin.getStats({}, { signal: io.signal });

@@ -15,6 +15,7 @@ commands:
   profiles [--model M]        measured per-category scores, speed and VRAM per model
   reprofile [--force] [--model M ...]
                               profile models again, with a live progress bar
+  profiling [cancel]          what profiling is doing; cancel stops the run in progress
   vram [--watch]              GPU memory, loaded models, warnings
   cache invalidate [--scope all|response|routing|semantic] [--model M]
                               empty the router's caches
@@ -108,6 +109,11 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
       case 'reprofile':
         // A run with failed models is not a success for a script or a cron job.
         if ((await commands.reprofile(clients, cio, { force: values.force, models: values.model ?? [] })) > 0) return 1;
+        break;
+      case 'profiling':
+        if (rest[0] === 'cancel') await commands.cancelProfiling(clients, cio);
+        else if (rest[0] === undefined) await commands.profilingStatus(clients, cio);
+        else throw new UsageError('usage: smarterrouter profiling [cancel]');
         break;
       case 'vram':
         await commands.vram(clients, cio, values.watch);

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file smarterrouter/v1/profiler.proto.
  */
 export const file_smarterrouter_v1_profiler: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zbWFydGVycm91dGVyL3YxL3Byb2ZpbGVyLnByb3RvEhBzbWFydGVycm91dGVyLnYxIjEKEFJlcHJvZmlsZVJlcXVlc3QSDQoFZm9yY2UYASABKAgSDgoGbW9kZWxzGAIgAygJIqsCChFSZXByb2ZpbGVSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIsCghjYXRlZ29yeRgCIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkSFAoMcHJvbXB0X2luZGV4GAMgASgNEhQKDHByb21wdF9jb3VudBgEIAEoDRITCgttb2RlbF9pbmRleBgFIAEoDRITCgttb2RlbF9jb3VudBgGIAEoDRIXCg9lbGFwc2VkX3NlY29uZHMYByABKAESGAoLZXRhX3NlY29uZHMYCCABKAFIAIgBARIvCgVzdGF0ZRgJIAEoDjIgLnNtYXJ0ZXJyb3V0ZXIudjEuUmVwcm9maWxlU3RhdGUSDwoHbWVzc2FnZRgKIAEoCUIOCgxfZXRhX3NlY29uZHMiMwoTUHJvZmlsZU1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgVmb3JjZRgCIAEoCCJTChRQcm9maWxlTW9kZWxSZXNwb25zZRIqCgdwcm9maWxlGAEgASgLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEg8KB3NraXBwZWQYAiABKAgiEgoQR2V0U3RhdHVzUmVxdWVzdCK4AQoRR2V0U3RhdHVzUmVzcG9uc2USDwoHcnVubmluZxgBIAEoCBIVCg1jdXJyZW50X21vZGVsGAIgASgJEhUKDXF1ZXVlZF9tb2RlbHMYAyADKAkSFwoPY29tcGxldGVkX2NvdW50GAQgASgNEhoKEnByb21wdF9zZXRfdmVyc2lvbhgFIAEoCRIvCgtsYXN0X3J1bl9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKAoVU3luY0JlbmNobWFya3NSZXF1ZXN0Eg8KB3NvdXJjZXMYASADKAkiRwoMU291cmNlUmVzdWx0Eg4KBnNvdXJjZRgBIAEoCRIKCgJvaxgCIAEoCBIMCgRyb3dzGAMgASgNEg0KBWVycm9yGAQgASgJIl0KFlN5bmNCZW5jaG1hcmtzUmVzcG9uc2USLwoHcmVzdWx0cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuU291cmNlUmVzdWx0EhIKCnJvd3NfdG90YWwYAiABKA0q8gEKDlJlcHJvZmlsZVN0YXRlEh8KG1JFUFJPRklMRV9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1JFUFJPRklMRV9TVEFURV9TVEFSVEVEEAESHwobUkVQUk9GSUxFX1NUQVRFX1BST01QVF9ET05FEAISHgoaUkVQUk9GSUxFX1NUQVRFX01PREVMX0RPTkUQAxIhCh1SRVBST0ZJTEVfU1RBVEVfTU9ERUxfU0tJUFBFRBAEEiAKHFJFUFJPRklMRV9TVEFURV9NT0RFTF9GQUlMRUQQBRIcChhSRVBST0ZJTEVfU1RBVEVfRklOSVNIRUQQBjKDAwoPUHJvZmlsZXJTZXJ2aWNlElYKCVJlcHJvZmlsZRIiLnNtYXJ0ZXJyb3V0ZXIudjEuUmVwcm9maWxlUmVxdWVzdBojLnNtYXJ0ZXJyb3V0ZXIudjEuUmVwcm9maWxlUmVzcG9uc2UwARJdCgxQcm9maWxlTW9kZWwSJS5zbWFydGVycm91dGVyLnYxLlByb2ZpbGVNb2RlbFJlcXVlc3QaJi5zbWFydGVycm91dGVyLnYxLlByb2ZpbGVNb2RlbFJlc3BvbnNlElQKCUdldFN0YXR1cxIiLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHVzUmVxdWVzdBojLnNtYXJ0ZXJyb3V0ZXIudjEuR2V0U3RhdHVzUmVzcG9uc2USYwoOU3luY0JlbmNobWFya3MSJy5zbWFydGVycm91dGVyLnYxLlN5bmNCZW5jaG1hcmtzUmVxdWVzdBooLnNtYXJ0ZXJyb3V0ZXIudjEuU3luY0JlbmNobWFya3NSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_smarterrouter_v1_common]);
+  fileDesc("Ch9zbWFydGVycm91dGVyL3YxL3Byb2ZpbGVyLnByb3RvEhBzbWFydGVycm91dGVyLnYxIjEKEFJlcHJvZmlsZVJlcXVlc3QSDQoFZm9yY2UYASABKAgSDgoGbW9kZWxzGAIgAygJIqsCChFSZXByb2ZpbGVSZXNwb25zZRINCgVtb2RlbBgBIAEoCRIsCghjYXRlZ29yeRgCIAEoDjIaLnNtYXJ0ZXJyb3V0ZXIudjEuQ2F0ZWdvcnkSFAoMcHJvbXB0X2luZGV4GAMgASgNEhQKDHByb21wdF9jb3VudBgEIAEoDRITCgttb2RlbF9pbmRleBgFIAEoDRITCgttb2RlbF9jb3VudBgGIAEoDRIXCg9lbGFwc2VkX3NlY29uZHMYByABKAESGAoLZXRhX3NlY29uZHMYCCABKAFIAIgBARIvCgVzdGF0ZRgJIAEoDjIgLnNtYXJ0ZXJyb3V0ZXIudjEuUmVwcm9maWxlU3RhdGUSDwoHbWVzc2FnZRgKIAEoCUIOCgxfZXRhX3NlY29uZHMiMwoTUHJvZmlsZU1vZGVsUmVxdWVzdBINCgVtb2RlbBgBIAEoCRINCgVmb3JjZRgCIAEoCCJTChRQcm9maWxlTW9kZWxSZXNwb25zZRIqCgdwcm9maWxlGAEgASgLMhkuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlEg8KB3NraXBwZWQYAiABKAgiEgoQR2V0U3RhdHVzUmVxdWVzdCK4AQoRR2V0U3RhdHVzUmVzcG9uc2USDwoHcnVubmluZxgBIAEoCBIVCg1jdXJyZW50X21vZGVsGAIgASgJEhUKDXF1ZXVlZF9tb2RlbHMYAyADKAkSFwoPY29tcGxldGVkX2NvdW50GAQgASgNEhoKEnByb21wdF9zZXRfdmVyc2lvbhgFIAEoCRIvCgtsYXN0X3J1bl9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKAoVU3luY0JlbmNobWFya3NSZXF1ZXN0Eg8KB3NvdXJjZXMYASADKAkiRwoMU291cmNlUmVzdWx0Eg4KBnNvdXJjZRgBIAEoCRIKCgJvaxgCIAEoCBIMCgRyb3dzGAMgASgNEg0KBWVycm9yGAQgASgJIl0KFlN5bmNCZW5jaG1hcmtzUmVzcG9uc2USLwoHcmVzdWx0cxgBIAMoCzIeLnNtYXJ0ZXJyb3V0ZXIudjEuU291cmNlUmVzdWx0EhIKCnJvd3NfdG90YWwYAiABKA0iGAoWQ2FuY2VsUHJvZmlsaW5nUmVxdWVzdCJUChdDYW5jZWxQcm9maWxpbmdSZXNwb25zZRIRCgljYW5jZWxsZWQYASABKAgSDgoGbW9kZWxzGAIgAygJEhYKDnByb2ZpbGVkX2NvdW50GAMgASgNKvIBCg5SZXByb2ZpbGVTdGF0ZRIfChtSRVBST0ZJTEVfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdSRVBST0ZJTEVfU1RBVEVfU1RBUlRFRBABEh8KG1JFUFJPRklMRV9TVEFURV9QUk9NUFRfRE9ORRACEh4KGlJFUFJPRklMRV9TVEFURV9NT0RFTF9ET05FEAMSIQodUkVQUk9GSUxFX1NUQVRFX01PREVMX1NLSVBQRUQQBBIgChxSRVBST0ZJTEVfU1RBVEVfTU9ERUxfRkFJTEVEEAUSHAoYUkVQUk9GSUxFX1NUQVRFX0ZJTklTSEVEEAYy6wMKD1Byb2ZpbGVyU2VydmljZRJWCglSZXByb2ZpbGUSIi5zbWFydGVycm91dGVyLnYxLlJlcHJvZmlsZVJlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLlJlcHJvZmlsZVJlc3BvbnNlMAESXQoMUHJvZmlsZU1vZGVsEiUuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlTW9kZWxSZXF1ZXN0GiYuc21hcnRlcnJvdXRlci52MS5Qcm9maWxlTW9kZWxSZXNwb25zZRJUCglHZXRTdGF0dXMSIi5zbWFydGVycm91dGVyLnYxLkdldFN0YXR1c1JlcXVlc3QaIy5zbWFydGVycm91dGVyLnYxLkdldFN0YXR1c1Jlc3BvbnNlEmMKDlN5bmNCZW5jaG1hcmtzEicuc21hcnRlcnJvdXRlci52MS5TeW5jQmVuY2htYXJrc1JlcXVlc3QaKC5zbWFydGVycm91dGVyLnYxLlN5bmNCZW5jaG1hcmtzUmVzcG9uc2USZgoPQ2FuY2VsUHJvZmlsaW5nEiguc21hcnRlcnJvdXRlci52MS5DYW5jZWxQcm9maWxpbmdSZXF1ZXN0Gikuc21hcnRlcnJvdXRlci52MS5DYW5jZWxQcm9maWxpbmdSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_smarterrouter_v1_common]);
 
 /**
  * A request to profile models.
@@ -352,6 +352,56 @@ export const SyncBenchmarksResponseSchema: GenMessage<SyncBenchmarksResponse> = 
   messageDesc(file_smarterrouter_v1_profiler, 8);
 
 /**
+ * A request to stop profiling.
+ *
+ * @generated from message smarterrouter.v1.CancelProfilingRequest
+ */
+export type CancelProfilingRequest = Message<"smarterrouter.v1.CancelProfilingRequest"> & {
+};
+
+/**
+ * Describes the message smarterrouter.v1.CancelProfilingRequest.
+ * Use `create(CancelProfilingRequestSchema)` to create a new message.
+ */
+export const CancelProfilingRequestSchema: GenMessage<CancelProfilingRequest> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_profiler, 9);
+
+/**
+ * The outcome of CancelProfiling.
+ *
+ * @generated from message smarterrouter.v1.CancelProfilingResponse
+ */
+export type CancelProfilingResponse = Message<"smarterrouter.v1.CancelProfilingResponse"> & {
+  /**
+   * A run was in progress and has stopped.
+   *
+   * @generated from field: bool cancelled = 1;
+   */
+  cancelled: boolean;
+
+  /**
+   * Models the stopped run was profiling or still had to profile.
+   *
+   * @generated from field: repeated string models = 2;
+   */
+  models: string[];
+
+  /**
+   * Models the stopped run had profiled to the end before it stopped.
+   *
+   * @generated from field: uint32 profiled_count = 3;
+   */
+  profiledCount: number;
+};
+
+/**
+ * Describes the message smarterrouter.v1.CancelProfilingResponse.
+ * Use `create(CancelProfilingResponseSchema)` to create a new message.
+ */
+export const CancelProfilingResponseSchema: GenMessage<CancelProfilingResponse> = /*@__PURE__*/
+  messageDesc(file_smarterrouter_v1_profiler, 10);
+
+/**
  * What a progress event of a profiling run reports.
  *
  * @generated from enum smarterrouter.v1.ReprofileState
@@ -421,7 +471,8 @@ export const ReprofileStateSchema: GenEnum<ReprofileState> = /*@__PURE__*/
 export const ProfilerService: GenService<{
   /**
    * Profiles models and streams progress until the run finishes. Cancelling the RPC stops
-   * watching, not the run. Returns ABORTED when a run is already in progress.
+   * watching, not the run (CancelProfiling stops the run). Returns ABORTED when a run is already
+   * in progress.
    *
    * @generated from rpc smarterrouter.v1.ProfilerService.Reprofile
    */
@@ -432,7 +483,7 @@ export const ProfilerService: GenService<{
   },
   /**
    * Profiles one model and returns the resulting profile. Returns NOT_FOUND for an unknown model
-   * and ABORTED when a run is already in progress.
+   * and ABORTED when a run is already in progress or an admin cancels this one.
    *
    * @generated from rpc smarterrouter.v1.ProfilerService.ProfileModel
    */
@@ -460,6 +511,19 @@ export const ProfilerService: GenService<{
     methodKind: "unary";
     input: typeof SyncBenchmarksRequestSchema;
     output: typeof SyncBenchmarksResponseSchema;
+  },
+  /**
+   * Stops the profiling run in progress and drops queued background profiling. Prompts answered
+   * so far stay stored, so a later run resumes where this one stopped. Returns once the run has
+   * stopped; cancelled is false when nothing was running. Profiling starts again on the next model
+   * change discovery sees, a Reprofile call or a restart.
+   *
+   * @generated from rpc smarterrouter.v1.ProfilerService.CancelProfiling
+   */
+  cancelProfiling: {
+    methodKind: "unary";
+    input: typeof CancelProfilingRequestSchema;
+    output: typeof CancelProfilingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_smarterrouter_v1_profiler, 0);

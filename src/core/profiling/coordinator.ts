@@ -47,6 +47,8 @@ export interface RunRequest {
 
 export interface RunSummary extends ProfileAllResult {
   aborted: boolean;
+  /** Aborted because an admin cancelled the run (not shutdown). */
+  cancelled?: boolean;
   /** Set when the run stopped on an unexpected error (a store that cannot write). */
   error?: string;
   judgeFallbacks: number;
@@ -129,6 +131,9 @@ const MAX_REPLAY = 20_000;
 
 interface ActiveRun {
   id: number;
+  /** Aborts this run only: an admin's cancel, or shutdown (linked). */
+  controller: AbortController;
+  cancelled: boolean;
   resolvePlan(plan: RunPlan): void;
   log: RunEvent[];
   listeners: Set<() => void>;
@@ -206,6 +211,25 @@ export class ProfilingCoordinator {
     if (!this.active) this.drain();
   }
 
+  /**
+   * Stops profiling at an admin's request: the run in progress is aborted (prompts answered so far
+   * stay stored, so a later run resumes there), and the discovery queue and pending retries are
+   * dropped. Profiling starts again on the next model change discovery sees, a manual run, or a
+   * restart. Resolves with the stopped run's summary once it has stopped; undefined when idle.
+   */
+  async cancel(): Promise<{ runId: number; models: string[]; summary: RunSummary } | undefined> {
+    this.pending.clear();
+    for (const retry of this.retries.values()) clearTimeout(retry.timer);
+    this.retries.clear();
+    const run = this.active;
+    if (!run) return undefined;
+    const models = [...new Set([...run.current, ...run.planned])];
+    run.cancelled = true;
+    run.controller.abort(new Error('profiling cancelled by an admin'));
+    const summary = await run.handle.done;
+    return { runId: run.id, models, summary };
+  }
+
   /** Aborts the run in progress (its finished prompts stay stored) and waits for it to stop. */
   async close(): Promise<void> {
     this.shutdown.abort(new Error('router shutting down'));
@@ -253,8 +277,14 @@ export class ProfilingCoordinator {
     const done = new Promise<RunSummary>((resolve) => (resolveDone = resolve));
     let resolvePlan!: (plan: RunPlan) => void;
     const planned = new Promise<RunPlan>((resolve) => (resolvePlan = resolve));
+    const controller = new AbortController();
+    const shutdown = this.shutdown.signal;
+    const onShutdown = () => controller.abort(shutdown.reason);
+    shutdown.addEventListener('abort', onShutdown, { once: true });
     const run: ActiveRun = {
       id,
+      controller,
+      cancelled: false,
       resolvePlan,
       log: [],
       listeners: new Set(),
@@ -267,6 +297,7 @@ export class ProfilingCoordinator {
     void this.execute(run, entries, force)
       .catch((error: unknown): RunSummary => ({ profiled: [], failed: [], skipped: [], aborted: false, error: errorText(error), judgeFallbacks: 0 }))
       .then((summary) => {
+        shutdown.removeEventListener('abort', onShutdown);
         this.scheduleRetries(entries, summary);
         // Idle before anyone awaiting `done` runs, so they can start the next run at once.
         this.active = undefined;
@@ -280,7 +311,7 @@ export class ProfilingCoordinator {
 
   private async execute(run: ActiveRun, entries: ProfileEntry[], force: boolean): Promise<RunSummary> {
     const { profiler, promptsPerCategory } = this.options;
-    const signal = this.shutdown.signal;
+    const signal = run.controller.signal;
     const started = performance.now();
     const promptCount = profiler.promptCount(promptsPerCategory);
     let modelCount = 0;
@@ -368,6 +399,7 @@ export class ProfilingCoordinator {
             }
             // A finished model counts fully towards the ETA even when some prompts failed.
             progress.set(key, promptCount);
+            if (outcome.run) (outcome.status === 'done' ? summary.profiled : summary.failed).push(outcome.run);
             if (outcome.status === 'done') this.completed++;
             await this.options.onModel?.(outcome);
             emit({
@@ -380,12 +412,14 @@ export class ProfilingCoordinator {
             });
           },
         });
+        // The result is authoritative; the lists kept from onModel only serve a run that stops early.
         summary = { ...result, skipped: [...skipped, ...result.skipped], aborted: false, judgeFallbacks: fallbacksHere };
         this.lastRunAt = new Date();
       }
     } catch (error) {
       const aborted = signal.aborted || (PluginError.isInstance(error) && error.code === 'aborted');
       summary = { ...summary, aborted, judgeFallbacks: fallbacksHere };
+      if (aborted && run.cancelled) summary.cancelled = true;
       if (!aborted) {
         summary.error = errorText(error);
         this.options.logger?.warn({ err: error }, 'profiling run stopped');
@@ -393,7 +427,7 @@ export class ProfilingCoordinator {
     }
     const parts = [`${summary.profiled.length} profiled`, `${summary.failed.length} failed`, `${summary.skipped.length} skipped`];
     if (summary.judgeFallbacks > 0) parts.push(`${judgeLabel} judge failed ${summary.judgeFallbacks} times (heuristic used)`);
-    if (summary.aborted) parts.push('aborted');
+    if (summary.aborted) parts.push(run.cancelled ? 'cancelled by an admin' : 'aborted');
     if (summary.error) parts.push(`stopped: ${summary.error}`);
     run.current.clear();
     run.planned = [];

@@ -1,6 +1,7 @@
 /**
  * ProfilerService: starts and watches profiling runs (Reprofile streams progress; cancelling the
- * RPC stops watching, not the run), profiles one model, reports status, imports benchmarks. All of
+ * RPC stops watching, not the run: CancelProfiling stops it), profiles one model, reports status,
+ * imports benchmarks. All of
  * it goes through the coordinator, so an RPC, the REST trigger and discovery never run two
  * profiling runs at once: a second one is ABORTED.
  */
@@ -8,6 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
+  CancelProfilingResponseSchema,
   GetStatusResponseSchema,
   ProfileModelResponseSchema,
   ProfilerService,
@@ -89,11 +91,21 @@ export function createProfilerService(deps: KnowledgeServices): Partial<ServiceI
       if (!entry.info.capabilities.chat) throw new ConnectError(`${entry.key} is not a chat model (embedding-only): there is nothing to profile`, Code.FailedPrecondition);
       // The run goes on if the client leaves; its result is stored either way.
       const summary = await startRun(deps, [entry], request.force).done;
+      if (summary.cancelled) throw new ConnectError('profiling was cancelled by an admin (ProfilerService.CancelProfiling); prompts answered so far are stored', Code.Aborted);
       if (summary.aborted) throw new ConnectError('profiling was aborted: the router is shutting down', Code.Unavailable);
       if (summary.error) throw new ConnectError(`profiling stopped: ${summary.error}`, Code.Internal);
       const stored = deps.knowledge.profile(entry.key);
       const skipped = summary.skipped.some((s) => s.model === entry.key);
       return create(ProfileModelResponseSchema, { profile: stored ? toProtoProfile(profileView(entry.key, stored)) : undefined, skipped });
+    },
+
+    async cancelProfiling() {
+      const stopped = await deps.coordinator.cancel();
+      return create(CancelProfilingResponseSchema, {
+        cancelled: stopped !== undefined,
+        models: stopped?.models ?? [],
+        profiledCount: stopped?.summary.profiled.length ?? 0,
+      });
     },
 
     getStatus() {

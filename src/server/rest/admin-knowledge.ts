@@ -187,6 +187,29 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
       },
     );
 
+    /** What profiling is doing: the run in progress, its queue, totals since start-up. */
+    app.get('/admin/profiling', whitelistedQuery({}), async () => {
+      const status = deps.coordinator.status();
+      return {
+        running: status.running,
+        current_models: status.currentModels,
+        queued_models: status.queuedModels,
+        completed_count: status.completedCount,
+        prompt_set_version: status.promptSetVersion,
+        last_run_at: status.lastRunAt?.toISOString() ?? null,
+        judge_fallbacks: status.judgeFallbacks,
+      };
+    });
+
+    /** Stops the run in progress and the queued background profiling (ProfilerService.CancelProfiling). */
+    app.post('/admin/profiling/cancel', whitelistedQuery({}), async (request, reply) => {
+      if (request.body !== undefined && request.body !== null && !(typeof request.body === 'object' && Object.keys(request.body).length === 0)) {
+        return sendError(reply, 400, 'POST /admin/profiling/cancel takes no body.', 'invalid_request_error', 'invalid_value', null);
+      }
+      const stopped = await deps.coordinator.cancel();
+      return { cancelled: stopped !== undefined, models: stopped?.models ?? [], profiled_count: stopped?.summary.profiled.length ?? 0 };
+    });
+
     const modelId = { type: 'string', minLength: 1, maxLength: 256 };
     const modelList = { type: 'array', items: modelId, maxItems: 500 };
     const reprofileQuery = whitelistedQuery({ force: { type: 'boolean' }, model: modelList });

@@ -35,6 +35,11 @@ class ProfilerServiceStub(object):
                 request_serializer=smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksRequest.SerializeToString,
                 response_deserializer=smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksResponse.FromString,
                 )
+        self.CancelProfiling = channel.unary_unary(
+                '/smarterrouter.v1.ProfilerService/CancelProfiling',
+                request_serializer=smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingRequest.SerializeToString,
+                response_deserializer=smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingResponse.FromString,
+                )
 
 
 class ProfilerServiceServicer(object):
@@ -43,7 +48,8 @@ class ProfilerServiceServicer(object):
 
     def Reprofile(self, request, context):
         """Profiles models and streams progress until the run finishes. Cancelling the RPC stops
-        watching, not the run. Returns ABORTED when a run is already in progress.
+        watching, not the run (CancelProfiling stops the run). Returns ABORTED when a run is already
+        in progress.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -51,7 +57,7 @@ class ProfilerServiceServicer(object):
 
     def ProfileModel(self, request, context):
         """Profiles one model and returns the resulting profile. Returns NOT_FOUND for an unknown model
-        and ABORTED when a run is already in progress.
+        and ABORTED when a run is already in progress or an admin cancels this one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -66,6 +72,16 @@ class ProfilerServiceServicer(object):
 
     def SyncBenchmarks(self, request, context):
         """Imports public benchmark results and matches them to the known models.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelProfiling(self, request, context):
+        """Stops the profiling run in progress and drops queued background profiling. Prompts answered
+        so far stay stored, so a later run resumes where this one stopped. Returns once the run has
+        stopped; cancelled is false when nothing was running. Profiling starts again on the next model
+        change discovery sees, a Reprofile call or a restart.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -93,6 +109,11 @@ def add_ProfilerServiceServicer_to_server(servicer, server):
                     servicer.SyncBenchmarks,
                     request_deserializer=smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksRequest.FromString,
                     response_serializer=smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksResponse.SerializeToString,
+            ),
+            'CancelProfiling': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelProfiling,
+                    request_deserializer=smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingRequest.FromString,
+                    response_serializer=smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -170,5 +191,22 @@ class ProfilerService(object):
         return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.ProfilerService/SyncBenchmarks',
             smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksRequest.SerializeToString,
             smarterrouter_dot_v1_dot_profiler__pb2.SyncBenchmarksResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CancelProfiling(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/smarterrouter.v1.ProfilerService/CancelProfiling',
+            smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingRequest.SerializeToString,
+            smarterrouter_dot_v1_dot_profiler__pb2.CancelProfilingResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
