@@ -11,6 +11,7 @@ import { PluginError, type BackendPlugin, type ChatRequest, type ChatStreamPart,
 import { ollamaBackendDefinition, parseKeepAlive, parseParameterSize } from '../src/plugins/backends/ollama/index.js';
 import { startOllamaSimulator, type RunningSimulator, type SimModel } from '../src/simulators/index.js';
 
+const EMBEDDER = 'nomic-embed-text:latest';
 const MODELS: SimModel[] = [
   { id: 'qwen2.5-coder:7b', family: 'qwen2', parameterSizeB: 7.6, quantization: 'Q4_K_M', contextLength: 32768, capabilities: { chat: true, tools: true } },
   { id: 'llava:7b', family: 'llama', capabilities: { chat: true, vision: true } },
@@ -301,6 +302,23 @@ describe('memory', () => {
     expect(lastBody('/api/generate')).toMatchObject({ model: 'qwen2.5-coder:7b', keep_alive: 0 });
     expect(sim.loaded()).not.toContain('qwen2.5-coder:7b');
     expect((await backend.loadedModels({ signal: signal() })).some((m) => m.id === 'qwen2.5-coder:7b')).toBe(false);
+  });
+
+  it('loads and unloads an embedding-only model through /api/embed with an empty input (Ollama refuses /api/generate for it)', async () => {
+    const fresh = await ollamaBackendDefinition.create({ name: 'embedder', location: sim.url, keepAlive: '10m' }, context);
+    // Not listed yet: /api/generate is tried first, its "does not support generate" moves on to /api/embed.
+    expect(await fresh.load(EMBEDDER, { signal: signal() })).toBe(true);
+    expect(lastBody('/api/embed')).toEqual({ model: EMBEDDER, input: [], keep_alive: '10m' });
+    expect(sim.loaded()).toContain(EMBEDDER);
+    // Once listed, it goes straight to /api/embed.
+    await fresh.listModels({ signal: signal() });
+    const before = sim.requests.filter((r) => r.path === '/api/generate').length;
+    expect(await fresh.unload(EMBEDDER, { signal: signal() })).toBe(true);
+    expect(lastBody('/api/embed')).toEqual({ model: EMBEDDER, input: [], keep_alive: 0 });
+    expect(sim.requests.filter((r) => r.path === '/api/generate').length).toBe(before);
+    expect(sim.loaded()).not.toContain(EMBEDDER);
+    // A chat model's refusal of another kind is not retried as an embedding load.
+    await expect(fresh.load('ghost:1b', { signal: signal() })).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('sends keep_alive -1 as a number (Ollama rejects "-1" as a duration)', async () => {

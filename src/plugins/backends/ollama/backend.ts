@@ -39,6 +39,8 @@ export class OllamaBackend implements BackendPlugin {
 
   /** /api/show answers by model name, valid while the digest is unchanged. */
   private readonly showCache = new Map<string, CachedShow>();
+  /** Embedding-only models from the last listing: /api/generate refuses them, /api/embed loads them. */
+  private readonly embeddingOnly = new Set<string>();
 
   constructor(
     private readonly options: OllamaBackendOptions,
@@ -64,7 +66,10 @@ export class OllamaBackend implements BackendPlugin {
     // Forget models that are gone, so the cache cannot grow with every model ever pulled.
     const present = new Set(entries.map((e) => (e.name ?? e.model) as string));
     for (const key of this.showCache.keys()) if (!present.has(key)) this.showCache.delete(key);
-    return infos.filter((info): info is BackendModelInfo => info !== undefined);
+    const models = infos.filter((info): info is BackendModelInfo => info !== undefined);
+    this.embeddingOnly.clear();
+    for (const m of models) if (m.capabilities.embeddings && !m.capabilities.chat) this.embeddingOnly.add(m.id);
+    return models;
   }
 
   /** One model's record; undefined when it vanished between /api/tags and /api/show. */
@@ -148,14 +153,40 @@ export class OllamaBackend implements BackendPlugin {
 
   /** An /api/generate without a prompt loads the model and keeps it for keep_alive. */
   async load(model: string, { signal }: CallOptions): Promise<boolean> {
-    await this.generateEmpty(model, this.options.keepAlive, signal);
+    await this.loadOrUnload(model, this.options.keepAlive, signal);
     return true;
   }
 
   /** keep_alive 0 evicts the model right away (the standard Ollama way to free VRAM). */
   async unload(model: string, { signal }: CallOptions): Promise<boolean> {
-    await this.generateEmpty(model, 0, signal);
+    await this.loadOrUnload(model, 0, signal);
     return true;
+  }
+
+  /**
+   * Ollama refuses /api/generate for an embedding-only model ("does not support generate"); its
+   * /api/embed schedules the model before it looks at the input, so an empty input loads it (and
+   * keep_alive 0 unloads it) the same way. A model not in the last listing is tried as a chat model
+   * first.
+   */
+  private async loadOrUnload(model: string, keepAlive: KeepAlive, signal: AbortSignal): Promise<void> {
+    if (this.embeddingOnly.has(model)) return this.embedEmpty(model, keepAlive, signal);
+    try {
+      await this.generateEmpty(model, keepAlive, signal);
+    } catch (error) {
+      if (!(PluginError.isInstance(error) && error.code === 'unsupported' && /does not support (generate|completion)/i.test(error.message))) throw error;
+      await this.embedEmpty(model, keepAlive, signal);
+    }
+  }
+
+  private async embedEmpty(model: string, keepAlive: KeepAlive, signal: AbortSignal): Promise<void> {
+    const target: HttpTarget = { backend: this.name, model };
+    try {
+      const response = await request(this.context.fetch, `${this.options.baseUrl}/api/embed`, this.http({ json: { model, input: [], keep_alive: keepAlive }, signal }), target);
+      await response.text();
+    } catch (error) {
+      throw refineError(error, signal, this.name, model);
+    }
   }
 
   private async generateEmpty(model: string, keepAlive: KeepAlive, signal: AbortSignal): Promise<void> {
