@@ -79,7 +79,8 @@ describe('Discovery with the models table', () => {
     const store = new ModelStore(db);
     const registry = new ModelRegistry([backend], { prefix: '', listTimeoutMs: 2000 });
     const queued: string[][] = [];
-    const discovery = new Discovery({ registry, models: store, onProfileCandidates: (entries: RegistryEntry[]) => queued.push(entries.map((e) => e.key).sort()) });
+    // Retry rounds off: this test drives every round itself.
+    const discovery = new Discovery({ registry, models: store, retryDelayMs: 0, onProfileCandidates: (entries: RegistryEntry[]) => queued.push(entries.map((e) => e.key).sort()) });
     const signal = new AbortController().signal;
 
     const first = await discovery.round(signal);
@@ -121,6 +122,29 @@ describe('Discovery with the models table', () => {
     expect(returned.get('alpha:7b')).toMatchObject({ available: true });
     expect(returned.get('alpha:7b')!.firstSeenAt.getTime()).toBeLessThan(returned.get('alpha:7b')!.lastSeenAt.getTime() + 1);
     await discovery.stop();
+  });
+});
+
+describe('a backend that cannot list its models', () => {
+  it('is listed within seconds once it answers, with polling off, and /health is not ready while no chat model is known', async () => {
+    // A backend not up yet when the router starts (llama-server loading, Ollama starting after the router).
+    const sim = await restartableSim([{ id: 'late:7b' }]);
+    await sim.replace(undefined);
+    const router: TestRouter = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_POLLING_INTERVAL: '0', ROUTER_EXPOSE_MODELS: 'true' });
+    cleanups.push(() => router.stop());
+    const health = async () => (await (await fetch(`${router.url}/health`)).json()) as { ready: boolean; status: string; chat_models: number };
+    expect(await health()).toMatchObject({ ready: false, status: 'unavailable', chat_models: 0 });
+
+    await sim.replace([{ id: 'late:7b' }]);
+    const started = performance.now();
+    while (!router.core.registry.get('late:7b')?.available && performance.now() - started < 15_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(router.core.registry.get('late:7b')?.available).toBe(true);
+    // The retry backs off from 2 s; a poll would never have come.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const models = (await (await fetch(`${router.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    expect(models.data.map((m) => m.id)).toContain('late:7b');
+    // Health probes run every 15 s: the backend's own probe may still say down; the model count is current.
+    expect((await health()).chat_models).toBe(1);
   });
 });
 

@@ -137,7 +137,7 @@ export const VARIABLES = {
   ),
 
   // Profiling and benchmarks
-  pollingInterval: int('ROUTER_POLLING_INTERVAL', 60, 'Seconds between model discovery rounds (0 = only at start-up).', { ...profiling, min: 0, max: 86400 }),
+  pollingInterval: int('ROUTER_POLLING_INTERVAL', 60, 'Seconds between model discovery rounds (0 = only at start-up; a backend whose listing failed is retried until it answers).', { ...profiling, min: 0, max: 86400 }),
   profileOnStartup: bool('ROUTER_PROFILE_ON_STARTUP', true, 'Profile new or changed models automatically.', profiling),
   profileTimeout: num('ROUTER_PROFILE_TIMEOUT', 90, 'Seconds per profiling prompt (scaled up for large models).', { ...profiling, min: 1, max: 3600 }),
   profilePromptsPerCategory: int('ROUTER_PROFILE_PROMPTS_PER_CATEGORY', 3, 'Profiling prompts per category.', { ...profiling, min: 1, max: 50 }),

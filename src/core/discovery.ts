@@ -39,6 +39,13 @@ export interface DiscoveryLogger {
 
 export interface DiscoveryOptions {
   registry: ModelRegistry;
+  /**
+   * After a round in which a backend could not list its models, the next round comes after this
+   * delay, doubled each time it fails again up to the polling interval (or 60 s when polling is off):
+   * a backend still loading at start-up (llama-server answers 503 while it loads) or back from an
+   * outage is routed to within seconds, not after a whole polling interval, or never (default 2 s).
+   */
+  retryDelayMs?: number;
   models: ModelRepository;
   /** Models to consider for profiling (called only with available chat models). */
   onProfileCandidates?(entries: RegistryEntry[]): void;
@@ -49,6 +56,10 @@ export class Discovery {
   private rounds = 0;
   private running: Promise<ModelSyncResult | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryFailures = 0;
+  private pollingMs = 0;
+  private stopped = false;
 
   constructor(private readonly options: DiscoveryOptions) {}
 
@@ -63,6 +74,7 @@ export class Discovery {
 
   /** Polls every `intervalMs` (0 = never); the timer does not keep the process alive. */
   startPolling(intervalMs: number, signal: AbortSignal): void {
+    this.pollingMs = Math.max(0, intervalMs);
     if (intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => void this.round(signal), intervalMs);
     this.timer.unref();
@@ -70,8 +82,11 @@ export class Discovery {
 
   /** Stops polling and waits for a round in flight (its store writes must land before the database closes). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await this.running?.catch(() => undefined);
   }
 
@@ -83,8 +98,10 @@ export class Discovery {
       refreshed = await registry.refresh(signal);
     } catch (error) {
       logger?.warn({ err: error }, 'model discovery failed');
+      this.scheduleRetry(true, signal);
       return undefined;
     }
+    this.scheduleRetry(refreshed.failedBackends.length > 0, signal);
     const entries = registry.entriesList();
     let sync: ModelSyncResult | undefined;
     try {
@@ -104,5 +121,23 @@ export class Discovery {
     const candidates = entries.filter((e) => e.available && e.info.capabilities.chat && (first || wanted.has(e.key)));
     if (candidates.length > 0) this.options.onProfileCandidates?.(candidates);
     return sync;
+  }
+
+  /** One retry round after a failed listing, sooner than the next poll; backs off while it keeps failing. */
+  private scheduleRetry(failed: boolean, signal: AbortSignal): void {
+    if (!failed) {
+      this.retryFailures = 0;
+      return;
+    }
+    if (this.retryTimer || this.stopped || signal.aborted) return;
+    const base = this.options.retryDelayMs ?? 2_000;
+    if (base <= 0) return;
+    const cap = this.pollingMs > 0 ? this.pollingMs : 60_000;
+    const delay = Math.min(cap, base * 2 ** Math.min(this.retryFailures++, 16));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped && !signal.aborted) void this.round(signal);
+    }, delay);
+    this.retryTimer.unref();
   }
 }

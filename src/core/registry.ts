@@ -163,6 +163,13 @@ export class ModelRegistry {
     return this.entries.get(key);
   }
 
+  /** Chat models listed by their backend in the last round (what /health calls routable). */
+  availableChatModels(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.available && e.info.capabilities.chat) n++;
+    return n;
+  }
+
   /**
    * Finds the model a client named: the router-wide id, or a backend-local id (with or without the
    * prefix) when exactly one backend has it.

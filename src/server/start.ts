@@ -133,7 +133,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       security: withSharedRateLimit(securityOptionsFrom(config), shared),
       observer: requestObserver(metrics),
       restPlugins: [
-        healthRoutes({ db, health, startedAt, version: VERSION }),
+        healthRoutes({ db, health, chatModels: () => core.registry.availableChatModels(), startedAt, version: VERSION }),
         adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
         openaiRoutes({ router: core.router, config, calls: inFlight }),
         adminDecisionRoutes({ store: core.store, weights: core.router.weights }),

@@ -10,6 +10,8 @@ import { pingDatabase, type Database } from '../../db/index.js';
 export interface HealthDeps {
   db: Database;
   health: BackendHealthMonitor;
+  /** Available chat models the router can route to now (from the last discovery round). */
+  chatModels: () => number;
   startedAt: number;
   version: string;
 }
@@ -37,9 +39,10 @@ const healthSchema = {
         uptime_seconds: { type: 'number' },
         database: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
         backends: { type: 'array', items: backendSchema },
+        chat_models: { type: 'integer' },
         ready: { type: 'boolean' },
       },
-      required: ['status', 'version', 'uptime_seconds', 'database', 'backends', 'ready'],
+      required: ['status', 'version', 'uptime_seconds', 'database', 'backends', 'chat_models', 'ready'],
     },
   },
 } as const;
@@ -56,16 +59,19 @@ export function healthRoutes(deps: HealthDeps) {
         message: b.message,
         checked_at: b.checkedAt?.toISOString() ?? null,
       }));
-      // Ready = the store works and at least one backend answers; still 200 (liveness) either way.
-      // The status says more: ok (everything answers), degraded (serving, but a backend is down),
-      // unavailable (not ready: no backend answers, or the database does not).
-      const ready = dbOk && backends.some((b) => b.ok);
+      // Ready = the store works, at least one backend answers and it has listed a chat model (a
+      // backend whose listing failed, or one with nothing pulled, cannot answer a chat); still 200
+      // (liveness) either way. The status says more: ok (everything answers), degraded (serving, but
+      // a backend is down), unavailable (not ready).
+      const chatModels = deps.chatModels();
+      const ready = dbOk && backends.some((b) => b.ok) && chatModels > 0;
       return {
         status: !ready ? 'unavailable' : backends.every((b) => b.ok) ? 'ok' : 'degraded',
         version: deps.version,
         uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
         database: { ok: dbOk },
         backends,
+        chat_models: chatModels,
         ready,
       };
     });
