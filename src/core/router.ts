@@ -261,7 +261,9 @@ export class Router {
           throw new RouterError('aborted', 'the client went away', { attempts: info.attempts });
         }
         this.deps.logger.warn({ model: entry.key, code: failure.code, err: failure.message }, 'model failed before its first token');
-        if (!failure.retryable) break;
+        // A conversation too long for this model's context is this model's limit, not a bad request:
+        // a routed request moves on to a model that may have a larger context.
+        if (!failure.retryable && !(plan.bypass === undefined && isContextOverflow(failure))) break;
       }
     }
     await classified();
@@ -271,6 +273,13 @@ export class Router {
       // The client chose the model and its backend refused the request as invalid or beyond the
       // model (an image for a text-only model, a parameter it rejects): the request is at fault.
       throw new RouterError('invalid_request', `The model "${plan.bypass.key}" rejected the request: ${withoutUrls(last.message)}`, { attempts: info.attempts });
+    }
+    const lastAttempt = info.attempts[info.attempts.length - 1];
+    if (!plan.bypass && lastAttempt && last?.code === 'bad_request') {
+      // A routed request the last model refused as invalid (a parameter no model takes, a
+      // conversation longer than every context tried) is the client's to fix: a 400 that says why,
+      // not a 502 that SDKs retry.
+      throw new RouterError('invalid_request', `The request was refused by ${lastAttempt.model}: ${withoutUrls(last.message)}`, { attempts: info.attempts });
     }
     // The client learns which models failed and how; the backends' own messages (URLs, raw stream
     // text, runner internals) stay in the log and the decision record.
@@ -803,6 +812,17 @@ export function planSelectedModel(plan: Plan): string | undefined {
 
 /** Seconds a client is told to wait when every model was busy (backends rarely say how long). */
 const OVERLOADED_RETRY_AFTER_S = 5;
+
+/**
+ * A refusal because the prompt does not fit the model's context, as llama.cpp
+ * (exceed_context_size_error), OpenAI and vLLM (context_length_exceeded, "maximum context length")
+ * and most OpenAI-compatible servers word it.
+ */
+const CONTEXT_OVERFLOW = /context[_ ](length|size|window)|exceed\w*[_ ](the )?(available )?context|maximum context|too many tokens|prompt is too long/i;
+
+function isContextOverflow(failure: PluginError): boolean {
+  return failure.code === 'bad_request' && CONTEXT_OVERFLOW.test(failure.message);
+}
 
 /** A backend message as a client may read it: backend addresses replaced (they are the operator's business). */
 function withoutUrls(message: string): string {
