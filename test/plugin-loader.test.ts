@@ -257,7 +257,9 @@ describe('createBackends', () => {
     // The plugin builds its errors from its own class; the mark makes them ours.
     const missing = await rejection(collect(echo.chat({ model: 'nope', messages: [] }, call())));
     expect(PluginError.isInstance(missing)).toBe(true);
-    expect(missing).not.toBeInstanceOf(PluginError);
+    // The example's own copy of the error class: recognised by its mark, rebuilt as the router's
+    // (so a missing `retryable` or an unknown code cannot slip through).
+    expect(missing).toBeInstanceOf(PluginError);
     expect(missing).toMatchObject({ code: 'not_found', backend: 'mirror', model: 'nope' });
     expect(logger.lines.some((l) => l.msg === 'backend created')).toBe(true);
   });
@@ -430,6 +432,15 @@ describe('guardBackend', () => {
     const error = await rejection(busy.listModels(call()));
     expect(PluginError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'overloaded', retryable: true });
+
+    // One that names backend and model but not `retryable` (the docs never ask for it) takes its
+    // code's default; a code outside the closed set reads as internal.
+    const bare = Object.assign(new Error('busy'), { [Symbol.for('smarterrouter.plugin-api.error')]: true, code: 'overloaded', backend: 'rogue', model: 'm' });
+    expect(PluginError.from(bare)).toMatchObject({ code: 'overloaded', retryable: true, backend: 'rogue', model: 'm' });
+    const refused = Object.assign(new Error('no'), { [Symbol.for('smarterrouter.plugin-api.error')]: true, code: 'bad_request', backend: 'rogue', model: 'm' });
+    expect(PluginError.from(refused).retryable).toBe(false);
+    const odd = Object.assign(new Error('weird'), { [Symbol.for('smarterrouter.plugin-api.error')]: true, code: 'bogus_code', retryable: false, backend: 'rogue', model: 'm' });
+    expect(PluginError.from(odd)).toMatchObject({ code: 'internal', retryable: false, message: 'weird (unknown error code "bogus_code")' });
   });
 
   it('stops waiting for a plugin that ignores the AbortSignal', async () => {

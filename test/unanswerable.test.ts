@@ -8,6 +8,7 @@
  *   or raw output.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { parseRetryAfter } from '../src/plugins/backends/http.js';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,19 @@ describe('a request no listed model can answer', () => {
   });
 });
 
+describe('Retry-After from a backend', () => {
+  it('reads delta-seconds and HTTP dates; anything else is unknown', () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7);
+    expect(parseRetryAfter(' 120 ', now)).toBe(120);
+    expect(parseRetryAfter('Sun, 29 Nov 2026 12:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('Sun, 29 Nov 2026 11:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('-3', now)).toBeUndefined();
+  });
+});
+
 describe('when every model tried fails', () => {
   const ask = () =>
     fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'smarterrouter/main', messages: [{ role: 'user', content: 'hello there' }] }) });
@@ -74,7 +88,8 @@ describe('when every model tried fails', () => {
     try {
       const res = await ask();
       expect(res.status).toBe(503);
-      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The simulator's own Retry-After (1 s) is passed on, not the router's default of 5.
+      expect(res.headers.get('retry-after')).toBe('1');
       expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'overloaded', message: expect.stringMatching(/busy .*plain:3b \(overloaded\)/) });
     } finally {
       sim.setFailure('none');

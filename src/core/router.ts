@@ -232,6 +232,8 @@ export class Router {
       throw new RouterError('no_candidates', noCandidateMessage(plan));
     }
 
+    // The longest wait a busy backend asked for (its Retry-After), passed on when every model was busy.
+    let retryAfterSeconds: number | undefined;
     for (const entry of candidates) {
       const attemptStart = performance.now();
       this.deps.circuits?.begin(entry.backend.name, entry.key);
@@ -248,6 +250,9 @@ export class Router {
         return { info, parts: this.relay(started, entry) };
       } catch (error) {
         const failure = PluginError.from(error, { backend: entry.backend.name, model: entry.info.id });
+        if (failure.code === 'overloaded' && typeof failure.retryAfterSeconds === 'number' && Number.isFinite(failure.retryAfterSeconds)) {
+          retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, failure.retryAfterSeconds);
+        }
         info.attempts.push({
           model: entry.key,
           backend: entry.backend.name,
@@ -285,7 +290,9 @@ export class Router {
     // text, runner internals) stay in the log and the decision record.
     const tried = info.attempts.map((a) => `${a.model} (${a.error?.code})`).join('; ');
     if (info.attempts.length > 0 && info.attempts.every((a) => a.error?.code === 'overloaded')) {
-      throw new RouterError('overloaded', `every model tried is busy (rate limited or overloaded): ${tried}; try again shortly`, { attempts: info.attempts, retryAfterSeconds: OVERLOADED_RETRY_AFTER_S });
+      // A backend's own Retry-After (bounded: a rate-limited API may say an hour) or our default.
+      const wait = retryAfterSeconds === undefined ? OVERLOADED_RETRY_AFTER_S : Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(retryAfterSeconds)));
+      throw new RouterError('overloaded', `every model tried is busy (rate limited or overloaded): ${tried}; try again shortly`, { attempts: info.attempts, retryAfterSeconds: wait });
     }
     throw new RouterError('all_candidates_failed', `every model tried failed: ${tried}`, { attempts: info.attempts });
   }
@@ -810,8 +817,10 @@ export function planSelectedModel(plan: Plan): string | undefined {
   return plan.bypass?.key ?? plan.scoring?.ranked[0]?.key;
 }
 
-/** Seconds a client is told to wait when every model was busy (backends rarely say how long). */
+/** Seconds a client is told to wait when every model was busy and no backend said how long. */
 const OVERLOADED_RETRY_AFTER_S = 5;
+/** The longest wait passed on from a backend's Retry-After. */
+const MAX_RETRY_AFTER_S = 300;
 
 /**
  * A refusal because the prompt does not fit the model's context, as llama.cpp

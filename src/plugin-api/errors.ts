@@ -34,6 +34,8 @@ export const PLUGIN_ERROR_CODES = [
 
 export type PluginErrorCode = (typeof PLUGIN_ERROR_CODES)[number];
 
+const KNOWN_CODES: ReadonlySet<string> = new Set(PLUGIN_ERROR_CODES);
+
 /** Codes for which trying another model or backend makes sense. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<PluginErrorCode> = new Set([
   'unreachable',
@@ -55,6 +57,8 @@ export interface PluginErrorOptions {
   backend?: string;
   /** Model id the call was for. */
   model?: string;
+  /** For overloaded: how long the backend asked callers to wait (its Retry-After), in seconds. */
+  retryAfterSeconds?: number;
   cause?: unknown;
 }
 
@@ -65,6 +69,7 @@ export class PluginError extends Error {
   readonly status?: number;
   readonly backend?: string;
   readonly model?: string;
+  readonly retryAfterSeconds?: number;
 
   constructor(options: PluginErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -74,6 +79,7 @@ export class PluginError extends Error {
     this.status = options.status;
     this.backend = options.backend;
     this.model = options.model;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** True for any PluginError, including ones created by another copy of this module. */
@@ -84,14 +90,20 @@ export class PluginError extends Error {
   /** Wraps anything thrown into a PluginError, keeping an existing one as is (adding names if missing). */
   static from(error: unknown, context: { backend?: string; model?: string; code?: PluginErrorCode } = {}): PluginError {
     if (PluginError.isInstance(error)) {
-      if ((error.backend || !context.backend) && (error.model || !context.model)) return error;
+      // Ours and complete: as is. One from another copy of the contract (or an object that only
+      // carries the mark) is rebuilt, so that a missing `retryable` takes its code's default and a
+      // code outside the closed set reads as internal, whatever that copy did.
+      const known = KNOWN_CODES.has(error.code);
+      const ours = error instanceof PluginError && known;
+      if (ours && (error.backend || !context.backend) && (error.model || !context.model)) return error;
       return new PluginError({
-        code: error.code,
-        message: error.message,
-        retryable: error.retryable,
+        code: known ? error.code : 'internal',
+        message: known ? String(error.message) : `${String(error.message)} (unknown error code ${JSON.stringify(String(error.code)).slice(0, 40)})`,
+        retryable: typeof error.retryable === 'boolean' ? error.retryable : undefined,
         status: error.status,
         backend: error.backend ?? context.backend,
         model: error.model ?? context.model,
+        retryAfterSeconds: error.retryAfterSeconds,
         cause: (error as Error).cause,
       });
     }

@@ -97,7 +97,7 @@ export async function requestAnswer(fetchImpl: typeof fetch, url: string, option
     } catch {
       // The body is only used for the message.
     }
-    throw errorForStatus(status, text, target);
+    throw errorForStatus(status, text, target, answer.header('retry-after'));
   }
   return answer;
 }
@@ -174,10 +174,10 @@ async function statusError(response: Response, target: HttpTarget): Promise<Plug
   } catch {
     // The body is only used for the message.
   }
-  return errorForStatus(response.status, text, target);
+  return errorForStatus(response.status, text, target, response.headers.get('retry-after') ?? '');
 }
 
-function errorForStatus(status: number, text: string, target: HttpTarget): PluginError {
+function errorForStatus(status: number, text: string, target: HttpTarget, retryAfter = ''): PluginError {
   const message = errorMessageFrom(text) ?? `HTTP ${status} ${describeBody(text)}`;
   let code = codeForStatus(status);
   // Ollama answers 404 for a missing model, but some servers answer 400/500 "model not found".
@@ -185,7 +185,20 @@ function errorForStatus(status: number, text: string, target: HttpTarget): Plugi
   // Only 5xx is worth trying elsewhere; a 4xx from one backend would fail on the next too,
   // except not_found (the model is elsewhere), overloaded and unauthorized (another backend may accept).
   const retryable = code !== 'bad_request';
-  return new PluginError({ code, message, status, retryable, ...target });
+  const retryAfterSeconds = code === 'overloaded' ? parseRetryAfter(retryAfter) : undefined;
+  return new PluginError({ code, message, status, retryable, ...target, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+}
+
+/** A Retry-After header in seconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string, now = Date.now()): number | undefined {
+  const text = value.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  // An HTTP date names its weekday and month ("Sun, 29 Nov 2026 12:00:30 GMT"); Date.parse would
+  // also read "-3" or "2026" as dates.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Pulls the message out of {"error":"..."} (Ollama) or {"error":{"message":"..."}} (OpenAI). */

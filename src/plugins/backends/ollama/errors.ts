@@ -38,7 +38,7 @@ export function refineError(error: unknown, signal: AbortSignal, backend: string
   const { code, retryable } = classifyOllamaMessage(base.message, base.code);
   if (code === base.code) return withModelInMessage(base, model);
   return withModelInMessage(
-    new PluginError({ code, retryable, message: base.message, status: base.status, backend: base.backend, model: base.model, cause: base.cause }),
+    new PluginError({ code, retryable, message: base.message, status: base.status, backend: base.backend, model: base.model, retryAfterSeconds: base.retryAfterSeconds, cause: base.cause }),
     model,
   );
 }
