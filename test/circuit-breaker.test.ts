@@ -46,9 +46,17 @@ describe('CircuitBreakers', () => {
 
   it('ignores failures that say nothing about health (client left, request rejected)', () => {
     const { c } = breakers(1);
-    for (const code of ['aborted', 'bad_request', 'unauthorized', 'unsupported']) c.result('gpu', 'm', code);
+    for (const code of ['aborted', 'bad_request', 'unsupported']) c.result('gpu', 'm', code);
     expect(c.blocked('gpu', 'm')).toBeUndefined();
     expect(c.snapshot()).toEqual([]);
+  });
+
+  it('counts a refused key against the whole backend: every model there would be refused', () => {
+    const { c } = breakers(2);
+    c.result('cloud', 'gpt-a', 'unauthorized');
+    c.result('cloud', 'gpt-b', 'unauthorized');
+    expect(c.blocked('cloud', 'gpt-c')).toMatch(/^circuit open: backend "cloud"/);
+    expect(c.blocked('gpu', 'm')).toBeUndefined();
   });
 
   it('half-opens after the cool-down, lets one probe through, and closes on its success', () => {

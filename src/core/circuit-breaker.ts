@@ -51,7 +51,8 @@ interface Circuit {
   lastError?: string;
 }
 
-const BACKEND_CODES: ReadonlySet<string> = new Set(['unreachable']);
+/** Failures of the whole backend: down, or refusing the router's credentials (a wrong or revoked key fails every model there). */
+const BACKEND_CODES: ReadonlySet<string> = new Set(['unreachable', 'unauthorized']);
 const MODEL_CODES: ReadonlySet<string> = new Set(['timeout', 'bad_response', 'overloaded', 'internal', 'not_found']);
 
 export class CircuitBreakers {

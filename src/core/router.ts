@@ -268,7 +268,9 @@ export class Router {
         this.deps.logger.warn({ model: entry.key, code: failure.code, err: failure.message }, 'model failed before its first token');
         // A conversation too long for this model's context is this model's limit, not a bad request:
         // a routed request moves on to a model that may have a larger context.
-        if (!failure.retryable && !(plan.bypass === undefined && isContextOverflow(failure))) break;
+        // A backend refusing the router's credentials says nothing about the request either: the
+        // models of other backends may well answer it.
+        if (!failure.retryable && !(plan.bypass === undefined && (isContextOverflow(failure) || failure.code === 'unauthorized'))) break;
       }
     }
     await classified();

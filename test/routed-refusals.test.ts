@@ -1,9 +1,10 @@
 /**
- * A routed conversation longer than a model's context: the backend refuses it with a 400 that names
+ * Refusals on a routed request. A conversation longer than a model's context: the backend refuses it with a 400 that names
  * the context (OpenAI's context_length_exceeded, llama.cpp's exceed_context_size_error). That is the
  * model's limit, so the router moves on to the next model; when every model refuses, or a model
  * refuses the request as invalid for another reason, the client gets a 400 saying why (not a 502
- * that SDKs retry). Against an OpenAI-compatible server written here to its wire format.
+ * that SDKs retry). A backend refusing the router's key (401) says nothing about the request: the
+ * next model answers. Against an OpenAI-compatible server written here to its wire format.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,7 @@ const MODELS = ['llama-3.1-70b-instruct', 'qwen2.5-32b-instruct', 'llama-3.2-1b-
 const PROMPT = 'Summarise the history of the printing press in three sentences.';
 
 /** model -> how it refuses: an OpenAI context error, a llama.cpp one, a plain invalid request. */
-const refusals = new Map<string, 'openai-context' | 'llamacpp-context' | 'invalid'>();
+const refusals = new Map<string, 'openai-context' | 'llamacpp-context' | 'invalid' | 'unauthorized'>();
 const chatCalls: string[] = [];
 
 const OPENAI_CONTEXT = {
@@ -42,6 +43,11 @@ const server = http.createServer((req, res) => {
       const body = JSON.parse(raw) as { model: string };
       chatCalls.push(body.model);
       const refusal = refusals.get(body.model);
+      if (refusal === 'unauthorized') {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'Incorrect API key provided: sk-old.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }));
+        return;
+      }
       if (refusal) {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify(refusal === 'openai-context' ? OPENAI_CONTEXT : refusal === 'llamacpp-context' ? LLAMACPP_CONTEXT : INVALID));
@@ -123,5 +129,17 @@ describe('context overflow on a routed request', () => {
     expect(answer.error?.message).toContain('frobnicate');
     expect(answer.error?.message).not.toContain('backend.internal');
     expect(chatCalls).toEqual([ranked[0]]);
+  });
+});
+
+describe('a refused key on a routed request', () => {
+  it('moves on to the next model instead of failing the request', async () => {
+    refusals.clear();
+    refusals.set(ranked[0]!, 'unauthorized');
+    chatCalls.length = 0;
+    const answer = await ask();
+    expect(answer).toMatchObject({ status: 200, model: ranked[1] });
+    expect(chatCalls).toEqual([ranked[0], ranked[1]]);
+    refusals.clear();
   });
 });
