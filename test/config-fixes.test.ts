@@ -109,6 +109,7 @@ describe('unknown ROUTER_* variables', () => {
     env.ROUTER_BACKENDS = 'gpu=ollama:http://10.0.0.5:11434,my-cloud=openai:https://api.example.com/v1';
     env.ROUTER_BACKEND_GPU_API_KEY = 'k1';
     env.ROUTER_BACKEND_MY_CLOUD_API_KEY = 'k2';
+    env.ROUTER_BACKEND_MY_CLOUD_OPTIONS = '{"maxTokensField":"max_completion_tokens"}';
     env.ROUTER_API_KEY = 'cli-key';
     env.PATH = '/bin';
     env.SMARTERROUTER_URL = 'http://x';
@@ -119,6 +120,33 @@ describe('unknown ROUTER_* variables', () => {
     const { warnings } = load({ ROUTER_BACKENDS: 'gpu=ollama:http://10.0.0.5:11434', ROUTER_BACKEND_GPUU_API_KEY: 'k' });
     expect(warnings).toEqual([expect.stringMatching(/^ROUTER_BACKEND_GPUU_API_KEY is not used: .*did you mean ROUTER_BACKEND_GPU_API_KEY\?$/)]);
     expect(load({ ROUTER_BACKEND_GPU_API_KEY: 'k' }).warnings).toEqual([expect.stringMatching(/^ROUTER_BACKEND_GPU_API_KEY is not used: ROUTER_BACKENDS is unset/)]);
+  });
+
+  it('reads ROUTER_BACKEND_<NAME>_OPTIONS as a JSON object for that backend, refusing bad JSON and the settings that have their own variables', () => {
+    const backends = 'gpu=ollama:http://10.0.0.5:11434,acme=smarterrouter-backend-acme:https://api.acme.test';
+    const config = configFrom({ ROUTER_BACKENDS: backends, ROUTER_BACKEND_ACME_OPTIONS: '{"region":"eu","retries":2}' });
+    expect(config.backendSpecs.find((b) => b.name === 'acme')?.options).toEqual({ region: 'eu', retries: 2 });
+    expect(config.backendSpecs.find((b) => b.name === 'gpu')?.options).toBeUndefined();
+    const error = (env: Record<string, string>) => {
+      try {
+        configFrom({ ROUTER_BACKENDS: backends, ...env });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(error({ ROUTER_BACKEND_ACME_OPTIONS: '{region: eu}' })).toMatchObject({ variable: 'ROUTER_BACKEND_ACME_OPTIONS', message: expect.stringContaining('is not valid JSON') });
+    expect(error({ ROUTER_BACKEND_ACME_OPTIONS: '["eu"]' }).message).toContain('must be a JSON object');
+    expect(error({ ROUTER_BACKEND_ACME_OPTIONS: '{"apiKey":"sk"}' }).message).toContain('"apiKey" is set by ROUTER_BACKENDS and ROUTER_BACKEND_ACME_API_KEY');
+    const { warnings } = load({ ROUTER_BACKENDS: 'gpu=ollama:http://10.0.0.5:11434', ROUTER_BACKEND_GPUU_OPTIONS: '{}' });
+    expect(warnings).toEqual([expect.stringMatching(/^ROUTER_BACKEND_GPUU_OPTIONS is not used: .*did you mean ROUTER_BACKEND_GPU_OPTIONS\?$/)]);
+  });
+
+  it('reads ROUTER_PLUGIN_OPTIONS as plugin name -> options object', () => {
+    expect(configFrom({ ROUTER_PLUGIN_OPTIONS: '{"smarterrouter-judge-acme":{"strictness":0.8}}' }).pluginOptions).toEqual({ 'smarterrouter-judge-acme': { strictness: 0.8 } });
+    expect(configFrom({}).pluginOptions).toEqual({});
+    expect(() => configFrom({ ROUTER_PLUGIN_OPTIONS: '{"x": 1}' })).toThrow(/ROUTER_PLUGIN_OPTIONS: the options of "x" must be a JSON object/);
+    expect(() => configFrom({ ROUTER_PLUGIN_OPTIONS: 'strict' })).toThrow(/ROUTER_PLUGIN_OPTIONS: is not valid JSON/);
   });
 
   it('configFrom stays silent; loadConfig writes warnings to stderr by default', () => {

@@ -2,7 +2,7 @@
  * Which backends to start. ROUTER_BACKENDS (name=kind:location,...) when set; otherwise the
  * original single-backend variables (ROUTER_PROVIDER + its URL) so old setups work unchanged.
  */
-import { ConfigError } from './spec.js';
+import { ConfigError, parseJsonObject } from './spec.js';
 
 export interface BackendSpec {
   /** Instance name, unique, [a-z0-9_-]. */
@@ -12,6 +12,8 @@ export interface BackendSpec {
   /** Base URL or folder. */
   location: string;
   apiKey?: string;
+  /** ROUTER_BACKEND_<NAME>_OPTIONS: more options for the plugin's create() (a JSON object). */
+  options?: Record<string, unknown>;
 }
 
 interface SingleBackendVars {
@@ -29,6 +31,22 @@ const KIND_ALIASES: Record<string, string> = { llamacpp: 'llama.cpp', 'llama-cpp
 
 export function apiKeyVariable(name: string): string {
   return `ROUTER_BACKEND_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+}
+
+export function optionsVariable(name: string): string {
+  return `ROUTER_BACKEND_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_OPTIONS`;
+}
+
+/** The options object of one backend; name, location and apiKey have their own settings. */
+function backendOptions(name: string, env: Record<string, string | undefined>): Record<string, unknown> | undefined {
+  const variable = optionsVariable(name);
+  const raw = env[variable]?.trim();
+  if (!raw) return undefined;
+  const options = parseJsonObject(variable, raw);
+  for (const reserved of ['name', 'location', 'apiKey']) {
+    if (reserved in options) throw new ConfigError(variable, `"${reserved}" is set by ROUTER_BACKENDS${reserved === 'apiKey' ? ` and ${apiKeyVariable(name)}` : ''}, not here`);
+  }
+  return options;
 }
 
 export function backendSpecsFrom(vars: SingleBackendVars, env: Record<string, string | undefined>): BackendSpec[] {
@@ -52,7 +70,8 @@ export function backendSpecsFrom(vars: SingleBackendVars, env: Record<string, st
       throw new ConfigError('ROUTER_BACKENDS', `backend "${name}": location "${location}" must be an http(s) URL for kind ${kind}`);
     }
     const apiKey = env[apiKeyVariable(name)]?.trim() || undefined;
-    specs.push({ name, kind, location: location.replace(/\/+$/, ''), apiKey });
+    const options = backendOptions(name, env);
+    specs.push({ name, kind, location: location.replace(/\/+$/, ''), apiKey, ...(options ? { options } : {}) });
   }
   return specs;
 }

@@ -30,6 +30,7 @@ export function renderEnvDefault(): string {
   }
   lines.push('# Per-backend API keys for ROUTER_BACKENDS entries: ROUTER_BACKEND_<NAME>_API_KEY');
   lines.push('# (NAME upper-cased, other characters as "_"), e.g. ROUTER_BACKEND_CLOUD_API_KEY=sk-...');
+  lines.push('# and more plugin options as JSON: ROUTER_BACKEND_<NAME>_OPTIONS={"key": "value"}');
   lines.push('');
   return lines.join('\n');
 }
@@ -64,6 +65,11 @@ export function renderConfigDocs(): string {
     '',
     'For each entry `name=kind:location` of `ROUTER_BACKENDS`, `ROUTER_BACKEND_<NAME>_API_KEY` holds its API key',
     '(NAME upper-cased, other characters replaced by `_`), so secrets never sit in the backend list.',
+    '',
+    '`ROUTER_BACKEND_<NAME>_OPTIONS` gives that backend\'s plugin more options, as a JSON object merged into',
+    'what its `create()` receives (`name`, `location` and `apiKey` come from the settings above), e.g.',
+    '`ROUTER_BACKEND_CLOUD_OPTIONS={"maxTokensField":"max_completion_tokens"}` for an Azure OpenAI deployment,',
+    'or a third-party plugin\'s own settings.',
     '',
   );
   return lines.join('\n');

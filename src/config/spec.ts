@@ -208,6 +208,39 @@ export function oneOf<const T extends string>(
   };
 }
 
+/** A JSON object; anything else (an array, a string, bad JSON) stops start-up naming the variable. */
+export function parseJsonObject(env: string, raw: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError(env, `is not valid JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(env, 'must be a JSON object ({"key": value, ...})');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Options for plugins, by plugin (manifest) name: a JSON object whose every value is an object,
+ * e.g. {"smarterrouter-judge-acme": {"strictness": 0.8}}.
+ */
+export function pluginOptions(env: string, description: string, o: Common): VariableSpec<Record<string, Record<string, unknown>>> {
+  return {
+    env,
+    defaultText: '',
+    description,
+    group: o.group,
+    fallback: {},
+    parse(raw) {
+      const all = parseJsonObject(env, raw);
+      for (const [name, value] of Object.entries(all)) {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(env, `the options of "${name}" must be a JSON object`);
+      }
+      return all as Record<string, Record<string, unknown>>;
+    },
+  };
+}
+
 /** Comma-separated list; empty items dropped. */
 export function list(env: string, fallback: string[], description: string, o: Common): VariableSpec<string[]> {
   return {

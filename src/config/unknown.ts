@@ -3,7 +3,7 @@
  * ignored without a word. Warnings, not errors, so a setting meant for a newer version does not stop
  * an older router.
  */
-import { apiKeyVariable } from './backends.js';
+import { apiKeyVariable, optionsVariable } from './backends.js';
 import { VARIABLES } from './variables.js';
 
 /**
@@ -12,7 +12,7 @@ import { VARIABLES } from './variables.js';
  */
 const OTHER_KNOWN = ['ROUTER_API_KEY', 'ROUTER_TEST_LOGS'];
 
-const BACKEND_KEY = /^ROUTER_BACKEND_(.+)_API_KEY$/;
+const BACKEND_KEY = /^ROUTER_BACKEND_(.+)_(API_KEY|OPTIONS)$/;
 
 /**
  * One message per unknown variable of `env` whose name starts with ROUTER_ (any case), naming the
@@ -21,7 +21,7 @@ const BACKEND_KEY = /^ROUTER_BACKEND_(.+)_API_KEY$/;
  */
 export function unknownVariableWarnings(env: Record<string, string | undefined>, backendNames: readonly string[]): string[] {
   const fixed = Object.values(VARIABLES).map((v) => v.env);
-  const backendKeys = backendNames.map(apiKeyVariable);
+  const backendKeys = backendNames.flatMap((name) => [apiKeyVariable(name), optionsVariable(name)]);
   const known = new Set([...fixed, ...backendKeys, ...OTHER_KNOWN]);
   const warnings: string[] = [];
   for (const name of Object.keys(env).sort()) {
@@ -29,7 +29,7 @@ export function unknownVariableWarnings(env: Record<string, string | undefined>,
     if (BACKEND_KEY.test(name.toUpperCase())) {
       const why =
         backendKeys.length === 0
-          ? 'ROUTER_BACKENDS is unset, so no per-backend API key is read'
+          ? 'ROUTER_BACKENDS is unset, so no per-backend API key or options are read'
           : `no backend in ROUTER_BACKENDS is named like that (${backendKeys.join(', ')} would be read)`;
       const hint = closest(name, backendKeys);
       warnings.push(`${name} is not used: ${why}${hint ? `; did you mean ${hint}?` : ''}`);

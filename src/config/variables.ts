@@ -5,7 +5,7 @@
  * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
-import { bool, int, keepAlive, keyList, list, num, oneOf, originList, optionalKey, optionalNum, optionalStr, preferenceAliases, str, url } from './spec.js';
+import { bool, int, keepAlive, keyList, list, num, oneOf, originList, optionalKey, optionalNum, optionalStr, pluginOptions, preferenceAliases, str, url } from './spec.js';
 import { trustProxy } from './trust-proxy.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
@@ -64,6 +64,11 @@ export const VARIABLES = {
     backends,
   ),
   plugins: list('ROUTER_PLUGINS', [], 'Third-party plugins: npm package names or file paths, comma-separated.', backends),
+  pluginOptions: pluginOptions(
+    'ROUTER_PLUGIN_OPTIONS',
+    'Options for classifier and judge plugins: a JSON object from plugin name to the options its create() receives, e.g. {"smarterrouter-judge-acme": {"strictness": 0.8}}.',
+    backends,
+  ),
   modelPrefix: str('ROUTER_MODEL_PREFIX', '', 'Prefix added to every backend model id the router exposes.', backends),
   modelKeepAlive: keepAlive('ROUTER_MODEL_KEEP_ALIVE', '5m', 'Ollama keep_alive for loaded models (Go duration, seconds, or -1 for forever).', backends),
   ggufThreads: int('ROUTER_GGUF_THREADS', 0, 'CPU threads per embedded GGUF context (0 = chosen from the core count).', { ...backends, min: 0, max: 256 }),

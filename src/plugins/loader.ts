@@ -347,6 +347,7 @@ async function createBackend(
   const plugin = definition.manifest.name;
   const instanceOptions = {
     ...options.optionsFor?.(spec),
+    ...spec.options,
     name: spec.name,
     location: spec.location,
     ...(spec.apiKey !== undefined ? { apiKey: spec.apiKey } : {}),

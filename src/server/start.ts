@@ -87,7 +87,10 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
     cleanups.push(() => backendFetch.destroy());
     const context = { logger, fetch: backendFetch as typeof fetch, signal: shutdown.signal };
     const backends = await createBackends(plugins, config.backendSpecs, context, {
-      optionsFor: () => ({ keepAlive: config.modelKeepAlive, threads: config.ggufThreads || undefined }),
+      // Router-wide settings for the built-in kinds that read them; a third-party plugin gets its
+      // own options (ROUTER_BACKEND_<NAME>_OPTIONS), not the router's internals.
+      optionsFor: (spec) =>
+        spec.kind === 'ollama' ? { keepAlive: config.modelKeepAlive } : spec.kind === 'gguf' ? { threads: config.ggufThreads || undefined } : {},
     });
     cleanups.push(() => Promise.allSettled(backends.map((b) => b.dispose?.())).then(() => {}));
 

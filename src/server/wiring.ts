@@ -135,12 +135,14 @@ async function createPluginInstance<K extends 'classifier' | 'judge'>(
   method: K extends 'classifier' ? 'classify' : 'judge',
   context: PluginContext,
   logger: Logger,
+  /** ROUTER_PLUGIN_OPTIONS, by plugin name; `name` stays the plugin's own. */
+  optionsByPlugin: Readonly<Record<string, Record<string, unknown>>>,
 ): Promise<K extends 'classifier' ? ClassifierPlugin : JudgePlugin> {
   const name = definition.manifest.name;
   const kind = definition.manifest.kind;
   let instance: unknown;
   try {
-    instance = await definition.create({ name }, { ...context, logger: logger.child({ plugin: name }) });
+    instance = await definition.create({ ...optionsByPlugin[name], name }, { ...context, logger: logger.child({ plugin: name }) });
   } catch (error) {
     throw new PluginLoadError(name, `create() failed for the ${kind}: ${error instanceof Error ? error.message : String(error)}`, error);
   }
@@ -169,7 +171,7 @@ export async function buildCore(options: {
   checkEmbeddingClassifierConfig(config);
   const classifiers: ClassifierPlugin[] = [];
   for (const definition of plugins.classifiers()) {
-    classifiers.push(await createPluginInstance(definition, 'classify', context, logger));
+    classifiers.push(await createPluginInstance(definition, 'classify', context, logger, config.pluginOptions));
   }
   // Third-party judges (ROUTER_PLUGINS) judge profiling answers: the first one loaded, the heuristic
   // standing in whenever it fails or takes longer than a profiling prompt may.
@@ -178,9 +180,13 @@ export async function buildCore(options: {
   let judgePlugin: JudgePlugin | undefined;
   if (judgeDefinitions.length > 0) {
     const [first, ...others] = judgeDefinitions;
-    judgePlugin = guardJudge(await createPluginInstance(first, 'judge', context, logger), config.profileTimeout * 1000);
+    judgePlugin = guardJudge(await createPluginInstance(first, 'judge', context, logger, config.pluginOptions), config.profileTimeout * 1000);
     logger.info({ judge: first.manifest.name }, 'judge plugin loaded: it judges profiling answers');
     if (others.length) logger.warn({ judge: first.manifest.name, unused: others.map((d) => d.manifest.name) }, 'several judge plugins are loaded; only the first judges');
+  }
+  const optionTargets = new Set([...plugins.classifiers(), ...plugins.judges()].map((d) => d.manifest.name));
+  for (const name of Object.keys(config.pluginOptions)) {
+    if (!optionTargets.has(name)) logger.warn({ plugin: name, loaded: [...optionTargets] }, 'ROUTER_PLUGIN_OPTIONS names no loaded classifier or judge plugin: its options are unused');
   }
   const registry = new ModelRegistry(backends, { prefix: config.modelPrefix, logger });
   // What routing knows of each model: profiles measured here (by router-wide key) and public

@@ -54,7 +54,7 @@ export class OpenAIBackend implements BackendPlugin {
     this.maxTokensField =
       field === 'max_tokens' || field === 'max_completion_tokens'
         ? field
-        : /(^|\.)openai\.com$/i.test(new URL(this.options.baseUrl).hostname)
+        : /(^|\.)openai\.com$|\.openai\.azure\.com$/i.test(new URL(this.options.baseUrl).hostname)
           ? 'max_completion_tokens'
           : 'max_tokens';
   }
