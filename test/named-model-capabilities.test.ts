@@ -23,10 +23,11 @@ beforeAll(async () => {
     models: [
       { id: 'plain-text:7b', capabilities: { tools: false, vision: false } },
       { id: 'sees-and-calls:7b', capabilities: { tools: true, vision: true } },
+      { id: 'llama3.2:latest' },
     ],
   });
   router = await startTestRouter({ ROUTER_OLLAMA_URL: ollama.url, ROUTER_EXPOSE_MODELS: 'true' });
-  await waitForModels(router, ['plain-text:7b', 'sees-and-calls:7b']);
+  await waitForModels(router, ['plain-text:7b', 'sees-and-calls:7b', 'llama3.2:latest']);
   client = new OpenAI({ baseURL: `${router.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
@@ -80,5 +81,24 @@ describe('a named model that cannot do what the request needs', () => {
     } finally {
       ollama.setFailure('none');
     }
+  });
+});
+
+describe('a model named the Ollama way, without its tag', () => {
+  it('"llama3.2" is llama3.2:latest, as Ollama reads it; an unknown name is still a 404', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'hello' }] }).withResponse();
+    expect(response.headers.get('x-router-model')).toBe('llama3.2:latest');
+    expect(data.choices[0]?.message.content).toBeTruthy();
+    expect(await client.models.retrieve('llama3.2').then((m) => m.id)).toBe('llama3.2:latest');
+    await expect(client.chat.completions.create({ model: 'llama3.3', messages: [{ role: 'user', content: 'hello' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('an http image link for an Ollama model: 400 saying to send it inline, not an address', async () => {
+    const error = await client.chat.completions
+      .create({ model: 'sees-and-calls:7b', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.BadRequestError>);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toContain('send the image as a data URL');
+    expect((error as Error).message).not.toContain('<backend>');
   });
 });

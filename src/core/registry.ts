@@ -172,9 +172,17 @@ export class ModelRegistry {
 
   /**
    * Finds the model a client named: the router-wide id, or a backend-local id (with or without the
-   * prefix) when exactly one backend has it.
+   * prefix) when exactly one backend has it; a name without a tag also finds its `:latest`.
    */
   resolve(name: string): RegistryEntry | undefined {
+    const found = this.resolveExactly(name);
+    // Ollama reads a name without a tag as its :latest ("llama3.2" is "llama3.2:latest"), and
+    // clients written for Ollama send it that way.
+    if (found || name.includes(':') || name === '') return found;
+    return this.resolveExactly(`${name}:latest`);
+  }
+
+  private resolveExactly(name: string): RegistryEntry | undefined {
     const exact = this.entries.get(name) ?? this.entries.get(`${this.options.prefix}${name}`);
     if (exact) return exact;
     let found: RegistryEntry | undefined;

@@ -331,6 +331,18 @@ export class Router {
     };
   }
 
+  /**
+   * The listing of a model a client may name in a chat: a router model, or the backend model the
+   * name resolves to (its router-wide id, a backend-local id, an Ollama name without its tag).
+   */
+  findModel(name: string): ModelListing | undefined {
+    const all = this.listModels();
+    const direct = all.find((m) => m.id === name);
+    if (direct) return direct;
+    const entry = this.deps.registry.resolve(name);
+    return entry ? all.find((m) => m.id === entry.key) : undefined;
+  }
+
   listModels(options: { includeUnavailable?: boolean } = {}): ModelListing[] {
     const routerModels: ModelListing[] = [
       { id: this.settings.externalModelName, qualityPreference: this.settings.qualityPreference },

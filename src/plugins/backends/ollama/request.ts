@@ -29,7 +29,7 @@ export function imageToBase64(part: Extract<ContentPart, { type: 'image' }>, tar
   // whatever a client names (an SSRF hole and an unbounded body on the request path), so it is
   // refused; retryable, because a backend that accepts image URLs (OpenAI-compatible) can serve it.
   throw badRequest(
-    `Ollama needs inline (base64) images; the image URL ${JSON.stringify(truncate(part.url ?? '(none)'))} cannot be sent to it`,
+    'Ollama takes images inline only: send the image as a data URL (data:image/png;base64,...), not an http(s) link',
     target,
     true,
   );
@@ -48,10 +48,6 @@ function stripDataUrl(value: string, target: HttpTarget): string {
   } catch {
     throw badRequest('malformed data: URL in an image part', target);
   }
-}
-
-function truncate(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 /** Ollama wants arguments as an object; the contract carries the model's JSON text. */

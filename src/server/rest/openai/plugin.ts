@@ -160,7 +160,7 @@ export function openaiRoutes(deps: OpenAIRoutesDeps): (app: FastifyInstance) => 
       const id = (request.params as { '*': string })['*'];
       // Every model a chat request may name, listed or not: with ROUTER_EXPOSE_MODELS=false the list
       // stays short, but a client that names a backend model can chat with it, so it can look it up.
-      const model = router.listModels().find((m) => m.id === id);
+      const model = router.findModel(id);
       if (!model) return sendError(reply, 404, `The model '${id}' does not exist.`, 'invalid_request_error', 'model_not_found', 'model');
       return reply.send(modelOf(model, startedAt));
     });
