@@ -309,6 +309,22 @@ describe('non-streaming answers', () => {
     await rpc.chat({ model: 'gpt-tools', messages: [{ role: Role.USER, content: 'Look up Oslo' }], tools: [{ name: 'lookup', parametersJson: '{"type":"object"}' }], parallelToolCalls: false });
     expect(sent()).toMatchObject({ parallel_tool_calls: false });
   });
+
+  it('passes reasoning_effort, user, logit_bias and provider_options on to an OpenAI-compatible backend, and checks them', async () => {
+    const sent = () => openai.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)!.body as Record<string, unknown>;
+    const body = { model: 'gpt-tools', messages: [user('Say hi')], reasoning_effort: 'low', user: 'user-42', logit_bias: { '50256': -100 } };
+    expect((await post(`${base}/chat/completions`, body)).status).toBe(200);
+    expect(sent()).toMatchObject({ reasoning_effort: 'low', user: 'user-42', logit_bias: { '50256': -100 } });
+    // provider_options names the plugin; what it sets there wins, and the router's own fields stay its own.
+    const options = { ...body, provider_options: { openai: { reasoning_effort: 'high', service_tier: 'flex', model: 'other' } } };
+    expect((await post(`${base}/chat/completions`, options)).status).toBe(200);
+    expect(sent()).toMatchObject({ model: 'gpt-tools', reasoning_effort: 'high', service_tier: 'flex', user: 'user-42' });
+    for (const bad of [{ reasoning_effort: 'extreme' }, { logit_bias: { '1': 500 } }, { provider_options: { openai: 'high' } }, { user: 'x'.repeat(300) }]) {
+      const res = await post(`${base}/chat/completions`, { model: 'gpt-tools', messages: [user('Say hi')], ...bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    }
+  });
 });
 
 describe('streaming (SSE)', () => {

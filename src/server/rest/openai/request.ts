@@ -68,6 +68,9 @@ export function translateChatRequest(body: ChatCompletionBody, options: Translat
   const toolChoice = body.tool_choice != null ? toolChoiceOf(body.tool_choice, 'tool_choice') : body.function_call != null ? toolChoiceOf(body.function_call, 'function_call') : undefined;
   if (toolChoice !== undefined) route.toolChoice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean') route.parallelToolCalls = body.parallel_tool_calls;
+  // Plugin-specific settings the OpenAI API has no field for (RouterService's provider_options).
+  if (body.provider_options != null && Object.keys(body.provider_options).length > 0) route.providerOptions = body.provider_options;
+  passOpenAiFields(body, route);
   const responseFormat = responseFormatOf(body.response_format);
   if (responseFormat) route.responseFormat = responseFormat;
 
@@ -281,4 +284,21 @@ function responseFormatOf(format: ChatCompletionBody['response_format']): Respon
   if (spec.schema !== undefined) out.schema = spec.schema;
   if (spec.strict != null) out.strict = spec.strict;
   return out;
+}
+
+/**
+ * OpenAI fields only some backends understand travel as provider options of the plugins that send
+ * them on: reasoning_effort (o-series and other reasoning models) and user to OpenAI-compatible APIs,
+ * logit_bias to those and llama.cpp. What the client set in provider_options itself wins.
+ */
+function passOpenAiFields(body: ChatCompletionBody, route: RouteRequest): void {
+  const openai: Record<string, unknown> = {};
+  if (body.reasoning_effort != null) openai.reasoning_effort = body.reasoning_effort;
+  if (body.user != null && body.user !== '') openai.user = body.user;
+  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0) openai.logit_bias = body.logit_bias;
+  if (Object.keys(openai).length === 0) return;
+  const options = { ...route.providerOptions };
+  options.openai = { ...openai, ...options.openai };
+  if (openai.logit_bias !== undefined) options['llama.cpp'] = { logit_bias: openai.logit_bias, ...options['llama.cpp'] };
+  route.providerOptions = options;
 }

@@ -3,8 +3,9 @@
  * plus the TypeScript shapes of the bodies they accept.
  *
  * Deliberate choices:
- * - No `additionalProperties: false`: real clients send many fields we do not use (logit_bias, store,
- *   metadata, reasoning_effort...); they are accepted and ignored.
+ * - No `additionalProperties: false`: real clients send many fields we do not use (store, metadata,
+ *   ...); they are accepted and ignored. reasoning_effort, logit_bias and user reach OpenAI-compatible
+ *   backends (through provider options, see request.ts).
  * - Bodies are validated with their real types, no coercion (src/server/validators.ts): `"10"` is not
  *   an integer. Optional fields also accept `null`: several client libraries send
  *   `"max_tokens": null` for "unset".
@@ -73,6 +74,8 @@ export interface ChatCompletionBody {
   tools?: WireTool[] | null;
   tool_choice?: unknown;
   parallel_tool_calls?: boolean | null;
+  /** SmarterRouter's own: settings for one backend plugin, by plugin name (see docs/plugins.md). */
+  provider_options?: Record<string, Record<string, unknown>> | null;
   functions?: WireFunction[] | null;
   function_call?: unknown;
   response_format?: {
@@ -80,6 +83,8 @@ export interface ChatCompletionBody {
     json_schema?: { name?: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null };
   } | null;
   user?: string | null;
+  reasoning_effort?: string | null;
+  logit_bias?: Record<string, number> | null;
 }
 
 export interface FeedbackBody {
@@ -229,6 +234,7 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
         },
         tool_choice: {},
         parallel_tool_calls: { type: ['boolean', 'null'] },
+        provider_options: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'object' } },
         functions: { type: ['array', 'null'], maxItems: MAX_TOOLS, items: functionSchema },
         function_call: {},
         response_format: {
@@ -247,7 +253,9 @@ export function chatCompletionSchema(limits: { maxMessages: number }) {
             },
           },
         },
-        user: nullable('string'),
+        user: { type: ['string', 'null'], maxLength: 256 },
+        reasoning_effort: { type: ['string', 'null'], enum: ['minimal', 'low', 'medium', 'high', null] },
+        logit_bias: { type: ['object', 'null'], maxProperties: 300, additionalProperties: { type: 'number', minimum: -100, maximum: 100 } },
       },
     },
   } as const;
