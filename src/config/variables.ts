@@ -111,7 +111,7 @@ export const VARIABLES = {
   weightBenchmark: num('ROUTER_WEIGHT_BENCHMARK', 0.3, 'Score weight of public benchmark scores.', { ...routing, min: 0, max: 1 }),
   weightSpeed: num('ROUTER_WEIGHT_SPEED', 0.2, 'Score weight of measured speed.', { ...routing, min: 0, max: 1 }),
   weightRecency: num('ROUTER_WEIGHT_RECENCY', 0.1, 'Score weight of the penalty against overusing one model.', { ...routing, min: 0, max: 1 }),
-  cascadingEnabled: bool('ROUTER_CASCADING_ENABLED', true, 'Retry with the next-best model when the chosen one fails before its first token.', routing),
+  cascadingEnabled: bool('ROUTER_CASCADING_ENABLED', true, 'Retry with the next-best model when the chosen one fails before its first token (a non-streaming request: before its answer is complete, since the client has seen nothing yet; each attempt has its own ROUTER_GENERATION_TIMEOUT).', routing),
   cascadingMaxAttempts: int('ROUTER_CASCADING_MAX_ATTEMPTS', 3, 'Most models tried for one request.', { ...routing, min: 1, max: 20 }),
   feedbackEnabled: bool('ROUTER_FEEDBACK_ENABLED', true, 'Accept POST /v1/feedback and let it shift routing scores.', routing),
   exposeModels: bool('ROUTER_EXPOSE_MODELS', false, 'List backend models in GET /v1/models besides the router models.', routing),
