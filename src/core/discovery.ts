@@ -132,12 +132,14 @@ export class Discovery {
     if (this.retryTimer || this.stopped || signal.aborted) return;
     const base = this.options.retryDelayMs ?? 2_000;
     if (base <= 0) return;
-    const cap = this.pollingMs > 0 ? this.pollingMs : 60_000;
-    const delay = Math.min(cap, base * 2 ** Math.min(this.retryFailures++, 16));
+    const delay = base * 2 ** Math.min(this.retryFailures++, 16);
+    // Once the wait reaches the polling interval the next poll is the retry.
+    if (this.pollingMs > 0 && delay >= this.pollingMs) return;
+    const cap = 60_000;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (!this.stopped && !signal.aborted) void this.round(signal);
-    }, delay);
+    }, Math.min(cap, delay));
     this.retryTimer.unref();
   }
 }
