@@ -224,6 +224,44 @@ describe('gguf backend on a generated model', () => {
     await expect(own.listModels(call())).rejects.toMatchObject({ code: 'unreachable' });
   });
 
+  it('serves concurrent requests for two models with room for one: in batches, never unloading a busy model', async () => {
+    const lines: Array<{ msg: string; model?: string }> = [];
+    const logger: PluginLogger = { debug() {}, info: (obj: object, msg?: string) => void lines.push({ ...(obj as { model?: string }), msg: msg ?? '' }), warn() {}, error() {} };
+    const own = await ggufBackendDefinition.create({ name: 'swap', location: dir, threads: 1 }, { ...context, logger }); // maxLoadedModels 1
+    try {
+      const models = ['tiny', 'nested/other', 'tiny', 'nested/other', 'tiny', 'nested/other', 'tiny', 'nested/other'];
+      const results = await Promise.all(models.map((model) => collect(own.chat(request({ model, maxTokens: 3 }), call()))));
+      for (const parts of results) expect(parts.at(-1)).toMatchObject({ type: 'finish' });
+      // Interleaved arrivals are served as one batch per model: a handful of loads, not one per request.
+      const loads = lines.filter((l) => l.msg === 'gguf model loaded').length;
+      expect(loads).toBeGreaterThanOrEqual(2);
+      expect(loads).toBeLessThanOrEqual(3);
+
+      // An unload waits for the request running on the model, which finishes normally.
+      const running = collect(own.chat(request({ model: 'tiny', maxTokens: 8 }), call()));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await own.unload('tiny', call())).toBe(true);
+      expect((await running).at(-1)).toMatchObject({ type: 'finish' });
+      expect(await own.loadedModels(call())).toEqual([]);
+    } finally {
+      await own.dispose?.();
+    }
+  });
+
+  it('never generates past the context: a max_tokens beyond it finishes with length where the context is full', async () => {
+    const small = await ggufBackendDefinition.create({ name: 'ctx', location: dir, threads: 1, contextSize: 64 }, context);
+    try {
+      const parts = await collect(small.chat(request({ model: 'tiny', maxTokens: 5000, temperature: 0 }), call()));
+      const finish = parts.at(-1) as Extract<ChatStreamPart, { type: 'finish' }>;
+      expect(finish).toMatchObject({ type: 'finish', finishReason: 'length' });
+      // llama.cpp rounds a small context up (to 256 here): the cap is the context it really has.
+      expect(finish.usage.completionTokens).toBeLessThan(5000);
+      expect(finish.usage.promptTokens + finish.usage.completionTokens).toBeLessThanOrEqual(256);
+    } finally {
+      await small.dispose?.();
+    }
+  });
+
   it('reports a missing model as not_found and a broken file as bad_response', async () => {
     const missing = backend.chat(request({ model: 'nope' }), call());
     const error = await collect(missing).catch((e: unknown) => e);

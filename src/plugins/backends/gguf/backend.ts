@@ -3,8 +3,13 @@
  *
  * Each loaded model has one context with one sequence and a FIFO lock, so requests for the same model
  * run one after another (a CPU box gains nothing from interleaving them) while different models can
- * run side by side. At most `maxLoadedModels` stay in memory; loading another unloads the least
- * recently used first, after its current request finishes.
+ * run side by side. At most `maxLoadedModels` stay in memory (an instance option, default 1).
+ *
+ * Swapping models is scheduled, not raced: a model with requests running or queued is never
+ * unloaded. When another model needs its room, it is marked draining: it finishes the requests it
+ * has queued and takes no new ones, which wait their turn behind the model that needs the room. So
+ * traffic for two models with room for one alternates in batches (one swap per batch), instead of
+ * every request unloading the other model, and no model starves.
  */
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -64,13 +69,27 @@ interface Slot {
   contextSize: number;
   embedding?: Promise<LlamaEmbeddingContext>;
   lock: Mutex;
-  /** Set when unloading starts: a request that was queued behind the unload loads the model again. */
+  /** Requests holding or waiting for the lock (and loads reserved for a caller): never evicted while > 0. */
+  users: number;
+  /** Another model waits for this one's room: new requests queue for their turn instead of joining its lock. */
+  draining: boolean;
+  /** Set when unloading starts; a request that still meets it loads the model again. */
   closed: boolean;
 }
 
 interface Lease {
   slot: Slot;
   release: Release;
+}
+
+/** One load of a model, shared by every caller that asked for it while it waited its turn. */
+interface LoadTurn {
+  waiters: number;
+  /** Set once loaded: every waiter then counts as a user of it. */
+  slot?: Slot;
+  /** Aborts the turn when every waiter gave up. */
+  controller: AbortController;
+  promise: Promise<Slot>;
 }
 
 export class GgufBackend implements BackendPlugin {
@@ -81,9 +100,12 @@ export class GgufBackend implements BackendPlugin {
 
   /** Loaded models in least-recently-used-first order (a Map keeps insertion order; use re-inserts). */
   private readonly slots = new Map<string, Slot>();
-  private readonly loading = new Map<string, Promise<Slot>>();
-  /** Serialises load/evict decisions so concurrent loads cannot overshoot maxLoadedModels. */
+  /** Serialises loads and evictions (first come, first served), so they cannot overshoot maxLoadedModels. */
   private readonly swap = new Mutex();
+  /** Wakes whoever waits for a loaded model to become idle (to evict it). */
+  private readonly idleWaiters = new Set<() => void>();
+  /** Loads waiting for (or in) their turn, by model: later callers join them, so one load serves a batch. */
+  private readonly turns = new Map<string, LoadTurn>();
   private readonly infoCache = new ModelInfoCache();
   private readonly warned = new Set<string>();
   private disposed = false;
@@ -144,7 +166,9 @@ export class GgufBackend implements BackendPlugin {
         .generateResponse(history, {
           signal: run.signal,
           stopOnAbortSignal: true,
-          maxTokens: request.maxTokens ?? this.options.defaultMaxTokens,
+          // Never past the context: node-llama-cpp would shift it and drop the start of the
+          // conversation to make room. A longer request finishes with `length` where it is full.
+          maxTokens: Math.min(request.maxTokens ?? this.options.defaultMaxTokens, slot.contextSize - promptTokens),
           temperature: request.temperature ?? DEFAULT_TEMPERATURE,
           topP: request.topP,
           topK: typeof gguf.topK === 'number' ? gguf.topK : undefined,
@@ -258,15 +282,23 @@ export class GgufBackend implements BackendPlugin {
     }
   }
 
-  async unload(model: string, _options: CallOptions): Promise<boolean> {
-    // A load in progress finishes first, so the unload is not undone by it a moment later.
-    await this.loading.get(model)?.catch(() => undefined);
-    const slot = this.slots.get(model);
-    if (slot) {
+  async unload(model: string, options: CallOptions): Promise<boolean> {
+    // In turn with loads, so a load in progress is not undone a moment later (or undoes this).
+    const release = await this.swap.acquire(options.signal);
+    let slot: Slot | undefined;
+    try {
+      slot = this.slots.get(model);
+      if (!slot) return true;
+      // Requests already running or queued on it finish first; new ones wait for a reload.
+      slot.draining = true;
+      while (slot.users > 0) await this.waitForIdle(options.signal);
       this.slots.delete(model);
       await this.closeSlot(slot);
+      return true;
+    } finally {
+      if (slot && !slot.closed) slot.draining = false;
+      release();
     }
-    return true;
   }
 
   async health(_options: CallOptions): Promise<HealthStatus> {
@@ -284,7 +316,10 @@ export class GgufBackend implements BackendPlugin {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    await Promise.allSettled([...this.loading.values()]);
+    // A load in progress finishes (its caller then finds the backend closed); requests in flight were
+    // aborted by the shutdown signal, and closeSlot waits for each to let go of its model.
+    const release = await this.swap.acquire();
+    release();
     const slots = [...this.slots.values()];
     this.slots.clear();
     await Promise.allSettled(slots.map((slot) => this.closeSlot(slot)));
@@ -315,69 +350,170 @@ export class GgufBackend implements BackendPlugin {
     return file;
   }
 
-  /** The slot of a loaded model, locked for the caller; loads it when needed. */
+  /** The slot of a loaded model, locked for the caller; loads it in turn when needed. */
   private async use(id: string, signal: AbortSignal): Promise<Lease> {
     for (;;) {
-      const slot = await this.slotFor(id, signal);
-      const release = await slot.lock.acquire(signal);
-      if (!slot.closed) {
-        // Re-insert: the Map's first entry is always the least recently used.
-        if (this.slots.get(id) === slot) {
-          this.slots.delete(id);
-          this.slots.set(id, slot);
-        }
-        return { slot, release };
+      const slot = await this.reserve(id, signal);
+      let release: Release;
+      try {
+        release = await slot.lock.acquire(signal);
+      } catch (error) {
+        this.leave(slot);
+        throw error;
       }
-      release(); // unloaded while we waited in its queue: load it again
+      if (slot.closed) {
+        // Unloaded at shutdown while we queued: reserve() says why if it cannot load it again.
+        release();
+        this.leave(slot);
+        continue;
+      }
+      // Re-insert: the Map's first entry is always the least recently used.
+      if (this.slots.get(id) === slot) {
+        this.slots.delete(id);
+        this.slots.set(id, slot);
+      }
+      let done = false;
+      return {
+        slot,
+        release: () => {
+          if (done) return;
+          done = true;
+          release();
+          this.leave(slot);
+        },
+      };
     }
   }
 
-  private async slotFor(id: string, signal: AbortSignal): Promise<Slot> {
+  /**
+   * The loaded slot of `id` with the caller counted as a user, so it cannot be evicted before the
+   * caller queues on its lock. A model not loaded (or draining) is loaded in its turn; callers that
+   * ask for it meanwhile join that turn, and all of them become its users at once.
+   */
+  private async reserve(id: string, signal: AbortSignal): Promise<Slot> {
     const loaded = this.slots.get(id);
-    if (loaded) return loaded;
-    let pending = this.loading.get(id);
-    if (!pending) {
-      pending = this.loadSlot(id).finally(() => this.loading.delete(id));
-      this.loading.set(id, pending);
+    if (loaded && !loaded.draining && !loaded.closed) {
+      loaded.users++;
+      return loaded;
     }
-    // A caller that gives up stops waiting; the load itself continues for the others queued on it.
-    return await untilAborted(pending, signal);
+    let turn = this.turns.get(id);
+    if (!turn) {
+      const created: LoadTurn = { waiters: 0, controller: new AbortController(), promise: undefined as unknown as Promise<Slot> };
+      created.promise = this.loadInTurn(id, created);
+      created.promise.catch(() => undefined); // its waiters see the failure
+      this.turns.set(id, created);
+      turn = created;
+    }
+    turn.waiters++;
+    try {
+      return await untilAborted(turn.promise, signal);
+    } catch (error) {
+      if (turn.slot) this.leave(turn.slot); // loaded and counted us just as we gave up
+      else if (--turn.waiters === 0) turn.controller.abort(signal.reason); // nobody wants it any more
+      throw error;
+    }
   }
 
-  private async loadSlot(id: string): Promise<Slot> {
-    const file = await this.resolveFile(id);
-    const release = await this.swap.acquire();
+  /** Runs one turn: waits for the loads asked for before, makes room, loads, hands the model to its waiters. */
+  private async loadInTurn(id: string, turn: LoadTurn): Promise<Slot> {
+    const release = await this.swap.acquire(turn.controller.signal);
     try {
       this.ensureOpen({ backend: this.name, model: id });
-      // Make room first: memory is what limits us, so the old model goes before the new one arrives.
+      let slot = this.slots.get(id);
+      if (slot && !slot.closed) {
+        // Left draining by a turn that gave up: it serves again.
+        slot.draining = false;
+      } else {
+        const file = await this.resolveFile(id);
+        await this.makeRoom(turn.controller.signal);
+        slot = await this.loadSlot(id, file);
+      }
+      // From here every waiter is a user, before the next turn can look for a model to evict.
+      this.turns.delete(id);
+      slot.users += turn.waiters;
+      turn.slot = slot;
+      return slot;
+    } finally {
+      if (this.turns.get(id) === turn) this.turns.delete(id);
+      release();
+    }
+  }
+
+  private leave(slot: Slot): void {
+    slot.users--;
+    if (slot.users === 0) for (const wake of [...this.idleWaiters]) wake();
+  }
+
+  /** Resolves when some loaded model has no more users (or rejects when `signal` aborts). */
+  private waitForIdle(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = (): void => {
+        this.idleWaiters.delete(wake);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const wake = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) return onAbort();
+      this.idleWaiters.add(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Frees a place for one more model (called holding the swap lock). An idle model goes at once,
+   * least recently used first. When every loaded model is busy, the least recently used one drains:
+   * it finishes what it has queued, takes nothing new, and then goes.
+   */
+  private async makeRoom(signal: AbortSignal): Promise<void> {
+    let drained: Slot | undefined;
+    try {
       while (this.slots.size >= this.options.maxLoadedModels) {
-        const [oldest] = this.slots.values();
-        this.slots.delete(oldest.id);
-        await this.closeSlot(oldest);
-      }
-      const llama = await sharedLlama(this.options.gpu, this.context.logger).catch((error: unknown) => {
-        throw new PluginError({ code: 'internal', message: `cannot start llama.cpp: ${errorText(error)}`, backend: this.name, model: id, cause: error });
-      });
-      let model: LlamaModel;
-      try {
-        model = await llama.loadModel({ modelPath: file.path, gpuLayers: this.options.gpu ? 'auto' : 0 });
-      } catch (error) {
-        throw this.loadError(error, id, file, 'load model');
-      }
-      try {
-        const contextSize = Math.min(this.options.contextSize, model.trainContextSize);
-        const context = await model.createContext({ contextSize, threads: this.options.threads, sequences: 1 });
-        const chat = new LlamaChat({ contextSequence: context.getSequence(), autoDisposeSequence: false });
-        const slot: Slot = { id, file, model, context, chat, contextSize: context.contextSize, lock: new Mutex(), closed: false };
-        this.slots.set(id, slot);
-        this.context.logger.info({ backend: this.name, model: id, contextSize: slot.contextSize, threads: this.options.threads }, 'gguf model loaded');
-        return slot;
-      } catch (error) {
-        await model.dispose().catch(() => undefined);
-        throw this.loadError(error, id, file, 'create a context for');
+        const idle = [...this.slots.values()].find((slot) => slot.users === 0);
+        if (idle) {
+          this.slots.delete(idle.id);
+          await this.closeSlot(idle);
+          continue;
+        }
+        if (!drained) {
+          drained = this.slots.values().next().value as Slot;
+          drained.draining = true;
+        }
+        await this.waitForIdle(signal);
       }
     } finally {
-      release();
+      // Evicted, or another model made room first, or the caller gave up: either way it serves again.
+      if (drained && !drained.closed) drained.draining = false;
+    }
+  }
+
+  /** Loads a model into a new slot (called holding the swap lock, with room made). */
+  private async loadSlot(id: string, file: GgufFile): Promise<Slot> {
+    const llama = await sharedLlama(this.options.gpu, this.context.logger).catch((error: unknown) => {
+      throw new PluginError({ code: 'internal', message: `cannot start llama.cpp: ${errorText(error)}`, backend: this.name, model: id, cause: error });
+    });
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: file.path, gpuLayers: this.options.gpu ? 'auto' : 0 });
+    } catch (error) {
+      throw this.loadError(error, id, file, 'load model');
+    }
+    try {
+      const contextSize = Math.min(this.options.contextSize, model.trainContextSize);
+      const context = await model.createContext({ contextSize, threads: this.options.threads, sequences: 1 });
+      const chat = new LlamaChat({ contextSequence: context.getSequence(), autoDisposeSequence: false });
+      const slot: Slot = { id, file, model, context, chat, contextSize: context.contextSize, lock: new Mutex(), users: 0, draining: false, closed: false };
+      this.slots.set(id, slot);
+      this.context.logger.info({ backend: this.name, model: id, contextSize: slot.contextSize, threads: this.options.threads }, 'gguf model loaded');
+      return slot;
+    } catch (error) {
+      await model.dispose().catch(() => undefined);
+      throw this.loadError(error, id, file, 'create a context for');
     }
   }
 
