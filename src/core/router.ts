@@ -265,7 +265,8 @@ export class Router {
           this.record(request, plan, info, 'aborted', startedAt);
           throw new RouterError('aborted', 'the client went away', { attempts: info.attempts });
         }
-        this.deps.logger.warn({ model: entry.key, code: failure.code, err: failure.message }, 'model failed before its first token');
+        // A buffered (non-streaming) answer may fail mid-way: nothing reached the client either way.
+        this.deps.logger.warn({ model: entry.key, code: failure.code, err: failure.message }, request.stream === false ? 'model failed before its answer was complete' : 'model failed before its first token');
         // A conversation too long for this model's context is this model's limit, not a bad request:
         // a routed request moves on to a model that may have a larger context.
         // A backend refusing the router's credentials says nothing about the request either: the
