@@ -22,6 +22,7 @@ import { replay } from './cache/answer.js';
 import type { ChatCache, ChatEngine } from './cache/chat-cache.js';
 import type { EmbedInput, EmbedOutput, Embedder } from './cache/embedder.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
+import type { BackendActivity } from './backend-activity.js';
 import type { DecisionStore } from './decisions.js';
 import type { CompletedEvent, RouterEvents } from './events.js';
 import { FeedbackBook, RecentSelections } from './history.js';
@@ -86,6 +87,8 @@ export interface RouterDeps {
   classifierTimeoutMs?: number;
   /** Skips backends and models whose circuit is open; optional so a bare core has none. */
   circuits?: CircuitBreakers;
+  /** Counts client requests in flight per backend (profiling waits for quiet); optional. */
+  activity?: BackendActivity;
 }
 
 export interface Plan {
@@ -514,9 +517,16 @@ export class Router {
       () => controller.abort(new DOMException(`no first token within ${this.settings.firstTokenTimeoutMs} ms`, 'TimeoutError')),
       this.settings.firstTokenTimeoutMs,
     );
+    const activity = this.deps.activity;
+    const backendName = entry.backend.name;
+    activity?.enter(backendName);
+    let released = false;
     const release = () => {
       clearTimeout(firstTokenTimer);
       signal.removeEventListener('abort', onAbort);
+      if (released) return;
+      released = true;
+      activity?.leave(backendName);
     };
     let iterator: AsyncIterator<ChatStreamPart> | undefined;
     try {

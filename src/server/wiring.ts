@@ -23,6 +23,7 @@ import type { Logger } from './logger.js';
 import type { VramManager } from '../core/vram-manager.js';
 import { createVramManager } from './vram-wiring.js';
 import { Discovery } from '../core/discovery.js';
+import { BackendActivity } from '../core/backend-activity.js';
 import { Profiler, ProfilingCoordinator } from '../core/profiling/index.js';
 import { chooseJudge } from '../core/profiling/judge-choice.js';
 import { KnowledgeBase } from '../core/profiling/knowledge.js';
@@ -154,6 +155,8 @@ async function createPluginInstance<K extends 'classifier' | 'judge'>(
 
 /** How long start-up waits for the first model listing before serving (the rest finishes in the background). */
 const FIRST_DISCOVERY_WAIT_MS = 3000;
+/** Longest a profiling prompt waits for its backend to have no client request (then it runs anyway). */
+const PROFILE_QUIET_WAIT_MS = 30_000;
 
 export async function buildCore(options: {
   config: Config;
@@ -239,6 +242,8 @@ export async function buildCore(options: {
       },
     },
   );
+  // Client requests in flight per backend: profiling waits for quiet before each prompt.
+  const activity = new BackendActivity();
   const router = new Router({
     settings: routerSettings(config),
     registry,
@@ -250,6 +255,7 @@ export async function buildCore(options: {
     embedder,
     events: options.events,
     circuits,
+    activity,
     // Plugin classifiers get 2 s; the embedding classifier keeps its own configured wait, plus a margin.
     classifierTimeoutMs: Math.max(2000, (config.classifierEmbeddings ? config.classifierEmbeddingsTimeoutMs : 0) + 250),
   });
@@ -279,6 +285,7 @@ export async function buildCore(options: {
     profiler: new Profiler({
       store: profileStore,
       logger: profilingLogger,
+      whenQuiet: (backend, signal) => activity.whenQuiet(backend, signal, PROFILE_QUIET_WAIT_MS),
       gpuUsedBytes: async () => {
         if (!gpu) return undefined;
         await gpu.sampleNow();

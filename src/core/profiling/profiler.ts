@@ -48,6 +48,12 @@ export interface ProfilerOptions {
    * does). Only read while one model profiles at a time: a delta under concurrency measures nothing.
    */
   gpuUsedBytes?: () => Promise<number | undefined>;
+  /**
+   * Resolves when the backend serves no client request (or after a bounded wait). Awaited before
+   * each turn, so a prompt's timing measures the model, not a queue of client requests, and clients
+   * never wait behind more than the turn in progress.
+   */
+  whenQuiet?: (backend: string, signal: AbortSignal) => Promise<void>;
 }
 
 /** How one model of a profileAll run ended, reported after its results are stored. */
@@ -364,6 +370,11 @@ export class Profiler {
     for (const user of prompt.turns) {
       messages.push({ role: 'user', content: user });
       const conversation = [...messages];
+      try {
+        await this.options.whenQuiet?.(target.backend.name, signal);
+      } catch {
+        throw abortError(signal, target);
+      }
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
         const { answer, timing } = await this.timeTurn(target.backend, { model: target.modelId, messages: conversation, maxTokens: this.maxTokens, ...SAMPLING }, AbortSignal.any([signal, timeout]));
