@@ -35,6 +35,12 @@ describe('plugins', () => {
     );
     expect(plugins).toContainEqual(expect.objectContaining({ name: 'ollama', kind: 'backend', source: 'builtin', instances: ['gpu'], location: null }));
     expect(plugins).toContainEqual(expect.objectContaining({ kind: 'classifier', source: 'builtin' }));
+    // Classifiers and judges in use name themselves as their instance: every classifier is asked;
+    // without a judge plugin or ROUTER_JUDGE_ENABLED the heuristic judges and the LLM judge is idle.
+    const byName = new Map(plugins.map((p) => [p.name, p]));
+    expect(byName.get('builtin')).toMatchObject({ kind: 'classifier', instances: ['builtin'] });
+    expect(byName.get('heuristic')).toMatchObject({ kind: 'judge', instances: ['heuristic'] });
+    expect(byName.get('llm')).toMatchObject({ kind: 'judge', instances: [] });
   });
 
   it('AdminService.ListPlugins answers the same over gRPC', async () => {

@@ -6,8 +6,18 @@ import type { BackendSpec } from '../config/index.js';
 import type { LoadedPluginInfo, PluginRegistry } from '../plugins/loader.js';
 
 export interface PluginDescription extends LoadedPluginInfo {
-  /** Backend instance names (ROUTER_BACKENDS) created from this plugin. */
+  /**
+   * Backend instance names (ROUTER_BACKENDS) created from this plugin; for a classifier or judge,
+   * its own name when it is in use (every loaded classifier is asked; one judge judges, the
+   * heuristic stands in when it fails), else nothing.
+   */
   instances: string[];
+}
+
+/** Which judges judge profiling answers: a judge plugin, else the LLM judge when enabled; the heuristic always stands by. */
+export interface JudgesInUse {
+  plugin?: string;
+  llm: boolean;
 }
 
 /**
@@ -26,8 +36,13 @@ export function withRouterCreated(plugins: PluginRegistry, created: readonly Loa
   };
 }
 
-export function describePlugins(plugins: PluginRegistry, specs: readonly BackendSpec[]): PluginDescription[] {
+export function describePlugins(plugins: PluginRegistry, specs: readonly BackendSpec[], judges: JudgesInUse = { llm: false }): PluginDescription[] {
   const kindOrder = { backend: 0, classifier: 1, judge: 2 } as const;
+  const judgeInUse = (info: LoadedPluginInfo): boolean => {
+    if (info.source !== 'builtin') return info.name === judges.plugin;
+    if (info.name === 'heuristic') return true;
+    return info.name === 'llm' && judges.plugin === undefined && judges.llm;
+  };
   return plugins
     .list()
     .map((info) => ({
@@ -35,7 +50,9 @@ export function describePlugins(plugins: PluginRegistry, specs: readonly Backend
       instances:
         info.kind === 'backend'
           ? specs.filter((s) => plugins.backendDefinition(s.kind)?.manifest.name === info.name || s.kind === info.name).map((s) => s.name)
-          : [],
+          : info.kind === 'classifier' || judgeInUse(info)
+            ? [info.name]
+            : [],
     }))
     .sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name));
 }

@@ -137,7 +137,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       observer: requestObserver(metrics),
       restPlugins: [
         healthRoutes({ db, health, chatModels: () => core.registry.availableChatModels(), startedAt, version: VERSION }),
-        adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, limits: config, vram: () => vramReport(vram, core.vram, config) }),
+        adminRoutes({ router: core.router, plugins: listedPlugins, backendSpecs: config.backendSpecs, judges: core.judges, limits: config, vram: () => vramReport(vram, core.vram, config) }),
         openaiRoutes({ router: core.router, config, calls: inFlight }),
         adminDecisionRoutes({ store: core.store, weights: core.router.weights }),
         adminModelRoutes(core.vram),
@@ -150,7 +150,7 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
         router: createRouterService(inFlight.wrap(core.router), config),
         // AdminService is assembled from one partial implementation per capability.
         admin: {
-          ...createAdminService({ plugins: listedPlugins, backendSpecs: config.backendSpecs, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
+          ...createAdminService({ plugins: listedPlugins, backendSpecs: config.backendSpecs, judges: core.judges, vram: () => vramReport(vram, core.vram, config), vramMonitor: vram }),
           ...createDecisionAdmin({ store: core.store, weights: scoringWeights(config) }),
           ...createAdminModelsService(core.vram),
           ...createAdminCacheService({ cache: core.cache, resolveModel: (name) => core.registry.resolve(name)?.key ?? name }),

@@ -24,6 +24,7 @@ import type { VramManager } from '../core/vram-manager.js';
 import { createVramManager } from './vram-wiring.js';
 import { Discovery } from '../core/discovery.js';
 import { BackendActivity } from '../core/backend-activity.js';
+import type { JudgesInUse } from './plugins-info.js';
 import { Profiler, ProfilingCoordinator } from '../core/profiling/index.js';
 import { chooseJudge } from '../core/profiling/judge-choice.js';
 import { KnowledgeBase } from '../core/profiling/knowledge.js';
@@ -51,6 +52,8 @@ export interface Core {
   knowledge: KnowledgeServices;
   /** Plugins the router created itself beside the loaded ones (the embedding classifier), for the admin listing. */
   createdPlugins: LoadedPluginInfo[];
+  /** Which judges judge profiling answers (for the admin plugin listing). */
+  judges: JudgesInUse;
   /** Stops the discovery loop, flushes queued decisions. */
   close(): Promise<void>;
 }
@@ -351,6 +354,7 @@ export async function buildCore(options: {
     store,
     classifiers,
     createdPlugins,
+    judges: { plugin: judgePlugin ? judgeDefinitions[0]?.manifest.name : undefined, llm: config.judgeEnabled },
     vram,
     cache,
     circuits,

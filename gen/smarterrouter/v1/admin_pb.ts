@@ -857,7 +857,9 @@ export type PluginInfo = Message<"smarterrouter.v1.PluginInfo"> & {
   location: string;
 
   /**
-   * Names of the instances created from the plugin (for backends: names from ROUTER_BACKENDS).
+   * Names of the instances created from the plugin: for backends, names from ROUTER_BACKENDS; for a
+   * classifier or judge, its own name when it is in use (every classifier is asked; one judge judges
+   * profiling answers and the heuristic stands in when it fails), else empty.
    *
    * @generated from field: repeated string instances = 7;
    */

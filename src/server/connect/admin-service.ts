@@ -21,7 +21,7 @@ import {
   PluginSource,
 } from '../../../gen/smarterrouter/v1/admin_pb.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
-import { describePlugins } from '../plugins-info.js';
+import { describePlugins, type JudgesInUse } from '../plugins-info.js';
 import type { GpuMemory, VramMonitor, VramSample, VramWarning } from '../../core/vram/index.js';
 import type { VramReport } from '../vram-report.js';
 
@@ -31,6 +31,8 @@ const SOURCE = { builtin: PluginSource.BUILTIN, package: PluginSource.PACKAGE, p
 export interface AdminServiceDeps {
   plugins: PluginRegistry;
   backendSpecs: readonly BackendSpec[];
+  /** Which judges are in use (the plugin listing marks them). */
+  judges?: JudgesInUse;
   vram: () => Promise<VramReport>;
   vramMonitor?: VramMonitor;
 }
@@ -104,7 +106,7 @@ export function createAdminService(deps: AdminServiceDeps): Partial<ServiceImpl<
 
     listPlugins() {
       return create(ListPluginsResponseSchema, {
-        plugins: describePlugins(deps.plugins, deps.backendSpecs).map((p) =>
+        plugins: describePlugins(deps.plugins, deps.backendSpecs, deps.judges).map((p) =>
           create(PluginInfoSchema, {
             name: p.name,
             version: p.version,

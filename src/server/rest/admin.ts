@@ -13,7 +13,7 @@ import type { Router } from '../../core/router.js';
 import type { Explanation, RouteRequest } from '../../core/types.js';
 import { checkRouteRequest, RANGES } from '../../core/validate.js';
 import type { PluginRegistry } from '../../plugins/loader.js';
-import { describePlugins } from '../plugins-info.js';
+import { describePlugins, type JudgesInUse } from '../plugins-info.js';
 import { vramReportJson, type VramReport } from '../vram-report.js';
 import { sendError } from './errors.js';
 import { explanationJson } from './explain-json.js';
@@ -25,6 +25,8 @@ export interface AdminRoutesDeps {
   router: Router;
   plugins: PluginRegistry;
   backendSpecs: readonly BackendSpec[];
+  /** Which judges are in use (the plugin listing marks them). */
+  judges?: JudgesInUse;
   limits: { maxMessages: number; maxPromptChars: number; externalModelName: string };
   vram: () => Promise<VramReport>;
 }
@@ -120,7 +122,7 @@ export function adminRoutes(deps: AdminRoutesDeps) {
     app.get('/admin/vram', { preValidation: noQuery.preValidation, schema: noQuery.schema }, async () => vramReportJson(await deps.vram()));
 
     app.get('/admin/plugins', { preValidation: noQuery.preValidation, schema: { ...noQuery.schema, response: { 200: pluginsSchema } } }, async () => ({
-      plugins: describePlugins(deps.plugins, deps.backendSpecs).map((p) => ({
+      plugins: describePlugins(deps.plugins, deps.backendSpecs, deps.judges).map((p) => ({
         name: p.name,
         version: p.version,
         kind: p.kind,
