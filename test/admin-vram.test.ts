@@ -3,17 +3,18 @@
  * AdminService.GetVram / WatchVram report both GPUs and the models Ollama has loaded; with a failing
  * nvidia-smi, monitoring is off and the router keeps routing.
  */
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { AdminService } from '../gen/smarterrouter/v1/admin_pb.js';
+import { AdminService, LoadModelResponseSchema, UnloadModelResponseSchema } from '../gen/smarterrouter/v1/admin_pb.js';
 import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
 
 const FIXTURES = new URL('./fixtures/nvidia-smi/', import.meta.url).pathname;
+const VRAM_DOC = new URL('../docs/vram.md', import.meta.url).pathname;
 const originalPath = process.env.PATH;
 let sim: RunningSimulator;
 let router: TestRouter | undefined;
@@ -98,5 +99,28 @@ describe('/admin/vram', () => {
     router = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_VRAM_MONITOR_ENABLED: 'false' });
     const body = (await (await fetch(`${router.url}/admin/vram`)).json()) as Record<string, any>;
     expect(body).toMatchObject({ monitoring_enabled: false, reason: expect.stringMatching(/ROUTER_VRAM_MONITOR_ENABLED/) });
+  });
+
+  it('docs/vram.md says what /metrics and the LoadModel / UnloadModel answers really hold', async () => {
+    const doc = await readFile(VRAM_DOC, 'utf8');
+    await fakeNvidiaSmi(`cat '${FIXTURES}two-gpus.csv'`);
+    router = await startTestRouter({ ROUTER_OLLAMA_URL: sim.url, ROUTER_VRAM_MONITOR_ENABLED: 'true', ROUTER_VRAM_MONITOR_INTERVAL: '1' });
+    await chatOnce(router);
+    await expect.poll(async () => (await (await fetch(`${router!.url}/metrics`)).text()).includes('smarterrouter_gpu_total_gb{'), { timeout: 5000 }).toBe(true);
+    const metrics = await (await fetch(`${router.url}/metrics`)).text();
+    // Every VRAM/GPU metric the doc names is served, and /metrics has no per-model VRAM series to document.
+    const named = [...doc.matchAll(/`(smarterrouter_\w+)`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of named) expect(metrics, name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
+    expect(metrics).not.toMatch(/^smarterrouter_\w*(vram|gpu)\w*\{[^}]*model=/m);
+    expect(doc).not.toMatch(/For `\/metrics`, `VramManager\.loadedModelSizes\(\)`/);
+    // The RPC columns of the table list exactly the fields of the proto responses.
+    const rpcFields = (method: string) => {
+      const row = doc.split('\n').find((line) => line.includes(`\`AdminService.${method}\``));
+      const braces = /RPC `\{([^}]*)\}`/.exec(row ?? '')?.[1];
+      return braces?.split(',').map((f) => f.trim());
+    };
+    expect(rpcFields('LoadModel')).toEqual(LoadModelResponseSchema.fields.map((f) => f.name));
+    expect(rpcFields('UnloadModel')).toEqual(UnloadModelResponseSchema.fields.map((f) => f.name));
   });
 });

@@ -88,7 +88,7 @@ describe('llama.cpp single model (plain llama-server)', () => {
 
   it('reports the one model as loaded and cannot load or unload', async () => {
     const loaded = await backend.loadedModels(call());
-    expect(loaded).toEqual([{ id: 'qwen2.5-vl-7b-instruct', sizeBytes: expect.any(Number), vramBytes: 0 }]);
+    expect(loaded).toEqual([{ id: 'qwen2.5-vl-7b-instruct', sizeBytes: expect.any(Number) }]); // where the weights live: unknown
     expect(loaded[0].sizeBytes).toBeGreaterThan(0);
     expect(await backend.load('qwen2.5-vl-7b-instruct', call())).toBe(false);
     expect(await backend.unload('qwen2.5-vl-7b-instruct', call())).toBe(false);

@@ -168,6 +168,32 @@ describe.skipIf(!available)('admin dashboard in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('captions VRAM bars in GiB, the unit of the API and the budget (labelled GB like the rest of the page)', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: 'admin', password: ADMIN_KEY } });
+    const page = await context.newPage();
+    await page.addInitScript(PAGE_HELPERS);
+    await page.goto(`${router.url}/dashboard`);
+    await page.waitForFunction(() => Number(page$('profiles')?.dataset.points ?? 0) > 0, undefined, { timeout: 30_000 });
+    // [label, caption] of each VRAM bar: the label text, two rects, then the caption text.
+    const bars = (await page.evaluate(`[...document.querySelectorAll('#profiles text.label')]
+      .filter((t) => t.textContent.endsWith(' · VRAM'))
+      .map((t) => [t.textContent.slice(0, -' · VRAM'.length), t.nextElementSibling.nextElementSibling.nextElementSibling.textContent])`)) as Array<[string, string]>;
+    await context.close();
+    expect(bars.length).toBeGreaterThan(0);
+    const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+    const profiles = ((await (await fetch(`${router.url}/admin/profiles`, { headers: auth })).json()) as { data: Array<{ model: string; vram_bytes: number | null }> }).data;
+    const loaded = ((await (await fetch(`${router.url}/admin/vram`, { headers: auth })).json()) as { loaded_models: Array<{ model: string; vram_bytes: number }> }).loaded_models;
+    let differsFromDecimal = false;
+    for (const [model, caption] of bars) {
+      const bytes = profiles.find((p) => p.model === model)?.vram_bytes ?? loaded.find((m) => m.model === model)?.vram_bytes;
+      expect(bytes, model).toBeGreaterThan(0);
+      expect(caption, model).toBe(`${(bytes! / 1024 ** 3).toFixed(1)} GB`);
+      if (caption !== `${(bytes! / 1e9).toFixed(1)} GB`) differsFromDecimal = true;
+    }
+    // At least one bar where GiB and decimal GB read differently, so the check above means something.
+    expect(differsFromDecimal).toBe(true);
+  });
+
   it('asks a browser for the admin key (Basic challenge) and serves its own assets', async () => {
     const anonymous = await fetch(`${router.url}/dashboard`);
     expect(anonymous.status).toBe(401);

@@ -143,6 +143,58 @@ describe('ProfilerService', () => {
     }
   });
 
+  it('POST /admin/reprofile refuses an empty or blank model id (body or query) instead of profiling every model', async () => {
+    const post = (path: string, body?: unknown) =>
+      fetch(`${router.url}${path}`, body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const runs = router.core.knowledge.coordinator.status().completedCount;
+    const cases: Array<[string, unknown]> = [
+      ['/admin/reprofile', { model: [' '] }],
+      ['/admin/reprofile', { model: [''] }],
+      ['/admin/reprofile', { model: ' ' }],
+      ['/admin/reprofile', { model: ['llama3.1:8b', '\t'] }],
+      ['/admin/reprofile?model=%20', undefined],
+      ['/admin/reprofile?model=', undefined],
+      ['/admin/reprofile?model=llama3.1:8b&model=%20', undefined],
+    ];
+    for (const [path, body] of cases) {
+      const res = await post(path, body);
+      const label = `${path} ${JSON.stringify(body)}`;
+      expect(res.status, label).toBe(400);
+      expect(((await res.json()) as ErrorJson).error, label).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'invalid_value',
+        param: 'model',
+        message: expect.stringMatching(/empty or blank/),
+      });
+    }
+    expect(router.core.knowledge.coordinator.current()).toBeUndefined();
+    expect(router.core.knowledge.coordinator.status().completedCount).toBe(runs);
+  });
+
+  it('POST /admin/reprofile: a body of the wrong shape names the field and what it allows, not "must be a JSON object"', async () => {
+    const post = (body: unknown) => fetch(`${router.url}/admin/reprofile`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const cases: Array<[unknown, Record<string, unknown>]> = [
+      [{ model: [1] }, { param: 'model[0]', code: 'invalid_type', message: "Invalid type for 'model[0]': expected a string, but got an integer instead." }],
+      [{ force: 'yes' }, { param: 'force', code: 'invalid_type', message: "Invalid type for 'force': expected a boolean, but got a string instead." }],
+      [{ model: 5 }, { param: 'model', code: 'invalid_type', message: "Invalid type for 'model': expected a string or an array, but got an integer instead." }],
+      [{ model: ['x'.repeat(300)] }, { param: 'model[0]', code: 'string_above_max_length' }],
+      // Bodies that really are not objects keep that answer.
+      [[1], { param: null, code: 'invalid_type', message: 'The request body must be a JSON object.' }],
+      ['llama3.1:8b', { param: null, code: 'invalid_type', message: 'The request body must be a JSON object.' }],
+    ];
+    for (const [body, expected] of cases) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const json = (await res.json()) as ErrorJson;
+      expect(Object.keys(json.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+      expect(json.error, JSON.stringify(body)).toMatchObject({ type: 'invalid_request_error', ...expected });
+    }
+    // The same for the other admin body with a null-or-object schema.
+    const sync = await fetch(`${router.url}/admin/benchmarks/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sources: 'arena.csv' }) });
+    expect(sync.status).toBe(400);
+    expect(((await sync.json()) as ErrorJson).error).toMatchObject({ param: 'sources', code: 'invalid_type', message: "Invalid type for 'sources': expected an array, but got a string instead." });
+  });
+
   it('one run at a time: a second Reprofile, ProfileModel or POST /admin/reprofile is refused while one runs, and timeouts are recorded', async () => {
     // A model that does not answer keeps the run busy until its prompt times out (1 s).
     sim.setFailure('hang', 'slowpoke:7b');

@@ -131,6 +131,14 @@ describe('redaction rules', () => {
     ['user:pass@ in a URL', 'connect ECONNREFUSED http://bob:pw@10.0.0.5:11434/api/tags', 'connect ECONNREFUSED http://[redacted]@10.0.0.5:11434/api/tags'],
     ['a token@ URL', 'git clone https://ghp_abc@github.com/x/y', 'git clone https://[redacted]@github.com/x/y'],
     ['a long base64 run', 'data QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk= end', 'data [redacted] end'],
+    [
+      "llama.cpp naming a GGUF tokenizer key after 'token:'",
+      "load: bad special token: 'tokenizer.ggml.eot_token_id' = 128009, using default id -1",
+      "load: bad special token: 'tokenizer.ggml.eot_token_id' = 128009, using default id -1",
+    ],
+    ['token= with a secret that merely starts like a tokenizer key', 'token=tokenizer.ggml.X9secret&x=1', 'token=[redacted]&x=1'],
+    ['password= never spared for a tokenizer-like value', 'password=tokenizer.ggml.eos', 'password=[redacted]'],
+    ['token: with a real value next to a tokenizer key', "token: 'tok-123abc' tokenizer.ggml.bos_token_id", "token: '[redacted]' tokenizer.ggml.bos_token_id"],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
     expect(redactText(input)).toBe(expected);
@@ -165,6 +173,12 @@ describe('redaction rules', () => {
       const line = `${JSON.stringify({ level: 30, reqId: '123e4567-e89b-12d3-a456-426614174000', note: value, msg: 'm' })}\n`;
       expect(redactLine(line)).not.toContain(run);
     }
+  });
+
+  it('keeps a llama.cpp warning about a GGUF tokenizer key readable in a JSON log line', () => {
+    const msg = "load: bad special token: 'tokenizer.ggml.eot_token_id' = 128009, using default id -1";
+    const line = `${JSON.stringify({ level: 40, backend: 'gguf', msg })}\n`;
+    expect((JSON.parse(redactLine(line)) as { msg: string }).msg).toBe(msg);
   });
 
   it('returns a clean line untouched (the fast path)', () => {

@@ -121,6 +121,7 @@ beforeAll(async () => {
   openai = await startOpenAISimulator({
     models: [
       { id: 'gpt-tools', capabilities: { tools: true } },
+      { id: 'gpt-sees', capabilities: { vision: true } },
       // A token every 100 ms, as a real model streams.
       { id: 'gpt-paced', tokensPerSecond: 10 },
     ],
@@ -132,7 +133,7 @@ beforeAll(async () => {
     ROUTER_MAX_PROMPT_CHARS: '2000',
   });
   base = `${router.url}/v1`;
-  await waitForModels(router, ['qwen2.5-coder:7b', 'qwen3:8b', 'llava:7b', 'gpt-tools', 'gpt-paced']);
+  await waitForModels(router, ['qwen2.5-coder:7b', 'qwen3:8b', 'llava:7b', 'gpt-tools', 'gpt-sees', 'gpt-paced']);
 });
 
 afterAll(async () => {
@@ -308,6 +309,24 @@ describe('non-streaming answers', () => {
     const rpc = createClient(RouterService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
     await rpc.chat({ model: 'gpt-tools', messages: [{ role: Role.USER, content: 'Look up Oslo' }], tools: [{ name: 'lookup', parametersJson: '{"type":"object"}' }], parallelToolCalls: false });
     expect(sent()).toMatchObject({ parallel_tool_calls: false });
+  });
+
+  it('passes image_url.detail on to an OpenAI-compatible backend (REST and RPC), and refuses an unknown detail', async () => {
+    const sent = () => openai.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)!.body as { messages: Array<{ content: unknown }> };
+    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const image = (detail?: string) => ({ type: 'image_url', image_url: detail === undefined ? { url: png } : { url: png, detail } });
+    const ask = (detail?: string) => post(`${base}/chat/completions`, { model: 'gpt-sees', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, image(detail)] }] });
+    expect((await ask('low')).status).toBe(200);
+    expect(sent().messages[0]!.content).toEqual([{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png, detail: 'low' } }]);
+    expect((await ask()).status).toBe(200);
+    expect(sent().messages[0]!.content).toEqual([{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png } }]);
+    const bad = await ask('ultra');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('messages[0].content[1].image_url.detail');
+
+    const rpc = createClient(RouterService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
+    await rpc.chat({ model: 'gpt-sees', messages: [{ role: Role.USER, parts: [{ part: { case: 'image', value: { source: { case: 'url', value: png }, detail: 'high' } } }] }] });
+    expect((sent().messages[0]!.content as Array<{ image_url?: { detail?: string } }>)[0]?.image_url?.detail).toBe('high');
   });
 
   it('passes reasoning_effort, user, logit_bias and provider_options on to an OpenAI-compatible backend, and checks them', async () => {

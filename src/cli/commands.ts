@@ -78,7 +78,7 @@ export async function profiles(c: Clients, io: Io, model?: string): Promise<void
       p.tokensPerSecond.toFixed(1),
       p.ttftMs.toFixed(0),
       String(p.failures + p.timeouts),
-      p.vramBytes ? (Number(p.vramBytes) / 1e9).toFixed(2) : '',
+      p.vramBytes ? (Number(p.vramBytes) / 1024 ** 3).toFixed(2) : '',
     ]),
   );
 }
@@ -137,7 +137,7 @@ export async function vram(c: Clients, io: Io, watch: boolean): Promise<void> {
   for (const w of r.warnings) io.out.write(`warning: ${w.message}\n`);
   io.out.write(r.loadedModels.length ? 'loaded models:\n' : 'no models loaded\n');
   if (r.loadedModels.length) {
-    table(io, ['model', 'backend', 'vram GB', 'measured', 'pinned'], r.loadedModels.map((m) => [m.model, m.backend, (Number(m.vramBytes) / 1e9).toFixed(2), m.measured ? 'yes' : 'estimate', m.pinned ? 'yes' : '']));
+    table(io, ['model', 'backend', 'vram GB', 'measured', 'pinned'], r.loadedModels.map((m) => [m.model, m.backend, (Number(m.vramBytes) / 1024 ** 3).toFixed(2), m.measured ? 'yes' : 'estimate', m.pinned ? 'yes' : '']));
   }
 }
 

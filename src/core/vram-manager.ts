@@ -15,6 +15,10 @@
  * no budget, and nothing is ever unloaded to make room. Usage is the larger of what nvidia-smi
  * reports and the sum of the loaded models' sizes (measured, or estimated until measured).
  *
+ * CPU: a loaded model a backend reports with a size but 0 VRAM runs on the CPU (the plugin contract:
+ * "0 on CPU") and counts 0. A backend whose loaded models all run on the CPU is taken to run its
+ * other models there too, so they are budgeted 0 as well, until a listing says otherwise.
+ *
  * Core only: no server, ORM or metrics imports. Backends are reached through the plugin contract.
  */
 import { PluginError, type BackendPlugin, type LoadedModel as BackendLoadedModel } from '../plugin-api/index.js';
@@ -125,6 +129,8 @@ export class VramManager {
   private useSeq = 0;
   /** The latest listing of loaded models, by key. */
   private view = new Map<string, ViewEntry>();
+  /** Backends whose last listing with models in it had every one on the CPU (see cpuOnly()). */
+  private readonly cpuBackends = new Set<BackendPlugin>();
   private readonly reservations = new Map<string, { bytes: number; until: number }>();
   private pinnedName: string | undefined;
   private pinMissingLogged = false;
@@ -184,8 +190,8 @@ export class VramManager {
   }
 
   /**
-   * Loaded models with their sizes as of the last listing, without any I/O (for /metrics gauges).
-   * Call loadedModels() for a fresh listing.
+   * Loaded models with their sizes as of the last listing, without any I/O (GET /admin/vram's
+   * fallback when a fresh listing fails). Call loadedModels() for a fresh listing.
    */
   loadedModelSizes(): ManagedModel[] {
     return [...this.view.values()].map((v) => this.publicView(v));
@@ -201,6 +207,7 @@ export class VramManager {
     if (this.view.has(entry.key)) return { loaded: true, fits: true };
     const budget = this.budgetBytes();
     if (budget === undefined) return undefined;
+    if (this.cpuBackends.has(entry.backend)) return { loaded: false, fits: true };
     const needed = this.sizes.sizeOf(entry.key, entry.info).bytes;
     const plan = planEviction(this.deps.settings.autoUnloadEnabled ? this.candidates(entry.key) : [], needed, budget, this.usedBytes());
     return { loaded: false, fits: plan.fits };
@@ -256,7 +263,11 @@ export class VramManager {
       await this.loadMeasured(entry, signal);
       this.touch(entry.key);
       const seconds = ((this.now() - started) / 1000).toFixed(1);
-      return { ok: true, model: entry.key, message: `loaded in ${seconds} s${room.fits ? '' : '; it exceeds the VRAM budget'}` };
+      // Judged again from what the backend reports now: a model that landed on the CPU takes no VRAM.
+      const loaded = this.view.get(entry.key);
+      const cpu = loaded !== undefined && loaded.vramBytes === 0 && loaded.measured;
+      const note = cpu ? ' (on the CPU: no VRAM)' : room.fits ? '' : '; it exceeds the VRAM budget';
+      return { ok: true, model: entry.key, message: `loaded in ${seconds} s${note}` };
     });
   }
 
@@ -388,8 +399,9 @@ export class VramManager {
    */
   private async makeRoom(entry: RegistryEntry, signal: AbortSignal, mode: 'dispatch' | 'dispatch-last' | 'explicit'): Promise<{ fits: boolean }> {
     const budget = this.budgetBytes();
+    // A backend that runs its models on the CPU needs no room on the GPU.
+    if (budget === undefined || this.cpuBackends.has(entry.backend)) return { fits: true };
     const needed = this.sizes.sizeOf(entry.key, entry.info).bytes;
-    if (budget === undefined) return { fits: true };
     const used = this.usedBytes();
     const plan = planEviction(this.candidates(entry.key), needed, budget, used);
     const gb = (bytes: number) => `${(bytes / BYTES_PER_GB).toFixed(1)} GB`;
@@ -469,7 +481,8 @@ export class VramManager {
     if (gpuOn) await this.gpu!.sampleNow();
     await this.refreshQuietly(signal);
     const loaded = this.view.get(entry.key);
-    if (loaded?.measured && this.sizes.measured(entry.key)) return;
+    // Reported by the backend (VRAM, or 0 on the CPU) or already measured: nothing to learn from nvidia-smi.
+    if (loaded?.measured) return;
     const delta = ((this.gpu?.totals().usedGb ?? 0) - before) * BYTES_PER_GB;
     if (gpuOn && delta > 0) {
       this.sizes.record(entry.key, delta, { backend: entry.backend.name, info: entry.info });
@@ -531,6 +544,11 @@ export class VramManager {
         for (const v of this.view.values()) if (v.plugin === backend) next.set(v.key, v);
         continue;
       }
+      // An empty listing says nothing about where models run: the last verdict stands.
+      if (loaded.length > 0) {
+        if (loaded.every((m) => onCpu(m))) this.cpuBackends.add(backend);
+        else this.cpuBackends.delete(backend);
+      }
       for (const m of loaded) {
         const entry = entries.find((e) => e.backend === backend && e.info.id === m.id);
         const v = this.toView(backend, m, entry);
@@ -547,9 +565,10 @@ export class VramManager {
 
   private toView(backend: BackendPlugin, m: BackendLoadedModel, entry: RegistryEntry | undefined): ViewEntry {
     const key = entry?.key ?? m.id;
-    if (m.vramBytes > 0) this.sizes.record(key, m.vramBytes, entry ? { backend: backend.name, info: entry.info } : undefined);
-    // What the backend reports now wins; else a stored measurement; else the estimate.
-    const size = m.vramBytes > 0 ? { bytes: m.vramBytes, measured: true } : this.sizes.sizeOf(key, entry?.info ?? (m.sizeBytes > 0 ? { id: m.id, sizeBytes: m.sizeBytes, capabilities: NO_CAPS } : undefined));
+    const reported = m.vramBytes ?? 0;
+    if (reported > 0) this.sizes.record(key, reported, entry ? { backend: backend.name, info: entry.info } : undefined);
+    // What the backend reports now wins (VRAM, or 0 on the CPU); else a stored measurement; else the estimate.
+    const size = reported > 0 ? { bytes: reported, measured: true } : onCpu(m) ? { bytes: 0, measured: true } : this.sizes.sizeOf(key, entry?.info ?? (m.sizeBytes > 0 ? { id: m.id, sizeBytes: m.sizeBytes, capabilities: NO_CAPS } : undefined));
     const v: ViewEntry = {
       key,
       backend: backend.name,
@@ -589,6 +608,14 @@ export class VramManager {
 }
 
 const NO_CAPS = { chat: true, vision: false, tools: false, embeddings: false } as const;
+
+/**
+ * A loaded model reported with a size but no VRAM runs on the CPU (Ollama's size_vram 0, the GGUF
+ * backend without a GPU). Without a size, or from a backend that cannot tell, 0 means "unknown".
+ */
+function onCpu(m: BackendLoadedModel): boolean {
+  return m.vramBytes === 0 && m.sizeBytes > 0;
+}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -84,7 +84,14 @@ export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 export type ContentPart =
   | { type: 'text'; text: string }
   /** An image: `data` is base64 without a data: prefix, or `url` is an http(s) URL. */
-  | { type: 'image'; mediaType?: string; data?: string; url?: string };
+  | {
+      type: 'image';
+      mediaType?: string;
+      data?: string;
+      url?: string;
+      /** OpenAI's image detail (what the model sees and what it costs); backends without one ignore it. */
+      detail?: 'auto' | 'low' | 'high';
+    };
 
 export interface ToolCall {
   id: string;
@@ -217,8 +224,11 @@ export interface EmbedResult {
 export interface LoadedModel {
   id: string;
   sizeBytes: number;
-  /** Bytes resident on the GPU (0 on CPU). */
-  vramBytes: number;
+  /**
+   * Bytes resident on the GPU: 0 for a model that runs on the CPU. Leave it out when the backend
+   * cannot tell where the weights live (the router then estimates, or measures with nvidia-smi).
+   */
+  vramBytes?: number;
   expiresAt?: Date;
 }
 

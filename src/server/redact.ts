@@ -14,6 +14,12 @@ export const REDACTED = '[redacted]';
 /** Keys whose values are secrets wherever they appear (any depth, any casing, - or _). */
 const SECRET_KEY = /^(?:authorization|proxy[-_]?authorization|x[-_]?api[-_]?key|api[-_]?key|apikey|(?:access|refresh|id|auth|bearer)[-_]?token|token|secret|client[-_]?secret|password|passwd|pwd|cookie|set[-_]?cookie|private[-_]?key)$/i;
 
+/**
+ * A GGUF metadata key of the tokenizer namespace (tokenizer.ggml.eos_token_id, tokenizer.chat_template):
+ * lower-case dotted names that llama.cpp quotes in its warnings next to the word "token".
+ */
+const GGUF_TOKENIZER_KEY = /^tokenizer\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$/;
+
 /** Text patterns of credentials, with what replaces them. */
 const PATTERNS: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
   // OpenAI-style keys (sk-..., sk-proj-..., sk-ant-...).
@@ -22,9 +28,11 @@ const PATTERNS: Array<[RegExp, string | ((match: string, ...groups: string[]) =>
   // symbol in it) counts: "no first token within 60000 ms" is an English sentence, not a header.
   [/\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9._~+/=-]{4,})/gi, (m, scheme: string, space: string, value: string) => (/[\d._~+/=-]/.test(value) ? `${scheme}${space}${REDACTED}` : m)],
   // key=value and "key": "value" spellings (query strings, form bodies, JSON quoted in messages).
+  // A GGUF tokenizer metadata key as the value is a name, not a secret: llama.cpp's
+  // "bad special token: 'tokenizer.ggml.eot_token_id' = 128009" stays readable.
   [
-    /\b(api[-_]?key|apikey|access[-_]?token|refresh[-_]?token|auth[-_]?token|token|secret|client[-_]?secret|password|passwd|pwd)((?:\\?["'])?\s*[=:]\s*(?:\\?["'])?)[^\s&"'\\,;}]+/gi,
-    `$1$2${REDACTED}`,
+    /\b(api[-_]?key|apikey|access[-_]?token|refresh[-_]?token|auth[-_]?token|token|secret|client[-_]?secret|password|passwd|pwd)((?:\\?["'])?\s*[=:]\s*(?:\\?["'])?)([^\s&"'\\,;}]+)/gi,
+    (m, key: string, separator: string, value: string) => (key.toLowerCase() === 'token' && GGUF_TOKENIZER_KEY.test(value) ? m : `${key}${separator}${REDACTED}`),
   ],
   // Credentials in URLs: scheme://user:pass@host (and scheme://token@host).
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@/gi, `$1${REDACTED}@`],

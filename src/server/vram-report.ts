@@ -12,7 +12,10 @@ export interface LoadedModelReport {
   backend: string;
   sizeBytes: number;
   vramBytes: number;
-  /** Reported by the backend (Ollama size_vram) or measured by nvidia-smi, rather than estimated. */
+  /**
+   * Reported by the backend (Ollama size_vram, GGUF; vramBytes 0 for a model on the CPU) or measured
+   * by nvidia-smi, rather than estimated.
+   */
   measured: boolean;
   pinned: boolean;
   /** When the router last dispatched to the model (absent: not since start-up). */

@@ -341,7 +341,7 @@ export class Profiler {
       try {
         const loaded = await entry.backend.loadedModels({ signal: AbortSignal.timeout(UNLOAD_TIMEOUT_MS) });
         const self = loaded.find((m) => m.id === entry.info.id);
-        if (self && self.vramBytes > 0) return self.vramBytes;
+        if (self?.vramBytes !== undefined && self.vramBytes > 0) return self.vramBytes;
       } catch {
         // Fall through to the GPU delta.
       }

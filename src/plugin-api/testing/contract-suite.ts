@@ -267,7 +267,7 @@ export function describeBackendContract(
       for (const model of loaded) {
         expect(typeof model.id === 'string' && model.id.length > 0, 'loaded model id is a non-empty string').toBe(true);
         expectCount(model.sizeBytes, `${model.id}: sizeBytes`);
-        expectCount(model.vramBytes, `${model.id}: vramBytes`);
+        if (model.vramBytes !== undefined) expectCount(model.vramBytes, `${model.id}: vramBytes`);
         if (model.expiresAt !== undefined) expect(model.expiresAt).toBeInstanceOf(Date);
       }
     }, timeout);

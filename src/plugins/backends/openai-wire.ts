@@ -27,7 +27,7 @@ export interface OpenAIToolCall {
   function: { name: string; arguments: string };
 }
 
-export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
 
 export interface OpenAIMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -132,11 +132,8 @@ export function toOpenAIMessage(message: ChatMessage): OpenAIMessage {
 
 function toOpenAIPart(part: ContentPart): OpenAIContentPart {
   if (part.type === 'text') return { type: 'text', text: part.text };
-  if (part.data) {
-    const url = part.data.startsWith('data:') ? part.data : `data:${part.mediaType ?? 'image/png'};base64,${part.data}`;
-    return { type: 'image_url', image_url: { url } };
-  }
-  if (part.url) return { type: 'image_url', image_url: { url: part.url } };
+  const url = part.data ? (part.data.startsWith('data:') ? part.data : `data:${part.mediaType ?? 'image/png'};base64,${part.data}`) : part.url;
+  if (url) return { type: 'image_url', image_url: part.detail ? { url, detail: part.detail } : { url } };
   throw new PluginError({ code: 'bad_request', message: 'image part has neither data nor url', retryable: false });
 }
 

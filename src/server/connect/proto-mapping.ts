@@ -258,6 +258,14 @@ function toContentPart(proto: ProtoContentPart, path: string): ContentPart {
 const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
 
 function toImagePart(image: ProtoImage, path: string): ContentPart {
+  const part = toImageSource(image, path);
+  const detail = image.detail.trim();
+  if (detail === '') return part;
+  if (detail !== 'auto' && detail !== 'low' && detail !== 'high') throw invalid(`${path}.detail`, `"${image.detail}" is not auto, low or high`);
+  return { ...part, detail } as ContentPart;
+}
+
+function toImageSource(image: ProtoImage, path: string): ContentPart {
   const declared = image.mediaType.trim().toLowerCase();
   if (declared !== '' && !declared.startsWith('image/')) throw invalid(`${path}.media_type`, `"${image.mediaType}" is not an image type`);
 

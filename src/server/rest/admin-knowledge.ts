@@ -210,7 +210,8 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
       return { cancelled: stopped !== undefined, models: stopped?.models ?? [], profiled_count: stopped?.summary.profiled.length ?? 0 };
     });
 
-    const modelId = { type: 'string', minLength: 1, maxLength: 256 };
+    // Empty and blank ids pass the schema so that both get the handler's one answer naming 'model'.
+    const modelId = { type: 'string', maxLength: 256 };
     const modelList = { type: 'array', items: modelId, maxItems: 500 };
     const reprofileQuery = whitelistedQuery({ force: { type: 'boolean' }, model: modelList });
     app.post<{ Querystring: { force?: boolean; model?: string[] }; Body: ReprofileBody | undefined }>(
@@ -236,7 +237,10 @@ export function adminKnowledgeRoutes(deps: KnowledgeServices) {
         }
         const models = fromBody ? (typeof body.model === 'string' ? [body.model] : (body.model ?? [])) : (request.query.model ?? []);
         const force = (fromBody ? body.force : request.query.force) ?? false;
-        const { entries, unknown, unavailable } = selectProfileEntries(deps.registry, models);
+        const { entries, unknown, unavailable, blank } = selectProfileEntries(deps.registry, models);
+        if (blank > 0) {
+          return sendError(reply, 400, "Invalid 'model': a model id must not be empty or blank (leave 'model' out to profile every model).", 'invalid_request_error', 'invalid_value', 'model');
+        }
         if (unknown.length) return sendError(reply, 404, `Unknown model: ${unknown.map((n) => JSON.stringify(n.slice(0, 256))).join(', ')}.`, 'invalid_request_error', 'model_not_found', 'model');
         if (unavailable.length) {
           return sendError(reply, 409, `Not available now (backend down or model removed): ${unavailable.join(', ')}.`, 'invalid_request_error', 'model_unavailable', 'model');

@@ -240,8 +240,9 @@ export class LlamaCppBackend implements BackendPlugin {
       ids = (await this.modelEntries('/v1/models', signal, target)).map((e) => e.id);
       if (this.known.size === 0) await this.listModels({ signal }).catch(() => undefined);
     }
-    // llama.cpp does not report where weights live; the VRAM monitor measures the real GPU use.
-    return ids.map((id) => ({ id, sizeBytes: this.known.get(id)?.sizeBytes ?? 0, vramBytes: 0 }));
+    // llama.cpp does not report where weights live (vramBytes left out: unknown); the VRAM monitor
+    // measures the real GPU use.
+    return ids.map((id) => ({ id, sizeBytes: this.known.get(id)?.sizeBytes ?? 0 }));
   }
 
   async load(model: string, { signal }: CallOptions): Promise<boolean> {

@@ -7,6 +7,8 @@ const COLORS = ['#5b8def', '#3ecf8e', '#f0b429', '#ef5b5b', '#a78bfa', '#22d3ee'
 const CATEGORY_COLORS = { coding: '#5b8def', reasoning: '#f0b429', creativity: '#f472b6', general: '#3ecf8e' };
 const CATEGORIES = Object.keys(CATEGORY_COLORS);
 const SVG = 'http://www.w3.org/2000/svg';
+// "GB" on this page is GiB, as in the API (total_gb, budget_gb) and the VRAM budget: 2^30 bytes.
+const BYTES_PER_GB = 1024 ** 3;
 
 const $ = (id) => document.getElementById(id);
 const colorFor = (() => {
@@ -210,7 +212,7 @@ function renderProfiles(profiles, vram) {
   // VRAM bars are scaled to what this machine has: the GPUs' memory, else the configured budget,
   // else the largest model (with no GPU seen there is no capacity to compare against).
   const gpuGb = (vram?.gpus ?? []).reduce((sum, g) => sum + (g.total_gb ?? 0), 0);
-  const largest = Math.max(0, ...profiles.map((p) => bytesOf(p) ?? 0)) / 1e9;
+  const largest = Math.max(0, ...profiles.map((p) => bytesOf(p) ?? 0)) / BYTES_PER_GB;
   const [scaleGb, scaleLabel] = gpuGb > 0 ? [gpuGb, `of ${gpuGb.toFixed(0)} GB GPU memory`] : vram?.budget_gb ? [vram.budget_gb, `of the ${vram.budget_gb} GB budget`] : [largest, 'relative to the largest model'];
   const rows = [];
   for (const p of profiles) {
@@ -219,7 +221,7 @@ function renderProfiles(profiles, vram) {
       rows.push([`${p.model} · ${c}`, p.scores[c], CATEGORY_COLORS[c], p.scores[c].toFixed(2)]);
     }
     const bytes = bytesOf(p);
-    if (bytes && scaleGb > 0) rows.push([`${p.model} · VRAM`, Math.min(1, bytes / 1e9 / scaleGb), '#a78bfa', `${(bytes / 1e9).toFixed(1)} GB`]);
+    if (bytes && scaleGb > 0) rows.push([`${p.model} · VRAM`, Math.min(1, bytes / BYTES_PER_GB / scaleGb), '#a78bfa', `${(bytes / BYTES_PER_GB).toFixed(1)} GB`]);
   }
   if (!rows.length) return empty(container, 'no profiles yet: models are profiled in the background after discovery');
   horizontalBars(container, rows);

@@ -92,9 +92,29 @@ function badRequest(message: string, code: string, param: string | null = null):
   return { status: 400, message, type: 'invalid_request_error', code, param };
 }
 
-/** One clear sentence for the first schema violation, naming the field the way OpenAI does. */
+/**
+ * The violation to report. A plain schema stops at its first error, but a failed `anyOf` reports
+ * one error per branch and then a summary: for `{"force": "yes"}` against "null, or an object
+ * whose force is a boolean", the first error is the body not being null, which is not the mistake.
+ * The branch that got furthest into the value names it: the deepest error wins, and type errors of
+ * several branches at that same spot merge ("a string or an array").
+ */
+export function relevantError(errors: readonly AjvError[]): AjvError {
+  const detailed = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  if (detailed.length <= 1) return detailed[0] ?? errors[0];
+  const depth = (e: AjvError) => e.instancePath.split('/').length + (e.keyword === 'required' || e.keyword === 'additionalProperties' ? 1 : 0);
+  const deepest = Math.max(...detailed.map(depth));
+  const at = detailed.filter((e) => depth(e) === deepest);
+  const first = at[0];
+  const types = at.filter((e) => e.keyword === 'type' && e.instancePath === first.instancePath);
+  if (first.keyword !== 'type' || types.length < 2) return first;
+  const merged = [...new Set(types.flatMap((e) => String(e.params.type).split(',')))];
+  return { ...first, params: { ...first.params, type: merged } };
+}
+
+/** One clear sentence for the schema violation, naming the field the way OpenAI does. */
 export function validationReply(errors: AjvError[], body: unknown): ErrorReply {
-  const e = errors[0];
+  const e = relevantError(errors);
   const missing = e.keyword === 'required' ? String(e.params.missingProperty ?? '') : undefined;
   const path = e.instancePath;
   const param = paramOf(path, missing);

@@ -197,6 +197,16 @@ function translateContent(content: unknown, role: WireMessage['role'], where: st
 const DATA_URL = /^data:(image\/[\w.+-]+)?(;[\w=.+-]+)*;base64,/i;
 
 function imagePart(imageUrl: unknown, at: string): ContentPart {
+  const part = imageSource(imageUrl, at);
+  const detail = isObject(imageUrl) ? imageUrl.detail : undefined;
+  if (detail == null) return part;
+  if (detail !== 'auto' && detail !== 'low' && detail !== 'high') {
+    throw new InvalidRequest(`Invalid image detail (${at}.image_url.detail): expected 'auto', 'low' or 'high'.`, `${at}.image_url.detail`);
+  }
+  return { ...part, detail } as ContentPart;
+}
+
+function imageSource(imageUrl: unknown, at: string): ContentPart {
   const url = typeof imageUrl === 'string' ? imageUrl : isObject(imageUrl) ? imageUrl.url : undefined;
   if (typeof url !== 'string' || url === '') throw new InvalidRequest(`Missing image URL: an 'image_url' part needs image_url.url (${at}.image_url.url).`, `${at}.image_url.url`, 'missing_required_parameter');
   const data = DATA_URL.exec(url);
