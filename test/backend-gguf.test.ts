@@ -248,6 +248,31 @@ describe('gguf backend on a generated model', () => {
     }
   });
 
+  it('a caller that gives up while queued for a swap leaves nothing behind: the next caller loads the model', async () => {
+    const own = await ggufBackendDefinition.create({ name: 'giveup', location: dir, threads: 1 }, context); // maxLoadedModels 1
+    try {
+      await own.load('tiny', call());
+      // tiny stays busy while its stream is held open after the first part; other queues for the
+      // room (tiny drains); a second tiny caller then waits for its turn behind other, and gives up.
+      const held = own.chat(request({ model: 'tiny', maxTokens: 4 }), call())[Symbol.asyncIterator]();
+      await held.next();
+      const other = collect(own.chat(request({ model: 'nested/other', maxTokens: 2 }), call()));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const quitter = new AbortController();
+      const gaveUp = collect(own.chat(request({ model: 'tiny', maxTokens: 2 }), { signal: quitter.signal })).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      quitter.abort();
+      expect(await gaveUp).toMatchObject({ code: 'aborted' });
+      await held.return?.();
+      expect((await other).at(-1)).toMatchObject({ type: 'finish' });
+      // The model still serves: a fresh request loads it again.
+      expect((await collect(own.chat(request({ model: 'tiny', maxTokens: 2 }), call()))).at(-1)).toMatchObject({ type: 'finish' });
+      expect(await own.load('tiny', call())).toBe(true);
+    } finally {
+      await own.dispose?.();
+    }
+  });
+
   it('never generates past the context: a max_tokens beyond it finishes with length where the context is full', async () => {
     const small = await ggufBackendDefinition.create({ name: 'ctx', location: dir, threads: 1, contextSize: 64 }, context);
     try {

@@ -416,6 +416,16 @@ export class GgufBackend implements BackendPlugin {
 
   /** Runs one turn: waits for the loads asked for before, makes room, loads, hands the model to its waiters. */
   private async loadInTurn(id: string, turn: LoadTurn): Promise<Slot> {
+    try {
+      return await this.runTurn(id, turn);
+    } finally {
+      // However the turn ended (loaded, failed, or abandoned while it waited for the lock), the
+      // next caller must start a new one rather than join this one.
+      if (this.turns.get(id) === turn) this.turns.delete(id);
+    }
+  }
+
+  private async runTurn(id: string, turn: LoadTurn): Promise<Slot> {
     const release = await this.swap.acquire(turn.controller.signal);
     try {
       this.ensureOpen({ backend: this.name, model: id });
@@ -434,7 +444,6 @@ export class GgufBackend implements BackendPlugin {
       turn.slot = slot;
       return slot;
     } finally {
-      if (this.turns.get(id) === turn) this.turns.delete(id);
       release();
     }
   }
