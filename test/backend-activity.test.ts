@@ -1,7 +1,7 @@
 /**
  * Profiling yields to clients: before each prompt it waits until its backend serves no client
  * request, so the prompt's timing measures the model rather than a queue, and clients do not wait
- * behind profiling. The tracker on its own, then a router with the Ollama simulator: a client request
+ * behind profiling; then it loads the model, so the timed turn does not include a load either. The tracker on its own, then a router with the Ollama simulator: a client request
  * in flight holds back profiling on the same backend until it ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,9 @@ describe('profiling waits for client requests on its backend', () => {
     const summary = await run.done;
     expect(summary.profiled.map((p) => p.model)).toEqual(['profiled:7b']);
     expect(profileChats()).toBeGreaterThan(0);
+    // Each prompt's turn is timed with the model loaded: a load request goes before every chat.
+    const calls = sim.requests.filter((r) => (r.body as { model?: string })?.model === 'profiled:7b' && (r.path === '/api/chat' || r.path === '/api/generate'));
+    const chats = calls.filter((r) => r.path === '/api/chat' && (r.body as { messages?: unknown[] }).messages?.length);
+    for (let i = 0; i < calls.length; i++) if (calls[i]!.path === '/api/chat' && chats.includes(calls[i]!)) expect(calls[i - 1]?.path, `request ${i}`).toBe('/api/generate');
   });
 });

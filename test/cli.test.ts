@@ -118,7 +118,7 @@ describe('smarterrouter CLI', () => {
     ollama.setFailure('hang', 'llama3.2:3b');
     const mark = ollama.requests.length;
     const run = router.core.knowledge.coordinator.start({ entries: [router.core.registry.get('llama3.2:3b')!], force: true });
-    while (!ollama.requests.slice(mark).some((r) => r.path === '/api/chat')) await new Promise((r) => setTimeout(r, 10));
+    while (!ollama.requests.slice(mark).some((r) => r.path === '/api/chat' || r.path === '/api/generate')) await new Promise((r) => setTimeout(r, 10));
     expect((await cli('profiling')).out).toMatch(/^profiling: llama3\.2:3b$/m);
     ollama.setFailure('none');
     const cancelled = await cli('profiling', 'cancel');

@@ -39,7 +39,8 @@ async function status(): Promise<Record<string, unknown>> {
 
 /** Resolves once slowpoke's first prompt is on the wire (and hangs there). */
 async function slowpokeHanging(mark: number): Promise<void> {
-  while (!sim.requests.slice(mark).some((r) => r.path === '/api/chat' && (r.body as { model?: string })?.model === 'slowpoke:7b')) {
+  // The load before the prompt, or the prompt itself.
+  while (!sim.requests.slice(mark).some((r) => (r.path === '/api/chat' || r.path === '/api/generate') && (r.body as { model?: string })?.model === 'slowpoke:7b')) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -375,7 +375,15 @@ export class Profiler {
       } catch {
         throw abortError(signal, target);
       }
+      // One deadline for the load and the turn: a hung model costs one timeout per turn, not two.
       const timeout = AbortSignal.timeout(timeoutMs);
+      // Load first where the backend can, so the timed turn measures the model answering, not the
+      // model loading (a client may have had another model swapped in since the last prompt). A
+      // failed load is left for the turn itself to report.
+      if (target.backend.capabilities.load) {
+        await target.backend.load(target.modelId, { signal: AbortSignal.any([signal, timeout]) }).catch(() => undefined);
+        if (signal.aborted) throw abortError(signal, target);
+      }
       try {
         const { answer, timing } = await this.timeTurn(target.backend, { model: target.modelId, messages: conversation, maxTokens: this.maxTokens, ...SAMPLING }, AbortSignal.any([signal, timeout]));
         turns.push({ conversation, answer, timing });
