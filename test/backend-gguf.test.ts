@@ -76,6 +76,8 @@ describe('gguf backend definition and options', () => {
     expect(() => resolveGgufOptions({ name: 'x' })).toThrow(/location/);
     expect(() => resolveGgufOptions({ name: 'x', location: dir, threads: 0 })).toThrow(/threads/);
     expect(() => resolveGgufOptions({ name: 'x', location: dir, maxLoadedModels: 'many' })).toThrow(/maxLoadedModels/);
+    // A misspelt option stops start-up rather than leaving the default in place without a word.
+    expect(() => resolveGgufOptions({ name: 'x', location: dir, maxLoadedModel: 2 })).toThrow(/gguf option "maxLoadedModel" is not a gguf option \(known: threads, contextSize, maxLoadedModels/);
   });
 });
 

@@ -43,8 +43,15 @@ export function defaultThreads(cores: number = availableParallelism()): number {
   return Math.max(1, Math.min(cores - 1, MAX_DEFAULT_THREADS));
 }
 
+/** Every option the gguf backend reads: anything else (a misspelt "maxLoadedModel") stops start-up instead of silently not applying. */
+const KNOWN_OPTIONS = new Set(['name', 'location', 'apiKey', 'threads', 'contextSize', 'maxLoadedModels', 'recursive', 'gpu', 'defaultMaxTokens']);
+
 export function resolveGgufOptions(options: PluginOptions): GgufBackendOptions {
   const name = options.name;
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key) && options[key] !== undefined);
+  if (unknown.length > 0) {
+    throw invalid(name, unknown.map((k) => JSON.stringify(k)).join(', '), `is not a gguf option (known: ${[...KNOWN_OPTIONS].filter((k) => k !== 'name' && k !== 'location' && k !== 'apiKey').join(', ')})`);
+  }
   if (typeof options.location !== 'string' || options.location.trim() === '') {
     throw invalid(name, 'location', 'must be the folder holding .gguf files');
   }
