@@ -203,8 +203,8 @@ describe('ProfilerService', () => {
     expect(res.status).toBe(202);
     const started = await res.json();
     expect(started).toMatchObject({ status: 'started', force: true, models: ['slowpoke:7b'], skipped: [], prompt_set_version: PROMPT_SET_VERSION });
-    // The first prompt is on the wire (and hangs): from here the run is certainly busy.
-    while (!sim.requests.slice(mark).some((r) => r.path === '/api/chat' && (r.body as { messages?: unknown[] })?.messages?.length)) {
+    // The first prompt's load (or the prompt) is on the wire and hangs: from here the run is certainly busy.
+    while (!sim.requests.slice(mark).some((r) => (r.path === '/api/generate' || (r.path === '/api/chat' && (r.body as { messages?: unknown[] })?.messages?.length)) && (r.body as { model?: string })?.model === 'slowpoke:7b')) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
 
