@@ -7,7 +7,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOllamaSimulator, startOpenAISimulator, type RunningSimulator } from '../src/simulators/index.js';
 import { startTestRouter, type TestRouter } from './support/router.js';
-import { createClient } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { Role, RouterService } from '../gen/smarterrouter/v1/router_pb.js';
 
@@ -327,6 +327,11 @@ describe('non-streaming answers', () => {
     const rpc = createClient(RouterService, createConnectTransport({ baseUrl: router.url, httpVersion: '1.1' }));
     await rpc.chat({ model: 'gpt-sees', messages: [{ role: Role.USER, parts: [{ part: { case: 'image', value: { source: { case: 'url', value: png }, detail: 'high' } } }] }] });
     expect((sent().messages[0]!.content as Array<{ image_url?: { detail?: string } }>)[0]?.image_url?.detail).toBe('high');
+    const refused = await rpc
+      .chat({ model: 'gpt-sees', messages: [{ role: Role.USER, parts: [{ part: { case: 'image', value: { source: { case: 'url', value: png }, detail: 'ultra' } } }] }] })
+      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(refused?.code).toBe(Code.InvalidArgument);
+    expect(refused?.rawMessage).toMatch(/detail.*"ultra" is not auto, low or high/);
   });
 
   it('passes reasoning_effort, user, logit_bias and provider_options on to an OpenAI-compatible backend, and checks them', async () => {
