@@ -1,3 +1,5 @@
+import { untilAborted } from './abortable.js';
+
 /**
  * Client requests in flight, per backend. Profiling waits for a backend to be quiet before each
  * prompt: on a busy backend its timings would measure the queue (an in-process GGUF backend runs one
@@ -36,28 +38,20 @@ export class BackendActivity {
    * quiet must not stop profiling for good); rejects with the reason when `signal` aborts.
    */
   whenQuiet(backend: string, signal: AbortSignal, maxWaitMs: number): Promise<void> {
-    signal.throwIfAborted();
-    if (!this.active.has(backend)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    if (!this.active.has(backend)) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
+    const quiet = new Promise<void>((resolve) => {
       const set = this.waiters.get(backend) ?? new Set<() => void>();
       this.waiters.set(backend, set);
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        set.delete(wake);
-      };
       const wake = (): void => {
-        done();
+        clearTimeout(timer);
+        set.delete(wake);
         resolve();
-      };
-      const onAbort = (): void => {
-        done();
-        reject(signal.reason);
       };
       const timer = setTimeout(wake, maxWaitMs);
       timer.unref?.();
       set.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
     });
+    // A caller that gave up leaves its waiter to the next quiet moment or its timer, unheard.
+    return untilAborted(quiet, signal);
   }
 }

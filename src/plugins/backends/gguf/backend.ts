@@ -455,23 +455,15 @@ export class GgufBackend implements BackendPlugin {
 
   /** Resolves when some loaded model has no more users (or rejects when `signal` aborts). */
   private waitForIdle(signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = (): void => {
-        this.idleWaiters.delete(wake);
-        signal?.removeEventListener('abort', onAbort);
-      };
+    const idle = new Promise<void>((resolve) => {
       const wake = (): void => {
-        cleanup();
+        this.idleWaiters.delete(wake);
         resolve();
       };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal?.reason);
-      };
-      if (signal?.aborted) return onAbort();
       this.idleWaiters.add(wake);
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // A waiter that gave up stays in the set until the next idle moment wakes it, unheard.
+    return signal ? untilAborted(idle, signal) : idle;
   }
 
   /**
