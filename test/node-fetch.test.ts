@@ -152,4 +152,47 @@ describe('node:http fetch, aborts nobody is reading', () => {
       process.off('uncaughtException', onUncaught);
     }
   });
+
+  it('an abort while the last chunk is handled crashes nothing and the next request still works', async () => {
+    const crashes: unknown[] = [];
+    const onUncaught = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const controller = new AbortController();
+      const res = await httpFetch(`${base}/json`, { signal: controller.signal });
+      // Abort while handling the last chunk, as a backend plugin does when its consumer stops as
+      // the answer ends. Destroying the request here used to destroy its socket with no error
+      // listener left on it: an uncaught exception that took the process down.
+      const read = (async () => {
+        for await (const chunk of nodeBodyOf(res)!) {
+          expect(chunk.length).toBeGreaterThan(0);
+          controller.abort();
+        }
+      })();
+      // The reader may see the abort or the end, whichever node:http reports first.
+      await read.catch((error: unknown) => expect((error as Error).name).toBe('AbortError'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(crashes).toEqual([]);
+      expect((await (await httpFetch(`${base}/json`)).json()).method).toBe('GET');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('an abort after the whole answer arrived unread errors the body for its reader and crashes nothing', async () => {
+    const crashes: unknown[] = [];
+    const onUncaught = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const controller = new AbortController();
+      const res = await httpFetch(`${base}/json`, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(crashes).toEqual([]);
+      await expect(res.text()).rejects.toThrow(/aborted/i);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
 });

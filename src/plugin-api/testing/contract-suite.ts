@@ -222,6 +222,30 @@ export function describeBackendContract(
       if (result.end?.type === 'error') expect(result.end.error.code).toBe('aborted');
     }, timeout);
 
+    it('ends the stream when the signal is aborted after the first part', async () => {
+      const { backend } = get();
+      const stop = new AbortController();
+      const parts: ChatStreamPart[] = [];
+      let thrown: unknown;
+      try {
+        for await (const part of backend.chat(chatRequest({ maxTokens: 64 }), { signal: stop.signal })) {
+          parts.push(part);
+          if (parts.length === 1) stop.abort();
+        }
+      } catch (error) {
+        thrown = error;
+      }
+      // Parts already read may still come out; then the stream ends (a fast answer may even finish).
+      if (thrown !== undefined) {
+        expect(PluginError.isInstance(thrown), `threw a PluginError, not ${String(thrown)}`).toBe(true);
+        expect((thrown as PluginError).code).toBe('aborted');
+        return;
+      }
+      expectValidStream(parts);
+      const end = parts.at(-1)!;
+      if (end.type === 'error') expect(end.error.code).toBe('aborted');
+    }, timeout);
+
     it('reports a missing model as a PluginError (not_found or bad_request) naming the backend', async () => {
       const { backend, missingModel } = get();
       const model = missingModel ?? 'smarterrouter-contract-missing-model';

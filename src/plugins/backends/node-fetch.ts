@@ -67,6 +67,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
     if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
+      let response: http.IncomingMessage | undefined;
       const req = (url.https ? https : http).request(
         {
           agent: url.https ? httpsAgent : httpAgent,
@@ -81,6 +82,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
         } as http.RequestOptions,
         (res) => {
           settled = true;
+          response = res;
           // An abort destroys the response with the abort reason. Whoever reads the body sees that
           // error through its reader; with nobody reading, an 'error' event without a listener would
           // be an uncaught exception that takes the whole process down.
@@ -94,7 +96,13 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch & 
       if (signal) {
         const onAbort = () => {
           const reason = abortReason(signal);
-          req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+          const error = reason instanceof Error ? reason : new Error(String(reason));
+          // Once the answer has arrived, abort through the response: it destroys the socket only
+          // while the answer is still coming. A whole answer's socket may already be back in the
+          // keep-alive pool with no error listener, and destroying it through the request would
+          // emit an 'error' nobody hears: an uncaught exception.
+          if (response) response.destroy(error);
+          else req.destroy(error);
           if (!settled) {
             settled = true;
             reject(reason);
