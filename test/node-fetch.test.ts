@@ -173,7 +173,7 @@ describe('node:http fetch, aborts nobody is reading', () => {
       await read.catch((error: unknown) => expect((error as Error).name).toBe('AbortError'));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(crashes).toEqual([]);
-      expect((await (await httpFetch(`${base}/json`)).json()).method).toBe('GET');
+      expect(((await (await httpFetch(`${base}/json`)).json()) as { method: string }).method).toBe('GET');
     } finally {
       process.off('uncaughtException', onUncaught);
     }
