@@ -34,7 +34,8 @@ let built: Promise<unknown> | undefined;
  */
 export async function routerCommand(): Promise<{ nodeFlags: string[]; entry: string }> {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const [command, ...args] = scripts.start!.trim().split(/\s+/);
+  // "exec" makes npm's shell hand its process to node, so signals sent to npm start reach the router.
+  const [command, ...args] = scripts.start!.trim().replace(/^exec\s+/, '').split(/\s+/);
   const entry = args.pop();
   if (command !== 'node' || !entry) throw new Error(`package.json "start" is not "node [flags] <file>": ${scripts.start}`);
   if (scripts.prestart) {

@@ -83,7 +83,9 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   it('runs the same command as npm start (compiled JavaScript), on the Node major the project supports', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; engines: { node: string } };
-    const [command, ...args] = pkg.scripts.start!.split(/\s+/);
+    // npm runs scripts through sh: "exec" replaces the shell with node, so npm's SIGTERM reaches the router.
+    const [exec, command, ...args] = pkg.scripts.start!.split(/\s+/);
+    expect(exec).toBe('exec');
     expect(command).toBe('node');
     expect(dockerfile).toContain(`CMD [${['node', ...args].map((a) => JSON.stringify(a)).join(', ')}]`);
     // The entry point is what the build emits for src/main.ts, and npm start builds it first.

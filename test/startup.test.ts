@@ -155,4 +155,41 @@ describe('npm start', () => {
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body).choices[0].message.content.length).toBeGreaterThan(0);
   });
+
+  it('stops the router when npm start itself gets SIGTERM (npm runs the script through a shell)', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const dir = workdir();
+    // The real npm start in the repository (it builds dist/ first, as the other dist/ tests do).
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? dir,
+        ROUTER_PORT: String(port),
+        ROUTER_HOST: '127.0.0.1',
+        ROUTER_OLLAMA_URL: 'http://127.0.0.1:9',
+        ROUTER_POLLING_INTERVAL: '0',
+        ROUTER_DATABASE_URL: join(dir, 'router.db'),
+        ROUTER_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(npm);
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    await waitForHealth(url, 60_000);
+    npm.kill('SIGTERM');
+    await exited;
+    // The router behind npm drained and let go of the port (it used to keep serving on its own).
+    const deadline = Date.now() + 15_000;
+    let up = true;
+    while (up && Date.now() < deadline) {
+      up = await fetch(`${url}/health`).then(
+        () => true,
+        () => false,
+      );
+      if (up) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up, 'the router still answers after npm start was stopped').toBe(false);
+  }, 90_000);
 });
