@@ -45,9 +45,19 @@ export interface DecisionQuery {
 
 export type DecisionListener = (decision: DecisionData) => void;
 
+/** What became of a routing decision. */
+export type DecisionStatus = 'ok' | 'no_candidates' | 'all_candidates_failed' | 'aborted' | 'failed_after_first_token';
+
 export interface DecisionStore {
   /** Queues a decision for writing; never blocks the request. */
   record(decision: DecisionData): void;
+  /**
+   * Changes the status of a decision already recorded: a stream recorded as `ok` at its first token
+   * that then ended otherwise (`aborted`: the client left or the router stopped;
+   * `failed_after_first_token`: the backend failed mid-answer). Never blocks the request; watchers
+   * (subscribe) are not told again.
+   */
+  settle(responseId: string, status: DecisionStatus): void;
   /** Finds a decision by response id (recent ones from memory, older ones from the store). */
   find(responseId: string): Promise<DecisionData | undefined>;
   /** Stores feedback durably before the client is told it was accepted. */
@@ -92,6 +102,10 @@ export class MemoryDecisionStore implements DecisionStore {
   record(decision: DecisionData): void {
     this.decisions.set(decision.responseId, decision);
     this.listeners.emit(decision);
+  }
+  settle(responseId: string, status: DecisionStatus): void {
+    const decision = this.decisions.get(responseId);
+    if (decision) decision.status = status;
   }
   async find(responseId: string): Promise<DecisionData | undefined> {
     return this.decisions.get(responseId);

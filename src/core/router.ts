@@ -250,7 +250,7 @@ export class Router {
         this.recent.add(entry.key);
         this.deps.registry.markLoaded(entry.key);
         this.record(request, plan, info, 'ok', startedAt);
-        return { info, parts: this.relay(started, entry) };
+        return { info, parts: this.relay(started, entry, info) };
       } catch (error) {
         const failure = PluginError.from(error, { backend: entry.backend.name, model: entry.info.id });
         if (failure.code === 'overloaded' && typeof failure.retryAfterSeconds === 'number' && Number.isFinite(failure.retryAfterSeconds)) {
@@ -443,7 +443,8 @@ export class Router {
       qualityPreference,
       weights: this.settings.weights,
       recentShare: this.recent.share,
-      feedback: this.feedbackBook.mean,
+      // Feedback switched off no longer moves scores, even when earlier feedback is stored.
+      ...(this.settings.feedbackEnabled ? { feedback: this.feedbackBook.mean } : {}),
     });
     return { classification, classifier, needs, qualityPreference, scoring };
   }
@@ -600,8 +601,8 @@ export class Router {
   }
 
   /** The first part and the rest; guarantees one final finish or error part. */
-  private relay(started: Started, entry: RegistryEntry): AsyncIterableIterator<ChatStreamPart> {
-    return new Relay(started, entry, this.settings.signature, (end) => this.finished(started, entry, end));
+  private relay(started: Started, entry: RegistryEntry, info: RouteInfo): AsyncIterableIterator<ChatStreamPart> {
+    return new Relay(started, entry, this.settings.signature, (end) => this.finished(started, entry, info, end));
   }
 
   private record(request: RouteRequest, plan: Plan, info: RouteInfo, status: string, startedAt: number): void {
@@ -649,8 +650,13 @@ export class Router {
   }
 
   /** A started generation ended: a failure after its first token also counts against the model. */
-  private finished(started: Started, entry: RegistryEntry, end: ChatStreamPart | undefined): void {
+  private finished(started: Started, entry: RegistryEntry, info: RouteInfo, end: ChatStreamPart | undefined): void {
     const now = performance.now();
+    // The decision was recorded as ok at the first token; an answer cut short after it says how.
+    if (end?.type !== 'finish') {
+      const aborted = end === undefined || (end.type === 'error' && end.error.code === 'aborted');
+      this.deps.store.settle(info.responseId, aborted ? 'aborted' : 'failed_after_first_token');
+    }
     const event: CompletedEvent = {
       model: entry.key,
       backend: entry.backend.name,

@@ -8,7 +8,7 @@
  * Several replicas on one PostgreSQL database: `pullFeedback` returns the feedback the others stored
  * since the last call (see FeedbackCursor), so each replica's in-memory means follow all of it.
  */
-import { DecisionListeners, type DecisionData, type DecisionListener, type DecisionQuery, type DecisionStore, type FeedbackData } from '../core/decisions.js';
+import { DecisionListeners, type DecisionData, type DecisionListener, type DecisionQuery, type DecisionStatus, type DecisionStore, type FeedbackData } from '../core/decisions.js';
 import type { Database } from './index.js';
 import { DecisionEntity, FeedbackEntity, type DecisionRecord, type FeedbackRecord } from './entities.js';
 import { dbTime } from './dialect.js';
@@ -32,6 +32,8 @@ export class SqlDecisionStore implements DecisionStore {
   private readonly maxQueued: number;
   /** The queued decisions by response id (feedback can name one before its batch lands). */
   private readonly unwritten = new Map<string, DecisionData>();
+  /** Status changes for rows already written or being written (settle), applied after the next batch. */
+  private readonly settled = new Map<string, DecisionStatus>();
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
@@ -66,6 +68,14 @@ export class SqlDecisionStore implements DecisionStore {
 
   subscribe(listener: DecisionListener): () => void {
     return this.listeners.add(listener);
+  }
+
+  settle(responseId: string, status: DecisionStatus): void {
+    const queued = this.unwritten.get(responseId);
+    if (queued) queued.status = status;
+    // Still waiting in the queue: its INSERT will carry the new status. Otherwise (written, or in a
+    // batch being written) an UPDATE follows the next batch.
+    if (!queued || !this.queue.includes(queued)) this.settled.set(responseId, status);
   }
 
   /** Flushes first, so what was just decided is listed too; then one indexed query. */
@@ -145,6 +155,30 @@ export class SqlDecisionStore implements DecisionStore {
   }
 
   private async writeBatch(): Promise<void> {
+    await this.writeBatchRows();
+    if (this.settled.size) await this.writeSettled();
+  }
+
+  /** One UPDATE per status for the decisions settled since the last write; kept for the next one on failure. */
+  private async writeSettled(): Promise<void> {
+    const byStatus = new Map<DecisionStatus, string[]>();
+    for (const [id, status] of this.settled) {
+      // A row still queued (its batch failed) is written with the new status already.
+      if (this.unwritten.has(id) && this.queue.includes(this.unwritten.get(id)!)) continue;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), id]);
+    }
+    this.settled.clear();
+    for (const [status, ids] of byStatus) {
+      try {
+        await this.db.em.fork().nativeUpdate(DecisionEntity, { responseId: { $in: ids } }, { status });
+      } catch (error) {
+        for (const id of ids) if (!this.settled.has(id)) this.settled.set(id, status);
+        this.options.onError?.(error);
+      }
+    }
+  }
+
+  private async writeBatchRows(): Promise<void> {
     if (this.dropped) {
       this.options.onError?.(new Error(`${this.dropped} routing decision(s) dropped: ${this.maxQueued} were already waiting for the database`));
       this.dropped = 0;

@@ -1357,7 +1357,8 @@ export type Decision = Message<"smarterrouter.v1.Decision"> & {
   selectedModel: string;
 
   /**
-   * ok | no_candidates | all_candidates_failed | aborted.
+   * ok | no_candidates | all_candidates_failed | aborted | failed_after_first_token. A stream is recorded
+   * as ok at its first token and becomes aborted (client gone) or failed_after_first_token (backend failed mid-answer) when it ends so.
    *
    * @generated from field: string status = 8;
    */
