@@ -206,7 +206,8 @@ describe('RouterService on a simulated fleet', () => {
     const main = res.models[0]!;
     expect(main).toMatchObject({ id: 'smarterrouter/main', routerAlias: true, backend: '', provider: '', available: true });
     expect(main.qualityPreference).toBeCloseTo(0.5);
-    expect(main.capabilities).toMatchObject({ chat: true, vision: true, tools: true });
+    // The union of the chat models' capabilities: qwen3:8b of the demo fleet thinks.
+    expect(main.capabilities).toMatchObject({ chat: true, vision: true, tools: true, embeddings: false, thinking: true });
 
     const coder = res.models.find((m) => m.id.includes('qwen2.5-coder:7b'));
     expect(coder).toMatchObject({ backend: 'sim', provider: 'ollama', routerAlias: false, available: true });

@@ -355,7 +355,14 @@ export class Router {
       id: m.id,
       backend: 'smarterrouter',
       provider: 'smarterrouter',
-      capabilities: { chat: true, vision: this.anyModel((e) => e.info.capabilities.vision), tools: this.anyModel((e) => e.info.capabilities.tools), embeddings: false },
+      // The union of what the chat models behind the name can do.
+      capabilities: {
+        chat: true,
+        vision: this.anyModel((e) => e.info.capabilities.chat && e.info.capabilities.vision),
+        tools: this.anyModel((e) => e.info.capabilities.chat && e.info.capabilities.tools),
+        embeddings: false,
+        thinking: this.anyModel((e) => e.info.capabilities.chat && e.info.capabilities.thinking === true),
+      },
       available: this.anyModel((e) => e.available && e.info.capabilities.chat),
       routerAlias: true,
       qualityPreference: m.qualityPreference,
