@@ -264,6 +264,35 @@ describe('createBackends', () => {
     expect(logger.lines.some((l) => l.msg === 'backend created')).toBe(true);
   });
 
+  it('hands the built-in kinds\' chat streams through unguarded and guards every other kind', async () => {
+    // A stream that breaks the contract (text after its finish part) shows which side it is on:
+    // the guard drops what follows a finish, a trusted stream arrives as the plugin made it.
+    const sloppy = fakeBackend({
+      name: 'a',
+      async *chat() {
+        yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } } as ChatStreamPart;
+        yield { type: 'text-delta', delta: 'after the end' } as ChatStreamPart;
+      },
+    });
+    const definition = {
+      manifest: { specificationVersion: 'v1' as const, kind: 'backend' as const, name: 'smarterrouter-backend-sloppy', version: '1.0.0' },
+      create: async () => sloppy,
+    };
+    const asBuiltin = await loadPlugins({ specs: [], logger: memoryLogger(), builtins: { backend: { sloppy: definition }, classifier: {}, judge: {} } });
+    expect(asBuiltin.isBuiltinBackend('sloppy')).toBe(true);
+    const [trusted] = await createBackends(asBuiltin, [{ name: 'a', kind: 'sloppy', location: 'memory' }], context());
+    expect((await collect(trusted.chat({ model: 'm', messages: [] }, call()))).map((p) => p.type)).toEqual(['finish', 'text-delta']);
+
+    const registry = await loadPlugins({ specs: [ECHO_DIR], logger: memoryLogger() });
+    expect(registry.isBuiltinBackend('openai')).toBe(true);
+    expect(registry.isBuiltinBackend('OLLAMA')).toBe(true);
+    expect(registry.isBuiltinBackend(ECHO_NAME)).toBe(false);
+    expect(registry.isBuiltinBackend('nope')).toBe(false);
+    // The same sloppy stream from a third-party kind is guarded: nothing after the finish.
+    const guarded = guardBackend(sloppy, { trustStream: false });
+    expect((await collect(guarded.chat({ model: 'm', messages: [] }, call()))).map((p) => p.type)).toEqual(['finish']);
+  });
+
   it('rejects an unknown kind, listing the known kinds', async () => {
     const registry = await loadPlugins({ specs: [], logger: memoryLogger() });
     await expectLoadError(

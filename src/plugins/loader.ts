@@ -48,6 +48,8 @@ export interface PluginRegistry {
   backendDefinition(kind: string): PluginDefinition<'backend'> | undefined;
   /** Every backend kind known, built-ins first. */
   backendKinds(): string[];
+  /** Whether a backend kind is one the router ships (its streams are trusted, see GuardOptions). */
+  isBuiltinBackend(kind: string): boolean;
   /** Third-party classifiers in ROUTER_PLUGINS order, then the built-in one, which always decides last. */
   classifiers(): PluginDefinition<'classifier'>[];
   /** Judge definitions, built-ins first. */
@@ -124,6 +126,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginRe
       return entry?.definition as PluginDefinition<'backend'> | undefined;
     },
     backendKinds: () => entries('backend').map((e) => e.info.name),
+    isBuiltinBackend(kind) {
+      const entry = backendTable.get(kind) ?? backendTable.get(kind.toLowerCase());
+      return entry?.info.source === 'builtin';
+    },
     classifiers() {
       const all = entries('classifier');
       // The built-in classifier always answers, so it goes last: third-party ones get the first say.
@@ -369,8 +375,7 @@ async function createBackend(
   context.logger.info({ backend: spec.name, plugin, location: spec.location }, 'backend created');
   const backend = instance as BackendPlugin;
   if (options.guard === false) return backend;
-  const builtin = registry.list().some((p) => p.kind === 'backend' && p.source === 'builtin' && p.name === plugin);
-  return guardBackend(backend, { trustStream: builtin });
+  return guardBackend(backend, { trustStream: registry.isBuiltinBackend(spec.kind) });
 }
 
 /** A logger that adds fields to every line: pino's child() when there is one, a thin wrapper otherwise. */

@@ -30,6 +30,7 @@ export function withRouterCreated(plugins: PluginRegistry, created: readonly Loa
   return {
     backendDefinition: (kind) => plugins.backendDefinition(kind),
     backendKinds: () => plugins.backendKinds(),
+    isBuiltinBackend: (kind) => plugins.isBuiltinBackend(kind),
     classifiers: () => plugins.classifiers(),
     judges: () => plugins.judges(),
     list: () => [...plugins.list(), ...created],
