@@ -23,6 +23,8 @@ ENV NODE_ENV=production \
     ROUTER_DATABASE_URL=sqlite:////app/data/router.db
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+# dist/ holds the compiled CLI too (bin/ and src/ are not shipped):
+#   docker compose exec smarterrouter node dist/src/cli/run.js stats
 COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
 RUN mkdir -p /app/data && chown node:node /app/data

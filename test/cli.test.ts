@@ -66,6 +66,46 @@ describe('smarterrouter CLI', () => {
     expect(parsed.candidates).toHaveLength(2);
   });
 
+  it('explain shows every factor that moves a score, so the columns add up to it', async () => {
+    // Columns of a table row, by header (headers may hold a space: "size penalty").
+    const parse = (out: string) => {
+      const lines = out.split('\n');
+      const headerAt = lines.findIndex((l) => l.startsWith('model '));
+      const header = lines[headerAt]!;
+      const names = [...header.matchAll(/\S+(?: \S+)?/g)].map((m) => ({ name: m[0], at: m.index! }));
+      const rows = lines.slice(headerAt + 1).filter((l) => l && !l.startsWith('('));
+      return {
+        names: names.map((n) => n.name),
+        rows: rows.map((row) => Object.fromEntries(names.map((n, i) => [n.name, row.slice(n.at, names[i + 1]?.at ?? row.length).trim()]))),
+      };
+    };
+    // A hard coding prompt: both models are below the 8B minimum, so a size penalty takes the 3B
+    // model's total below zero while its four weighted factors are all positive.
+    const hard = await cli('explain', 'implement a thread-safe lock-free concurrent hash map in C++ with memory reclamation, then prove linearizability');
+    expect(hard.code).toBe(0);
+    expect(hard.out).toMatch(/^coding \/ hard /m);
+    const table = parse(hard.out);
+    expect(table.names).toEqual(['model', 'score', 'capability', 'benchmark', 'speed', 'recency', 'size penalty', 'note']);
+    const small = table.rows.find((r) => r.model === 'llama3.2:3b')!;
+    expect(Number(small.score)).toBeLessThan(0);
+    expect(Number(small['size penalty'])).toBeLessThan(0);
+    for (const row of table.rows) {
+      const sum = ['capability', 'benchmark', 'speed', 'recency', 'size penalty'].reduce((a, k) => a + Number(row[k]), 0);
+      expect(Math.abs(sum - Number(row.score)), row.model).toBeLessThan(0.006);
+    }
+    // Factors that are zero for every model are named, not shown as columns of zeros.
+    expect(hard.out).toMatch(/^\(score = sum of the factor columns; feedback, vram: 0 for every model\)$/m);
+
+    // The JSON carries the same factors.
+    const json = JSON.parse((await cli('explain', '--json', 'implement a thread-safe lock-free concurrent hash map in C++ with memory reclamation, then prove linearizability')).out);
+    const factors = json.candidates.find((c: { model: string }) => c.model === 'llama3.2:3b').factors;
+    expect(factors.sizePenalty).toBeCloseTo(Number(small['size penalty']), 2);
+
+    // A simple prompt: no model is penalised, so no size penalty column.
+    const simple = await cli('explain', 'write a binary search in rust');
+    expect(parse(simple.out).names).not.toContain('size penalty');
+  });
+
   it('lists models and shows VRAM without a GPU', async () => {
     const m = await cli('models');
     expect(m.code).toBe(0);

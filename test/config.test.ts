@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, VARIABLES, configFrom, loadConfig, variableNames } from '../src/config/index.js';
 import { renderConfigDocs, renderEnvDefault } from '../src/config/render.js';
+import { startTestRouter } from './support/router.js';
 
 describe('config module', () => {
   it('has documented defaults for every variable', () => {
@@ -65,6 +66,33 @@ describe('config module', () => {
 
   it('requires ROUTER_OPENAI_BASE_URL for the openai provider', () => {
     expect(() => configFrom({ ROUTER_PROVIDER: 'openai' })).toThrow(/ROUTER_OPENAI_BASE_URL: is required/);
+  });
+
+  it('checks the shape of ROUTER_DATABASE_URL with the other variables (one configuration error at start-up)', () => {
+    for (const ok of ['sqlite:///data/router.db', 'sqlite:////abs/router.db', 'data/x.db', '/abs/x.db', 'postgresql://u:p@db:5432/router', 'postgres://db/router']) {
+      expect(configFrom({ ROUTER_DATABASE_URL: ok }).databaseUrl).toBe(ok);
+    }
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' })).toThrow(
+      /^ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/root:\*\*\*@db\/router" \(use sqlite:\/\/\/path.db, a file path, or postgresql:/,
+    );
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' })).toThrow(ConfigError);
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'postgresql://u:hunter2@db:5432/' })).toThrow(/^ROUTER_DATABASE_URL: no database name/);
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'sqlite:///' })).toThrow(/^ROUTER_DATABASE_URL: no file path given/);
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'postgresql://u:hunter2@[bad/x' })).toThrow(/^ROUTER_DATABASE_URL: "postgresql:\/\/u:\*\*\*@\[bad\/x" is not a valid URL/);
+  });
+
+  it.each([
+    ['homelab/auto', ['homelab/auto', 'homelab/fast', 'homelab/best']],
+    ['auto', ['auto', 'auto-fast', 'auto-best']],
+  ])('ROUTER_EXTERNAL_MODEL_NAME=%s renames the aliases in /v1/models (as docs/openwebui.md says)', async (name, ids) => {
+    const router = await startTestRouter({ ROUTER_EXTERNAL_MODEL_NAME: name });
+    try {
+      const listed = ((await (await fetch(`${router.url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+      expect(listed).toEqual(expect.arrayContaining(ids));
+      expect(listed.filter((id) => id.includes('smarterrouter'))).toEqual([]);
+    } finally {
+      await router.stop();
+    }
   });
 
   it('reads a .env file under the environment (the environment wins)', () => {

@@ -78,6 +78,52 @@ describe('docker-compose.yml', () => {
     const devices = gpu.services.smarterrouter!.deploy!.resources.reservations.devices;
     expect(devices[0]).toMatchObject({ driver: 'nvidia', capabilities: ['gpu'] });
   });
+
+  it('mounts the GGUF models read-only where ROUTER_GGUF_DIR points (the root file system is read-only)', () => {
+    const override = gpu.services.smarterrouter!;
+    const dir = configFrom({ ...service.environment, ...override.environment }).ggufDir;
+    expect(dir).toMatch(/^\//);
+    const mount = override.volumes!.map((v) => v.split(':')).find(([, target]) => target === dir);
+    expect(mount, `a volume mounted at ${dir}`).toBeDefined();
+    expect(mount![2]).toBe('ro');
+    // Not inside a path the base file mounts writable.
+    for (const v of service.volumes ?? []) expect(dir.startsWith(v.split(':')[1]!)).toBe(false);
+  });
+
+  it('says in its comments that admin, dashboard and CLI from outside need ROUTER_ADMIN_API_KEY', () => {
+    const text = read('docker-compose.yml');
+    expect(text).toMatch(/^\s*#.*ROUTER_ADMIN_API_KEY/m);
+    expect(text).toContain('docker compose exec smarterrouter node dist/src/cli/run.js');
+  });
+});
+
+describe('docker-compose.replicas.yml', () => {
+  const replicasText = read('docker-compose.replicas.yml');
+  const replicas = parse(replicasText, { merge: true }) as {
+    services: Record<string, ComposeService & { image?: string }>;
+    configs: Record<string, { content: string }>;
+  };
+  const routers = Object.entries(replicas.services).filter(([, s]) => s.image === 'smarterrouter:latest');
+
+  it('trusts exactly the nginx hop in front of the replicas, which reach nothing but it', () => {
+    expect(routers.length).toBeGreaterThanOrEqual(2);
+    for (const [name, router] of routers) {
+      // The value the config accepts, read the way the router reads it (one trusted hop).
+      expect(configFrom({ ...router.environment }).trustProxy, name).toBe(1);
+      // A hop count is only safe when clients cannot reach the replica directly.
+      expect(router.ports, name).toBeUndefined();
+      expect(router.read_only, name).toBe(true);
+    }
+    expect(replicas.services.lb!.ports).toEqual(['11436:11436']);
+  });
+
+  it('has nginx append the client address to X-Forwarded-For for every upstream replica', () => {
+    const nginx = replicas.configs.nginx!.content;
+    // $$ is compose's escape for a literal $.
+    expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$\$proxy_add_x_forwarded_for;/);
+    expect(nginx).toMatch(/proxy_pass http:\/\/smarterrouter;/);
+    for (const [name] of routers) expect(nginx).toContain(`server ${name}:11436`);
+  });
 });
 
 describe('Dockerfile', () => {
@@ -113,6 +159,15 @@ describe('Dockerfile', () => {
     expect(imported).toContain('esbuild');
     for (const spec of imported) expect(production, spec).toContain(spec);
     expect(dockerfile).toContain(`COPY ${script} ./${script}`);
+  });
+
+  it('holds the compiled CLI the README and docs/deployment.md tell people to run with docker compose exec', () => {
+    const command = 'docker compose exec smarterrouter node dist/src/cli/run.js';
+    expect(read('README.md')).toContain(command);
+    expect(read('docs/deployment.md')).toContain(command);
+    // dist/src/cli/run.js is what the build emits for src/cli/run.ts (test/cli-dist.test.ts runs it).
+    expect(existsSync(new URL('src/cli/run.ts', root))).toBe(true);
+    expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
   });
 
   it('is what the README tells people to run', () => {

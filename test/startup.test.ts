@@ -31,10 +31,21 @@ function launch(env: Record<string, string>, cwd: string) {
   children.push(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  // When the FATAL log line (JSON level 60) arrived, to time how long the process lingers after it.
+  let fatalAt: number | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (fatalAt === undefined && stdout.includes('"level":60')) fatalAt = Date.now();
+  });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  /** Milliseconds from the FATAL line to the exit (call after `exited`). */
+  const lingeredMs = async () => {
+    await exited;
+    expect(fatalAt, 'no FATAL line in the log stream').toBeDefined();
+    return Date.now() - fatalAt!;
+  };
+  return { child, exited, lingeredMs, out: () => stdout, err: () => stderr };
 }
 
 async function freePort(): Promise<number> {
@@ -86,6 +97,8 @@ describe('npm start', () => {
     [{ ROUTER_PORT: 'abc' }, /ROUTER_PORT: "abc" is not an integer/],
     [{ ROUTER_QUALITY_PREFERENCE: '1.7' }, /ROUTER_QUALITY_PREFERENCE: 1.7 is out of range \(allowed: 0 to 1\)/],
     [{ ROUTER_PROVIDER: 'bogus' }, /ROUTER_PROVIDER: "bogus" is not allowed \(allowed: ollama, llama.cpp, openai, gguf\)/],
+    // Checked with the other variables: one line, not a FATAL log line plus a "cannot start" line.
+    [{ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' }, /ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/root:\*\*\*@db\/router" \(use sqlite:\/\/\/path.db/],
   ])('refuses bad configuration %o with one clear line', async (env, message) => {
     const run = launch(env, workdir());
     expect(await run.exited).toBe(1);
@@ -93,6 +106,8 @@ describe('npm start', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^smarterrouter: configuration error: /);
     expect(lines[0]).toMatch(message);
+    expect(lines[0]).not.toContain('hunter2');
+    expect(run.out()).not.toMatch(/"level":60/);
   });
 
   it('reads .env from the working directory', async () => {
@@ -116,12 +131,22 @@ describe('npm start', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1' }, workdir());
+      const run = launch({ ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', ROUTER_OLLAMA_URL: 'http://127.0.0.1:9' }, workdir());
       expect(await run.exited).toBe(1);
       expect(run.err()).toMatch(new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+      // Exits right after the FATAL line (it used to linger for ROUTER_SHUTDOWN_TIMEOUT, ~10 s more).
+      expect(await run.lingeredMs()).toBeLessThan(2_000);
     } finally {
       blocker.close();
     }
+  });
+
+  it('stops promptly with a clear message when ROUTER_HOST does not resolve', async () => {
+    const run = launch({ ROUTER_PORT: String(await freePort()), ROUTER_HOST: 'nohost.invalid', ROUTER_OLLAMA_URL: 'http://127.0.0.1:9' }, workdir());
+    expect(await run.exited).toBe(1);
+    expect(run.err()).toMatch(/ROUTER_HOST nohost.invalid does not resolve to an address/);
+    expect(run.err().trim().split('\n')).toHaveLength(1);
+    expect(await run.lingeredMs()).toBeLessThan(2_000);
   });
 
   it('stops with a message naming a plugin that cannot load', async () => {

@@ -7,7 +7,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { CacheScope, type Decision, GetVramResponseSchema, ListDecisionsResponseSchema, ListProfilesResponseSchema, InvalidateCacheResponseSchema, GetStatsResponseSchema } from '../../gen/smarterrouter/v1/admin_pb.js';
 import { CacheKind, Category, Complexity } from '../../gen/smarterrouter/v1/common_pb.js';
 import { CancelProfilingResponseSchema, GetStatusResponseSchema, ReprofileState } from '../../gen/smarterrouter/v1/profiler_pb.js';
-import { ExplainResponseSchema, ListModelsResponseSchema } from '../../gen/smarterrouter/v1/router_pb.js';
+import { ExplainResponseSchema, ListModelsResponseSchema, type ScoreFactors } from '../../gen/smarterrouter/v1/router_pb.js';
 import type { Clients } from './client.js';
 import { formatDuration, ProgressBar } from './progress.js';
 
@@ -38,20 +38,41 @@ export async function explain(c: Clients, io: Io, prompt: string, qualityPrefere
   io.out.write(`${category(e.category)} / ${complexity(e.complexity)} (${fixed(e.complexityScore, 2)}) -> ${e.selectedModel || '(no model)'}\n`);
   const needs = [e.needs?.vision && 'vision', e.needs?.tools && 'tools', e.needs?.json && 'json'].filter(Boolean);
   if (needs.length) io.out.write(`needs: ${needs.join(', ')}\n`);
+  // Every factor the answer carries, so the columns add up to the score. The weighted four are
+  // always shown; the additive adjustments (feedback, size penalty, VRAM), which can take a total
+  // below zero, get a column as soon as any candidate has a non-zero value for them.
+  const shown = FACTOR_COLUMNS.filter((f) => f.always || e.candidates.some((x) => x.factors && x.factors[f.key] !== 0));
   table(
     io,
-    ['model', 'score', 'capability', 'benchmark', 'speed', 'recency', 'note'],
+    ['model', 'score', ...shown.map((f) => f.header), 'note'],
     e.candidates.map((x) => [
       x.model,
       x.excluded ? '-' : fixed(x.totalScore),
-      x.factors ? fixed(x.factors.capability) : '',
-      x.factors ? fixed(x.factors.benchmark) : '',
-      x.factors ? fixed(x.factors.speed) : '',
-      x.factors ? fixed(x.factors.recency) : '',
+      ...shown.map((f) => (x.factors ? fixed(x.factors[f.key]) : '')),
       x.excluded ? `excluded: ${x.excludedReason}` : '',
     ]),
   );
+  if (shown.length < FACTOR_COLUMNS.length) {
+    io.out.write(`(score = sum of the factor columns; ${FACTOR_COLUMNS.filter((f) => !shown.includes(f)).map((f) => f.header).join(', ')}: 0 for every model)\n`);
+  }
 }
+
+type FactorKey = Exclude<keyof ScoreFactors, '$typeName' | '$unknown'>;
+
+/**
+ * ScoreFactors, in the order of the scoring formula (docs/routing.md). A Record, so a factor added
+ * to the proto does not compile until it has a column here.
+ */
+const FACTOR_HEADERS: Record<FactorKey, { header: string; always: boolean }> = {
+  capability: { header: 'capability', always: true },
+  benchmark: { header: 'benchmark', always: true },
+  speed: { header: 'speed', always: true },
+  recency: { header: 'recency', always: true },
+  feedback: { header: 'feedback', always: false },
+  sizePenalty: { header: 'size penalty', always: false },
+  vram: { header: 'vram', always: false },
+};
+const FACTOR_COLUMNS = (Object.entries(FACTOR_HEADERS) as Array<[FactorKey, { header: string; always: boolean }]>).map(([key, v]) => ({ key, ...v }));
 
 export async function models(c: Clients, io: Io): Promise<void> {
   const r = await c.router.listModels({ includeUnavailable: true }, { signal: io.signal });

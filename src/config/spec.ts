@@ -76,6 +76,41 @@ export function originList(env: string, fallback: string[], description: string,
   };
 }
 
+/**
+ * ROUTER_DATABASE_URL: sqlite:// URLs and plain file paths select SQLite, postgres:// and
+ * postgresql:// select PostgreSQL. The shape is checked here, with the other variables, so a wrong
+ * scheme stops start-up with one "configuration error" line before anything is opened; src/db keeps
+ * the same checks for callers that open a database directly. A password never reaches the message.
+ */
+export function databaseUrl(env: string, fallback: string, description: string, o: Common): VariableSpec<string> {
+  const example = 'postgresql://user:password@host:5432/router';
+  const shown = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  return {
+    ...str(env, fallback, description, o),
+    parse(raw) {
+      if (/^(postgres|postgresql):\/\//i.test(raw)) {
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          throw new ConfigError(env, `"${shown(raw)}" is not a valid URL (e.g. ${example})`);
+        }
+        if (url.pathname.replace(/^\//, '') === '') throw new ConfigError(env, `no database name in the PostgreSQL URL (e.g. ${example})`);
+        return raw;
+      }
+      const sqlite = /^sqlite:\/\/(.*)$/i.exec(raw);
+      if (sqlite) {
+        if (sqlite[1]!.replace(/^\//, '') === '') throw new ConfigError(env, 'no file path given (e.g. sqlite:///data/router.db)');
+        return raw;
+      }
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+        throw new ConfigError(env, `unsupported scheme in "${shown(raw)}" (use sqlite:///path.db, a file path, or ${example})`);
+      }
+      return raw;
+    },
+  };
+}
+
 /** A string that may be unset (undefined). */
 export function optionalStr(env: string, description: string, o: Common & { secret?: boolean }): VariableSpec<string | undefined> {
   return { env, defaultText: '', description, group: o.group, fallback: undefined, parse: (raw) => raw };

@@ -5,7 +5,7 @@
  * Besides these fixed names, ROUTER_BACKEND_<NAME>_API_KEY carries the API key of the backend named
  * <NAME> in ROUTER_BACKENDS (upper-cased, non-alphanumerics as "_").
  */
-import { bool, int, keepAlive, keyList, list, num, oneOf, originList, optionalKey, optionalNum, optionalStr, pluginOptions, preferenceAliases, str, url } from './spec.js';
+import { bool, databaseUrl, int, keepAlive, keyList, list, num, oneOf, originList, optionalKey, optionalNum, optionalStr, pluginOptions, preferenceAliases, str, url } from './spec.js';
 import { trustProxy } from './trust-proxy.js';
 
 export const PROVIDERS = ['ollama', 'llama.cpp', 'openai', 'gguf'] as const;
@@ -26,7 +26,7 @@ export const VARIABLES = {
   port: int('ROUTER_PORT', 11436, 'TCP port to listen on (0 = any free port, printed at start-up).', { ...server, min: 0, max: 65535 }),
   logLevel: oneOf('ROUTER_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level.', server),
   logFormat: oneOf('ROUTER_LOG_FORMAT', ['text', 'json'] as const, 'text', 'Log format: text (human-readable) or json (one JSON object per line).', server),
-  databaseUrl: str(
+  databaseUrl: databaseUrl(
     'ROUTER_DATABASE_URL',
     'sqlite:///data/router.db',
     'Database: sqlite:///relative/path.db (three slashes), sqlite:////absolute/path.db (four) or a plain file path; postgresql://user:password@host:5432/db for PostgreSQL, shared by several replicas (docs/deployment.md).',
@@ -96,14 +96,14 @@ export const VARIABLES = {
   }),
 
   // Routing
-  externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers (must not equal an alias id of ROUTER_MODEL_ALIASES, e.g. smarterrouter/fast).', routing),
+  externalModelName: str('ROUTER_EXTERNAL_MODEL_NAME', 'smarterrouter/main', 'The model name clients use to get routed answers. The aliases of ROUTER_MODEL_ALIASES are renamed with it: each replaces the part after the last /, or is appended with - when there is none (homelab/auto also lists homelab/fast and homelab/best; auto lists auto-fast and auto-best). Must not equal one of those alias ids.', routing),
   modelAliases: preferenceAliases(
     'ROUTER_MODEL_ALIASES',
     [
       { name: 'fast', qualityPreference: 0.2 },
       { name: 'best', qualityPreference: 0.9 },
     ],
-    'Extra router model ids with their own quality preference, listed in /v1/models: name=preference,... (smarterrouter/fast, smarterrouter/best).',
+    'Extra router model ids with their own quality preference, listed in /v1/models: name=preference,... Each id is derived from ROUTER_EXTERNAL_MODEL_NAME (smarterrouter/fast, smarterrouter/best by default; auto-fast, auto-best for the name auto).',
     routing,
   ),
   qualityPreference: num('ROUTER_QUALITY_PREFERENCE', 0.5, 'Balance of speed (0.0) against quality (1.0).', { ...routing, min: 0, max: 1 }),
