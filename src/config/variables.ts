@@ -69,6 +69,12 @@ export const VARIABLES = {
     'Options for classifier and judge plugins: a JSON object from plugin name to the options its create() receives, e.g. {"smarterrouter-judge-acme": {"strictness": 0.8}}.',
     backends,
   ),
+  healthCheckInterval: num(
+    'ROUTER_HEALTH_CHECK_INTERVAL',
+    15,
+    'Seconds between backend health checks; a backend that fails one is skipped by routing and listed unavailable until a check or a model listing succeeds.',
+    { ...backends, min: 0.1, max: 3600 },
+  ),
   modelPrefix: str('ROUTER_MODEL_PREFIX', '', 'Prefix added to every backend model id the router exposes.', backends),
   modelKeepAlive: keepAlive('ROUTER_MODEL_KEEP_ALIVE', '5m', 'Ollama keep_alive for loaded models (Go duration, seconds, or -1 for forever).', backends),
   ggufThreads: int('ROUTER_GGUF_THREADS', 0, 'CPU threads per embedded GGUF context (0 = chosen from the core count).', { ...backends, min: 0, max: 256 }),

@@ -16,6 +16,8 @@ export interface BackendHealth {
 export interface BackendHealthMonitorOptions {
   intervalMs?: number;
   timeoutMs?: number;
+  /** Called after every check; `changed` when the verdict differs from the last one (or is the first). */
+  onCheck?: (health: BackendHealth, changed: boolean) => void;
 }
 
 export class BackendHealthMonitor {
@@ -24,11 +26,13 @@ export class BackendHealthMonitor {
   private readonly controller = new AbortController();
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
+  private readonly onCheck: ((health: BackendHealth, changed: boolean) => void) | undefined;
 
   constructor(
     private readonly backends: readonly BackendPlugin[],
     options: BackendHealthMonitorOptions = {},
   ) {
+    this.onCheck = options.onCheck;
     this.intervalMs = options.intervalMs ?? 15_000;
     this.timeoutMs = options.timeoutMs ?? 2_000;
     for (const b of backends) {
@@ -70,7 +74,10 @@ export class BackendHealthMonitor {
       const message = signal.aborted && !this.controller.signal.aborted ? `no answer in ${this.timeoutMs} ms` : (error as Error)?.message ?? String(error);
       entry = { name: backend.name, provider: backend.provider, ok: false, latencyMs: round(performance.now() - started), message, checkedAt: new Date() };
     }
+    const previous = this.latest.get(backend.name);
     this.latest.set(backend.name, entry);
+    if (this.controller.signal.aborted) return;
+    this.onCheck?.(entry, !previous?.checkedAt || previous.ok !== entry.ok);
   }
 }
 

@@ -79,6 +79,8 @@ export class ModelRegistry {
     const failedBackends: string[] = [];
     for (const result of listed) {
       if (result.ok) {
+        // It answered just now: whatever its last health check said, it is up.
+        this.downBackends.delete(result.backend.name);
         for (const info of result.models) rawIds.push({ backend: result.backend, info, available: true, loaded: result.loaded.has(info.id) });
       } else {
         failedBackends.push(result.backend.name);
@@ -145,7 +147,7 @@ export class ModelRegistry {
         quantization: entry.info.quantization,
         contextLength: entry.info.contextLength,
         capabilities: entry.info.capabilities,
-        available: entry.available && !this.downBackends.has(entry.backend.name),
+        available: this.isAvailable(entry),
         profile: known?.profile,
         benchmark: known?.benchmark,
         vram: this.vramState(entry),
@@ -161,6 +163,11 @@ export class ModelRegistry {
 
   get(key: string): RegistryEntry | undefined {
     return this.entries.get(key);
+  }
+
+  /** Listed by its backend in the last round, and the backend not marked down (setBackendDown). */
+  isAvailable(entry: RegistryEntry): boolean {
+    return entry.available && !this.downBackends.has(entry.backend.name);
   }
 
   /** Chat models listed by their backend in the last round (what /health calls routable). */

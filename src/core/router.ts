@@ -363,13 +363,14 @@ export class Router {
         embeddings: false,
         thinking: this.anyModel((e) => e.info.capabilities.chat && e.info.capabilities.thinking === true),
       },
-      available: this.anyModel((e) => e.available && e.info.capabilities.chat),
+      available: this.anyModel((e) => this.deps.registry.isAvailable(e) && e.info.capabilities.chat),
       routerAlias: true,
       qualityPreference: m.qualityPreference,
     }));
     const backendModels: ModelListing[] = [];
     for (const entry of this.deps.registry.entriesList()) {
-      if (!entry.available && !options.includeUnavailable) continue;
+      const available = this.deps.registry.isAvailable(entry);
+      if (!available && !options.includeUnavailable) continue;
       backendModels.push({
         id: entry.key,
         backend: entry.backend.name,
@@ -379,7 +380,7 @@ export class Router {
         quantization: entry.info.quantization,
         contextLength: entry.info.contextLength,
         capabilities: entry.info.capabilities,
-        available: entry.available,
+        available,
         routerAlias: false,
       });
     }

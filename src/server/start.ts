@@ -117,7 +117,17 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       core.vram.stop();
     });
 
-    const health = new BackendHealthMonitor(backends);
+    // A backend whose health check fails is skipped by routing and listed unavailable until a
+    // check or a model listing succeeds (the circuit breakers cover the requests in between).
+    const health = new BackendHealthMonitor(backends, {
+      intervalMs: config.healthCheckInterval * 1000,
+      onCheck: (h, changed) => {
+        core.registry.setBackendDown(h.name, !h.ok);
+        if (!changed) return;
+        if (!h.ok) logger.warn({ backend: h.name, reason: h.message }, 'backend health check failed: its models are skipped until it answers');
+        else logger.info({ backend: h.name }, 'backend healthy');
+      },
+    });
     void health.start();
     cleanups.push(() => health.stop());
 
