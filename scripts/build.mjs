@@ -5,7 +5,7 @@
  * `import.meta.url` paths and the Piscina worker files resolve the same way as in the sources.
  * Files that are not TypeScript (the classifier weights, the dashboard assets) are copied alongside.
  *
- * Why esbuild and not tsc: it transpiles the whole tree in well under a second (tsc takes ~15 s here),
+ * Why esbuild and not tsc: it transpiles the whole tree in a second or two (tsc takes ~15 s here),
  * so `npm start` can rebuild every time and never run stale code. Type checking stays `npm run
  * typecheck`. Plain .mjs so it runs without tsx. It is the same transform tsx applies, minus tsx's
  * keepNames wrappers and inline source maps (external .map files instead: no run-time cost, and
