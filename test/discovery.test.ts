@@ -7,6 +7,7 @@
  * without re-running finished prompts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -203,3 +204,29 @@ describe('discovery and profiling in a running router', () => {
     expect(rerun.filter((c) => finishedOpenings.has(c.first))).toEqual([]);
   });
 });
+
+describe('a backend model with the router\'s own name', () => {
+  it('is reported once: requests for that name are routed, so the model cannot be reached by it', async () => {
+    const sim = await restartableSim([{ id: 'qwen3:8b' }, { id: 'llama3.2:3b' }]);
+    const lines: Array<Record<string, unknown>> = [];
+    const logs = new Writable({
+      write(chunk, _encoding, callback) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        callback();
+      },
+    });
+    const router: TestRouter = await startTestRouter(
+      { ROUTER_OLLAMA_URL: sim.url, ROUTER_EXTERNAL_MODEL_NAME: 'qwen3:8b', ROUTER_POLLING_INTERVAL: '1', ROUTER_LOG_LEVEL: 'info', ROUTER_LOG_FORMAT: 'json' },
+      { logDestination: logs },
+    );
+    cleanups.push(() => router.stop());
+    // Two polling rounds at least: still one warning.
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    const warnings = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('has the name the router answers itself'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ model: 'qwen3:8b', msg: expect.stringContaining('ROUTER_EXTERNAL_MODEL_NAME') });
+    // Unrelated names are not reported.
+    expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('llama3.2:3b') && l.msg.includes('router answers itself'))).toBe(false);
+  });
+});
+

@@ -49,6 +49,8 @@ export interface DiscoveryOptions {
   models: ModelRepository;
   /** Models to consider for profiling (called only with available chat models). */
   onProfileCandidates?(entries: RegistryEntry[]): void;
+  /** The names the router answers itself (ROUTER_EXTERNAL_MODEL_NAME and its aliases). */
+  routerNames?: readonly string[];
   logger?: DiscoveryLogger;
 }
 
@@ -60,6 +62,8 @@ export class Discovery {
   private retryFailures = 0;
   private pollingMs = 0;
   private stopped = false;
+  /** Backend models already reported as hidden behind a router name (warned once each). */
+  private readonly shadowed = new Set<string>();
 
   constructor(private readonly options: DiscoveryOptions) {}
 
@@ -90,6 +94,22 @@ export class Discovery {
     await this.running?.catch(() => undefined);
   }
 
+  /**
+   * A backend model listed under a name the router answers itself (ROUTER_EXTERNAL_MODEL_NAME=qwen3:8b)
+   * can never be reached by that name: requests for it are routed. Said once per model, not per round.
+   */
+  private warnShadowed(): void {
+    for (const name of this.options.routerNames ?? []) {
+      const entry = this.options.registry.get(name);
+      if (!entry || this.shadowed.has(entry.key)) continue;
+      this.shadowed.add(entry.key);
+      this.options.logger?.warn(
+        { model: entry.key, backend: entry.backend.name },
+        `backend model "${entry.key}" has the name the router answers itself: requests for it are routed; rename the router model (ROUTER_EXTERNAL_MODEL_NAME, ROUTER_MODEL_ALIASES) or set ROUTER_MODEL_PREFIX`,
+      );
+    }
+  }
+
   private async runRound(signal: AbortSignal): Promise<ModelSyncResult | undefined> {
     const first = this.rounds++ === 0;
     const { registry, logger } = this.options;
@@ -102,6 +122,7 @@ export class Discovery {
       return undefined;
     }
     this.scheduleRetry(refreshed.failedBackends.length > 0, signal);
+    this.warnShadowed();
     const entries = registry.entriesList();
     let sync: ModelSyncResult | undefined;
     try {

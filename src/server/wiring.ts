@@ -94,12 +94,18 @@ export function routerSettings(config: Config): RouterSettings {
   };
 }
 
+/** The names the router answers itself: ROUTER_EXTERNAL_MODEL_NAME and its aliases. */
+function routerModelNames(config: Config): string[] {
+  const settings = routerSettings(config);
+  return [settings.externalModelName, ...settings.aliases.map((a) => a.id)];
+}
+
 /** Embeddings for every door and the chat caches (ROUTER_CACHE_*, ROUTER_EMBED_MODEL). */
 function buildCaches(config: Config, registry: ModelRegistry, logger: Logger, events?: RouterEvents, shared?: SharedStore): { embedder: Embedder; cache?: ChatCache<Plan> } {
   const settings = routerSettings(config);
   const embedder = new Embedder(registry, {
     embedModel: config.embedModel,
-    routerNames: [settings.externalModelName, ...settings.aliases.map((a) => a.id)],
+    routerNames: routerModelNames(config),
     timeoutMs: config.generationTimeout * 1000,
   });
   if (!config.cacheEnabled) return { embedder };
@@ -340,6 +346,7 @@ export async function buildCore(options: {
     registry,
     models: modelStore,
     onProfileCandidates: config.profileOnStartup ? (entries) => coordinator.enqueue(entries) : undefined,
+    routerNames: routerModelNames(config),
     logger,
   });
   const first = discovery.round(context.signal);
