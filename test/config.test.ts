@@ -73,12 +73,23 @@ describe('config module', () => {
       expect(configFrom({ ROUTER_DATABASE_URL: ok }).databaseUrl).toBe(ok);
     }
     expect(() => configFrom({ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' })).toThrow(
-      /^ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/root:\*\*\*@db\/router" \(use sqlite:\/\/\/path.db, a file path, or postgresql:/,
+      /^ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/\*\*\*@db\/router" \(use sqlite:\/\/\/path.db, a file path, or postgresql:/,
     );
+    // Passwords holding "/" or "@" are hidden too, whole.
+    for (const url of ['mysql://root:pa/ss@db/router', 'mysql://root:p@ss@db/router', 'mysql://root:s3cr%40t/x@db/router']) {
+      let message = '';
+      try {
+        configFrom({ ROUTER_DATABASE_URL: url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/unsupported scheme in "mysql:\/\/\*\*\*@db\/router"/);
+      expect(message).not.toMatch(/pa\/ss|p@ss|ss@|s3cr|root/);
+    }
     expect(() => configFrom({ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' })).toThrow(ConfigError);
     expect(() => configFrom({ ROUTER_DATABASE_URL: 'postgresql://u:hunter2@db:5432/' })).toThrow(/^ROUTER_DATABASE_URL: no database name/);
     expect(() => configFrom({ ROUTER_DATABASE_URL: 'sqlite:///' })).toThrow(/^ROUTER_DATABASE_URL: no file path given/);
-    expect(() => configFrom({ ROUTER_DATABASE_URL: 'postgresql://u:hunter2@[bad/x' })).toThrow(/^ROUTER_DATABASE_URL: "postgresql:\/\/u:\*\*\*@\[bad\/x" is not a valid URL/);
+    expect(() => configFrom({ ROUTER_DATABASE_URL: 'postgresql://u:hunter2@[bad/x' })).toThrow(/^ROUTER_DATABASE_URL: "postgresql:\/\/\*\*\*@\[bad\/x" is not a valid URL/);
   });
 
   it.each([

@@ -98,7 +98,7 @@ describe('npm start', () => {
     [{ ROUTER_QUALITY_PREFERENCE: '1.7' }, /ROUTER_QUALITY_PREFERENCE: 1.7 is out of range \(allowed: 0 to 1\)/],
     [{ ROUTER_PROVIDER: 'bogus' }, /ROUTER_PROVIDER: "bogus" is not allowed \(allowed: ollama, llama.cpp, openai, gguf\)/],
     // Checked with the other variables: one line, not a FATAL log line plus a "cannot start" line.
-    [{ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' }, /ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/root:\*\*\*@db\/router" \(use sqlite:\/\/\/path.db/],
+    [{ ROUTER_DATABASE_URL: 'mysql://root:hunter2@db/router' }, /ROUTER_DATABASE_URL: unsupported scheme in "mysql:\/\/\*\*\*@db\/router" \(use sqlite:\/\/\/path.db/],
   ])('refuses bad configuration %o with one clear line', async (env, message) => {
     const run = launch(env, workdir());
     expect(await run.exited).toBe(1);

@@ -84,7 +84,15 @@ export function originList(env: string, fallback: string[], description: string,
  */
 export function databaseUrl(env: string, fallback: string, description: string, o: Common): VariableSpec<string> {
   const example = 'postgresql://user:password@host:5432/router';
-  const shown = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  // Everything between "://" and the last "@" of the authority is hidden: a password may itself
+  // contain "/" or "@", so no pattern over it can tell where it ends.
+  const shown = (url: string) => {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+    if (!scheme) return url;
+    const rest = url.slice(scheme.length);
+    const at = rest.lastIndexOf('@');
+    return at < 0 ? url : `${scheme}***@${rest.slice(at + 1)}`;
+  };
   return {
     ...str(env, fallback, description, o),
     parse(raw) {
