@@ -72,7 +72,7 @@ export const VARIABLES = {
   healthCheckInterval: num(
     'ROUTER_HEALTH_CHECK_INTERVAL',
     15,
-    'Seconds between backend health checks; a backend that fails one is skipped by routing and listed unavailable until a check or a model listing succeeds.',
+    'Seconds between backend health checks; a backend that fails two in a row is skipped by routing and listed unavailable until one passes (a successful model listing asks for that check at once).',
     { ...backends, min: 0.1, max: 3600 },
   ),
   modelPrefix: str('ROUTER_MODEL_PREFIX', '', 'Prefix added to every backend model id the router exposes.', backends),

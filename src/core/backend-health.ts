@@ -16,23 +16,34 @@ export interface BackendHealth {
 export interface BackendHealthMonitorOptions {
   intervalMs?: number;
   timeoutMs?: number;
-  /** Called after every check; `changed` when the verdict differs from the last one (or is the first). */
-  onCheck?: (health: BackendHealth, changed: boolean) => void;
+  /**
+   * Called after every check with the verdict: `down` once FAILURES_TO_DOWN checks in a row failed
+   * (one slow answer is not an outage), up again at the first check that passes; `changed` when the
+   * verdict differs from the last one.
+   */
+  onVerdict?: (health: BackendHealth, down: boolean, changed: boolean) => void;
 }
+
+/** Failed checks in a row before a backend is called down. */
+export const FAILURES_TO_DOWN = 2;
 
 export class BackendHealthMonitor {
   private readonly latest = new Map<string, BackendHealth>();
+  /** Checks running now, by backend: a slow backend is never probed twice at once. */
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly failures = new Map<string, number>();
+  private readonly down = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
-  private readonly onCheck: ((health: BackendHealth, changed: boolean) => void) | undefined;
+  private readonly onVerdict: BackendHealthMonitorOptions['onVerdict'];
 
   constructor(
     private readonly backends: readonly BackendPlugin[],
     options: BackendHealthMonitorOptions = {},
   ) {
-    this.onCheck = options.onCheck;
+    this.onVerdict = options.onVerdict;
     this.intervalMs = options.intervalMs ?? 15_000;
     this.timeoutMs = options.timeoutMs ?? 2_000;
     for (const b of backends) {
@@ -57,9 +68,30 @@ export class BackendHealthMonitor {
     return [...this.latest.values()];
   }
 
+  /** Whether the backend is called down (FAILURES_TO_DOWN failed checks in a row, none passed since). */
+  isDown(name: string): boolean {
+    return this.down.has(name);
+  }
+
   async checkNow(): Promise<BackendHealth[]> {
-    await Promise.all(this.backends.map((b) => this.check(b)));
+    await Promise.all(this.backends.map((b) => this.checkOnce(b)));
     return this.snapshot();
+  }
+
+  /** Checks one backend now (a check already running for it counts); unknown names are ignored. */
+  async checkBackend(name: string): Promise<BackendHealth | undefined> {
+    const backend = this.backends.find((b) => b.name === name);
+    if (!backend) return undefined;
+    await this.checkOnce(backend);
+    return this.latest.get(name);
+  }
+
+  private checkOnce(backend: BackendPlugin): Promise<void> {
+    const inFlight = this.running.get(backend.name);
+    if (inFlight) return inFlight;
+    const check = this.check(backend).finally(() => this.running.delete(backend.name));
+    this.running.set(backend.name, check);
+    return check;
   }
 
   private async check(backend: BackendPlugin): Promise<void> {
@@ -74,10 +106,15 @@ export class BackendHealthMonitor {
       const message = signal.aborted && !this.controller.signal.aborted ? `no answer in ${this.timeoutMs} ms` : (error as Error)?.message ?? String(error);
       entry = { name: backend.name, provider: backend.provider, ok: false, latencyMs: round(performance.now() - started), message, checkedAt: new Date() };
     }
-    const previous = this.latest.get(backend.name);
     this.latest.set(backend.name, entry);
     if (this.controller.signal.aborted) return;
-    this.onCheck?.(entry, !previous?.checkedAt || previous.ok !== entry.ok);
+    const failures = entry.ok ? 0 : (this.failures.get(backend.name) ?? 0) + 1;
+    this.failures.set(backend.name, failures);
+    const wasDown = this.down.has(backend.name);
+    const down = failures >= FAILURES_TO_DOWN;
+    if (down) this.down.add(backend.name);
+    else this.down.delete(backend.name);
+    this.onVerdict?.(entry, down, down !== wasDown);
   }
 }
 

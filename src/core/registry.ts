@@ -43,6 +43,7 @@ export class ModelRegistry {
   private vramState: (entry: RegistryEntry) => { loaded: boolean; fits: boolean } | undefined = (entry) =>
     entry.loaded ? { loaded: true, fits: true } : undefined;
   private readonly downBackends = new Set<string>();
+  private readonly listedListeners = new Set<(backend: string) => void>();
   /** Backends whose last listing failed (for logging state changes only). */
   private readonly failing = new Set<string>();
 
@@ -79,8 +80,7 @@ export class ModelRegistry {
     const failedBackends: string[] = [];
     for (const result of listed) {
       if (result.ok) {
-        // It answered just now: whatever its last health check said, it is up.
-        this.downBackends.delete(result.backend.name);
+        for (const listener of this.listedListeners) listener(result.backend.name);
         for (const info of result.models) rawIds.push({ backend: result.backend, info, available: true, loaded: result.loaded.has(info.id) });
       } else {
         failedBackends.push(result.backend.name);
@@ -120,7 +120,16 @@ export class ModelRegistry {
     this.invalidate();
   }
 
-  /** Marks a backend as down (circuit open, health failing) or back up without relisting. */
+  /**
+   * Calls `listener` with a backend's name each time it lists its models successfully (it answered
+   * just now: a health monitor that calls it down may want to check again). Returns the unsubscribe.
+   */
+  onListed(listener: (backend: string) => void): () => void {
+    this.listedListeners.add(listener);
+    return () => this.listedListeners.delete(listener);
+  }
+
+  /** Marks a backend as down (its health checks fail) or back up, without relisting. */
   setBackendDown(name: string, down: boolean): void {
     if (down === this.downBackends.has(name)) return;
     if (down) this.downBackends.add(name);
@@ -170,10 +179,10 @@ export class ModelRegistry {
     return entry.available && !this.downBackends.has(entry.backend.name);
   }
 
-  /** Chat models listed by their backend in the last round (what /health calls routable). */
+  /** Chat models routing may use: listed in the last round, their backend not down (/health's `ready`). */
   availableChatModels(): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.available && e.info.capabilities.chat) n++;
+    for (const e of this.entries.values()) if (this.isAvailable(e) && e.info.capabilities.chat) n++;
     return n;
   }
 

@@ -23,7 +23,7 @@ export interface RoutableModel {
   quantization?: string;
   contextLength?: number;
   capabilities: ModelCapabilities;
-  /** False when the model vanished, or its backend is down / its circuit is open. */
+  /** False when the model vanished from its backend, or its backend failed its health checks. */
   available: boolean;
   profile?: {
     /** Judge scores 0..1 per category. */

@@ -117,17 +117,22 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       core.vram.stop();
     });
 
-    // A backend whose health check fails is skipped by routing and listed unavailable until a
-    // check or a model listing succeeds (the circuit breakers cover the requests in between).
+    // A backend that fails its health checks (two in a row) is skipped by routing and listed
+    // unavailable until a check passes; a model listing that succeeds meanwhile asks for that check
+    // at once. The circuit breakers cover the requests in between.
     const health = new BackendHealthMonitor(backends, {
       intervalMs: config.healthCheckInterval * 1000,
-      onCheck: (h, changed) => {
-        core.registry.setBackendDown(h.name, !h.ok);
+      onVerdict: (h, down, changed) => {
+        core.registry.setBackendDown(h.name, down);
         if (!changed) return;
-        if (!h.ok) logger.warn({ backend: h.name, reason: h.message }, 'backend health check failed: its models are skipped until it answers');
-        else logger.info({ backend: h.name }, 'backend healthy');
+        if (down) logger.warn({ backend: h.name, reason: h.message }, 'backend failed its health checks: its models are skipped until one passes');
+        else logger.info({ backend: h.name }, 'backend healthy again: its models are routed');
       },
     });
+    const stopListened = core.registry.onListed((name) => {
+      if (health.isDown(name)) void health.checkBackend(name);
+    });
+    cleanups.push(stopListened);
     void health.start();
     cleanups.push(() => health.stop());
 
