@@ -169,6 +169,52 @@ for (const engine of engines) {
       await fresh.close();
     });
 
+    it('decisions: settle() changes the status of a row still queued, in a batch being written, or written', async () => {
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      const fresh = new SqlDecisionStore(db, { flushIntervalMs: 60_000 });
+      // Still queued: the INSERT carries the new status.
+      store.record(decision('settle-queued'));
+      store.settle('settle-queued', 'aborted');
+      // Written already: an UPDATE follows the next write.
+      store.record(decision('settle-written'));
+      await store.flush();
+      store.settle('settle-written', 'failed_after_first_token');
+      // In a batch being written at that moment: the UPDATE after it wins.
+      store.record(decision('settle-inflight'));
+      const writing = store.flush();
+      store.settle('settle-inflight', 'aborted');
+      await writing;
+      await store.flush();
+      expect((await fresh.find('settle-queued'))?.status).toBe('aborted');
+      expect((await fresh.find('settle-written'))?.status).toBe('failed_after_first_token');
+      expect((await fresh.find('settle-inflight'))?.status).toBe('aborted');
+      // An unknown id changes nothing and throws nothing.
+      store.settle('settle-unknown', 'aborted');
+      await store.flush();
+      expect(await fresh.find('settle-unknown')).toBeUndefined();
+      await store.close();
+      await fresh.close();
+    });
+
+    it('decisions: a settle() whose UPDATE fails is kept for the next write', async () => {
+      const errors: unknown[] = [];
+      const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+      store.record(decision('settle-retry'));
+      await store.flush();
+      const knex = db.em.getKnex();
+      await knex.raw('alter table routing_decisions rename to routing_decisions_away');
+      try {
+        store.settle('settle-retry', 'aborted');
+        await store.flush();
+        expect(errors.length).toBeGreaterThan(0);
+      } finally {
+        await knex.raw('alter table routing_decisions_away rename to routing_decisions');
+      }
+      await store.flush();
+      expect((await new SqlDecisionStore(db, { flushIntervalMs: 60_000 }).find('settle-retry'))?.status).toBe('aborted');
+      await store.close();
+    });
+
     it('decisions: close() retries a batch the database refused for a moment instead of losing it', async () => {
       const errors: unknown[] = [];
       const store = new SqlDecisionStore(db, { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });

@@ -34,6 +34,8 @@ export class SqlDecisionStore implements DecisionStore {
   private readonly unwritten = new Map<string, DecisionData>();
   /** Status changes for rows already written or being written (settle), applied after the next batch. */
   private readonly settled = new Map<string, DecisionStatus>();
+  /** Response ids of the batch being inserted right now (out of the queue, not yet written). */
+  private readonly inserting = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
@@ -75,7 +77,7 @@ export class SqlDecisionStore implements DecisionStore {
     if (queued) queued.status = status;
     // Still waiting in the queue: its INSERT will carry the new status. Otherwise (written, or in a
     // batch being written) an UPDATE follows the next batch.
-    if (!queued || !this.queue.includes(queued)) this.settled.set(responseId, status);
+    if (!queued || this.inserting.has(responseId)) this.settled.set(responseId, status);
   }
 
   /** Flushes first, so what was just decided is listed too; then one indexed query. */
@@ -163,17 +165,23 @@ export class SqlDecisionStore implements DecisionStore {
   private async writeSettled(): Promise<void> {
     const byStatus = new Map<DecisionStatus, string[]>();
     for (const [id, status] of this.settled) {
-      // A row still queued (its batch failed) is written with the new status already.
-      if (this.unwritten.has(id) && this.queue.includes(this.unwritten.get(id)!)) continue;
-      byStatus.set(status, [...(byStatus.get(status) ?? []), id]);
+      // A row back in the queue (its batch failed) will be inserted with the new status already.
+      if (this.unwritten.has(id)) continue;
+      const ids = byStatus.get(status);
+      if (ids) ids.push(id);
+      else byStatus.set(status, [id]);
     }
     this.settled.clear();
     for (const [status, ids] of byStatus) {
-      try {
-        await this.db.em.fork().nativeUpdate(DecisionEntity, { responseId: { $in: ids } }, { status });
-      } catch (error) {
-        for (const id of ids) if (!this.settled.has(id)) this.settled.set(id, status);
-        this.options.onError?.(error);
+      // Bounded lists: SQLite caps the parameters of one statement.
+      for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
+        const chunk = ids.slice(i, i + ROWS_PER_INSERT);
+        try {
+          await this.db.em.fork().nativeUpdate(DecisionEntity, { responseId: { $in: chunk } }, { status });
+        } catch (error) {
+          for (const id of chunk) if (!this.settled.has(id)) this.settled.set(id, status);
+          this.options.onError?.(error);
+        }
       }
     }
   }
@@ -189,6 +197,7 @@ export class SqlDecisionStore implements DecisionStore {
     while (remaining > 0 && this.queue.length) {
       const batch = this.queue.splice(0, Math.min(this.maxBatch, remaining));
       remaining -= batch.length;
+      for (const d of batch) this.inserting.add(d.responseId);
       try {
         await this.insert(batch);
         this.failedAttempts = 0;
@@ -204,6 +213,8 @@ export class SqlDecisionStore implements DecisionStore {
         this.queue.unshift(...batch);
         this.options.onError?.(error);
         return;
+      } finally {
+        for (const d of batch) this.inserting.delete(d.responseId);
       }
     }
   }
