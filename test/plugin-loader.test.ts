@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,8 +288,19 @@ describe('createBackends', () => {
     expect(registry.isBuiltinBackend('OLLAMA')).toBe(true);
     expect(registry.isBuiltinBackend(ECHO_NAME)).toBe(false);
     expect(registry.isBuiltinBackend('nope')).toBe(false);
-    // The same sloppy stream from a third-party kind is guarded: nothing after the finish.
-    const guarded = guardBackend(sloppy, { trustStream: false });
+    // The same sloppy stream from a third-party plugin file, created by the loader, is guarded:
+    // nothing after the finish.
+    const file = await pluginFile(
+      'sloppy/index.mjs',
+      backendSource('smarterrouter-backend-sloppy-3p').replace(
+        "async *chat() { yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 } }; },",
+        "async *chat() { yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 } }; yield { type: 'text-delta', delta: 'after the end' }; },",
+      ),
+    );
+    expect(await readFile(file, 'utf8')).toContain('after the end');
+    const thirdParty = await loadPlugins({ specs: [file], logger: memoryLogger() });
+    expect(thirdParty.isBuiltinBackend('smarterrouter-backend-sloppy-3p')).toBe(false);
+    const [guarded] = await createBackends(thirdParty, [{ name: 'b', kind: 'smarterrouter-backend-sloppy-3p', location: 'memory' }], context());
     expect((await collect(guarded.chat({ model: 'm', messages: [] }, call()))).map((p) => p.type)).toEqual(['finish']);
   });
 

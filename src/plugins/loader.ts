@@ -398,8 +398,8 @@ export interface GuardOptions {
   /**
    * Pass chat streams through unchecked. Only for the built-in backends: the contract suite
    * (test/backend-contract.test.ts) runs each of them unguarded, so their streams keep the rules
-   * themselves, and skipping the per-part checks saves a promise chain per token (about a sixth of
-   * the router's CPU per request, docs/performance.md). Every other call stays guarded.
+   * themselves, and skipping the per-part checks saves a promise chain per token (measured A/B in
+   * docs/performance.md). Every other call stays guarded.
    */
   trustStream?: boolean;
 }
