@@ -87,6 +87,52 @@ describe('shutdown at the drain deadline', () => {
   }, 20_000);
 });
 
+describe('shutdown with a stream past its first token', () => {
+  it('cuts it at the drain deadline and stores its decision as aborted before the database closes', async () => {
+    const slow = await startOllamaSimulator({ models: [{ id: 'chatty:1b', parameterSizeB: 1, tokensPerSecond: 10 }] });
+    const router = await startTestRouter({
+      ROUTER_OLLAMA_URL: slow.url,
+      ROUTER_CACHE_ENABLED: 'false',
+      ROUTER_SHUTDOWN_TIMEOUT: '0.5',
+      ROUTER_CIRCUIT_FAILURE_THRESHOLD: '1',
+    });
+    try {
+      const res = await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // 200 tokens at 10 a second: 20 s, far past the drain.
+        body: JSON.stringify({ model: 'chatty:1b', stream: true, max_tokens: 200, messages: [{ role: 'user', content: 'a very long story' }] }),
+      });
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(first).toContain('chat.completion.chunk');
+      const rest = (async () => {
+        try {
+          while (!(await reader.read()).done);
+        } catch {
+          // cut
+        }
+      })();
+      const began = Date.now();
+      await router.close();
+      expect(Date.now() - began).toBeLessThan(5_000);
+      await rest;
+
+      const db = await openDatabase(join(router.dir, 'router.db'));
+      try {
+        const rows = (await db.em.getKnex()('routing_decisions').select('status')) as Array<{ status: string }>;
+        expect(rows.map((r) => r.status)).toEqual(['aborted']);
+      } finally {
+        await db.close();
+      }
+      expect(router.core.circuits.snapshot().filter((c) => c.consecutiveFailures > 0 || c.state !== 'closed')).toEqual([]);
+    } finally {
+      await slow.close();
+      rmSync(router.dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+});
+
 describe('a ROUTER_HOST that does not resolve', () => {
   it('startRouter refuses it with a StartupError naming the variable and its value', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-host-'));

@@ -113,6 +113,11 @@ export class Router {
   readonly feedbackBook = new FeedbackBook();
   private readonly settings: RouterSettings;
   private readonly reportedClassifierTrouble = new Set<string>();
+  /** Streams past their first token and not ended: shutdown stops them and waits for their records. */
+  private readonly live = new Set<Relay>();
+  private liveEmpty: (() => void) | undefined;
+  /** Set by beginShutdown: a stream cut from now on is recorded as aborted, whatever cut it. */
+  private stopping = false;
 
   constructor(private readonly deps: RouterDeps) {
     this.settings = deps.settings;
@@ -610,7 +615,42 @@ export class Router {
 
   /** The first part and the rest; guarantees one final finish or error part. */
   private relay(started: Started, entry: RegistryEntry, info: RouteInfo): AsyncIterableIterator<ChatStreamPart> {
-    return new Relay(started, entry, this.settings.signature, (end) => this.finished(started, entry, info, end));
+    const relay: Relay = new Relay(started, entry, this.settings.signature, (end) => {
+      this.live.delete(relay);
+      if (this.live.size === 0) this.liveEmpty?.();
+      this.finished(started, entry, info, end);
+    });
+    this.live.add(relay);
+    return relay;
+  }
+
+  /**
+   * Shutdown, past the drain: every stream still answering is stopped (its backend call aborted) and
+   * recorded as `aborted`, like a client that left, whatever ends it now (the cut socket, the
+   * backend's aborted fetch). Idempotent.
+   */
+  beginShutdown(): void {
+    this.stopping = true;
+    const reason = new DOMException('the router is shutting down', 'AbortError');
+    for (const relay of this.live) relay.stop(reason);
+  }
+
+  /**
+   * Resolves once every stream has ended and so recorded its decision, or after `ms`; streams still
+   * open then are closed here (their consumer is gone), so their records are queued before the store
+   * closes.
+   */
+  async streamsEnded(ms: number): Promise<void> {
+    if (this.live.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.liveEmpty = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+      ]);
+      clearTimeout(timer);
+      this.liveEmpty = undefined;
+    }
+    for (const relay of [...this.live]) void relay.return();
   }
 
   private record(request: RouteRequest, plan: Plan, info: RouteInfo, status: string, startedAt: number): void {
@@ -662,7 +702,7 @@ export class Router {
     const now = performance.now();
     // The decision was recorded as ok at the first token; an answer cut short after it says how.
     if (end?.type !== 'finish') {
-      const aborted = end === undefined || (end.type === 'error' && end.error.code === 'aborted');
+      const aborted = this.stopping || end === undefined || (end.type === 'error' && end.error.code === 'aborted');
       this.deps.store.settle(info.responseId, aborted ? 'aborted' : 'failed_after_first_token');
     }
     const event: CompletedEvent = {
@@ -811,6 +851,11 @@ class Relay implements AsyncIterableIterator<ChatStreamPart> {
       }
     }
     return { done: false, value: part };
+  }
+
+  /** Aborts the backend's generation (shutdown); the consumer sees the stream end with an error part. */
+  stop(reason: unknown): void {
+    if (!this.closed && !this.ended) this.started.controller.abort(reason);
   }
 
   private close(): void {

@@ -2,8 +2,9 @@
  * The request handlers' calls into the core (chat, embed) until they settle, so shutdown can abort
  * them at its drain deadline and wait for them before the core and the database close: the core then
  * records them through its normal client-abort path (status `aborted`, nothing counted against the
- * backends). A stream already answering is not tracked once chat() has returned: its decision is
- * recorded, and cutting its socket aborts it through the caller's signal.
+ * backends). A stream already answering is not tracked here once chat() has returned: the router
+ * keeps those itself, stops them at shutdown and waits for their records (Router.beginShutdown,
+ * Router.streamsEnded).
  *
  * The REST door hands over the AbortController it creates per request anyway (track); RouterService
  * calls, whose signal belongs to connect-es, get a linked controller of their own (wrap). A controller

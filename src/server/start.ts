@@ -176,7 +176,11 @@ export async function startRouter(config: Config, options: StartOptions = {}): P
       }),
     });
     // Reversed below: the app drains first, then plugins' background work stops, then the rest.
-    cleanups.push(() => shutdown.abort());
+    cleanups.push(() => {
+      // Past the drain: streams still answering are cut now and recorded as aborted, whatever cuts them.
+      core.router.beginShutdown();
+      shutdown.abort();
+    });
     cleanups.push(() => closeApp(app, config.shutdownTimeout * 1000, inFlight));
 
     try {

@@ -166,6 +166,8 @@ async function createPluginInstance<K extends 'classifier' | 'judge'>(
 const FIRST_DISCOVERY_WAIT_MS = 3000;
 /** Longest a profiling prompt waits for its backend to have no client request (then it runs anyway). */
 const PROFILE_QUIET_WAIT_MS = 30_000;
+/** How long core.close() waits for streams cut by the shutdown to end and record their decisions. */
+const STREAMS_END_MS = 1000;
 
 export async function buildCore(options: {
   config: Config;
@@ -388,6 +390,9 @@ export async function buildCore(options: {
       await cache?.close();
       vram.stop();
       await replicaSync?.stop();
+      // Streams cut by the shutdown record their decisions before the store closes.
+      router.beginShutdown();
+      await router.streamsEnded(STREAMS_END_MS);
       await store.close();
       await Promise.allSettled([...classifiers.map((c) => c.dispose?.()), judgePlugin?.dispose?.()]);
     },
