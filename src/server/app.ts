@@ -12,6 +12,7 @@ import { logRejected, type Logger } from './logger.js';
 import { createOnePortServer } from './one-port.js';
 import { errorReplyOf, sendErrorReply } from './rest/openai/errors.js';
 import { kRequestLogger, kRequestId } from './connect/context.js';
+import { grpcStatusOf } from './connect/grpc-status.js';
 import { connectJsonOptions, registerJsonBodyParser } from './json-guard.js';
 import { fastifyTrustProxy } from './security/addresses.js';
 import { registerSecurity, type SecurityOptions } from './security/index.js';
@@ -77,10 +78,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.observer?.onResponse(request, reply);
     // request.log is a pino child; the line (and its timing) is built only when it will be written.
     if ((request.log as Logger).isLevelEnabled('info')) {
-      request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-        'request completed',
-      );
+      const line: Record<string, unknown> = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+      // gRPC answers HTTP 200 even for errors: the RPC's own status goes on the line too.
+      const grpcStatus = grpcStatusOf(reply.raw);
+      if (grpcStatus !== undefined) line.grpcStatus = grpcStatus;
+      request.log.info(line, 'request completed');
     }
     done();
   });

@@ -24,8 +24,14 @@ export interface OnePortServer extends net.Server {
 }
 
 export function createOnePortServer(handler: Handler): OnePortServer {
-  const h1 = http.createServer(handler as http.RequestListener);
-  const h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const h1 = http.createServer((req, res) => {
+    closeIfBodyAbandoned(req, res);
+    handler(req, res);
+  });
+  const h2 = http2.createServer({}, (req, res) => {
+    resetIfBodyUnread(req);
+    handler(req, res);
+  });
   const sessions = new Set<http2.Http2Session>();
   const pending = new Set<net.Socket>();
 
@@ -104,4 +110,56 @@ export function createOnePortServer(handler: Handler): OnePortServer {
     return outer;
   }) as OnePortServer['close'];
   return outer;
+}
+
+/**
+ * HTTP/1.1: a handler that stops reading a body midway leaves the rest of it on the socket, and Node
+ * then stops reading that socket for good. connect-es does this to a chunked message over readMaxBytes
+ * (it destroys the request): its RESOURCE_EXHAUSTED went out with `Connection: keep-alive`, the next
+ * request on the socket was never read, and the keep-alive timeout reset it seconds later. Such an
+ * answer says `Connection: close` instead and the socket is closed after it, as fastify does after its
+ * own 413. (A body merely left unread, not destroyed — a REST 401 before parsing — is drained by Node
+ * and the connection kept.) 'aborted' (documented as deprecated, still emitted) is the one signal sent
+ * synchronously when a request is destroyed before its end, so before the answer's headers go out;
+ * 'close' comes ticks later, after them.
+ */
+function closeIfBodyAbandoned(req: http.IncomingMessage, res: http.ServerResponse): void {
+  // Kept now: destroying the request detaches it from its socket first.
+  const socket = req.socket;
+  req.once('aborted', () => {
+    // Before the answer: Node writes `Connection: close` and ends the socket after it.
+    if (!res.headersSent) res.shouldKeepAlive = false;
+    // Already answering with keep-alive: the socket cannot serve another request.
+    else if (!res.writableFinished) res.once('finish', () => socket.destroySoon());
+  });
+}
+
+/**
+ * HTTP/2: the stream of a request answered before its body was read to the end (connect-es stops
+ * reading a message over readMaxBytes and answers RESOURCE_EXHAUSTED) stayed open for as long as the
+ * client kept it so: Node only closes a server stream by itself when the body was never read and no
+ * trailers were sent. It counted as an in-flight request (shutdown waited its whole drain time for it)
+ * and was logged when the client finally left. Once the answer and its trailers are queued, the rest
+ * of the body is discarded and, if the client is still sending, the stream is reset with NO_ERROR —
+ * what RFC 9113 §8.1 prescribes for "answered early, stop sending" (grpc-go does the same).
+ */
+function resetIfBodyUnread(req: http2.Http2ServerRequest): void {
+  const stream = req.stream;
+  stream.once('wantTrailers', () => {
+    // The common case: the body was read to its end.
+    if (req.readableEnded) return;
+    // The compat response sends the trailers from its own 'wantTrailers' listener; a reset from
+    // within the same emit lost them in testing. Node writes queued frames before a RST_STREAM.
+    setImmediate(() => {
+      if (stream.destroyed) return;
+      // A stream closed with NO_ERROR is only destroyed (and 'close'd) once its readable side has
+      // ended, which never happens while unread data sits in its buffer: discard it. The compat
+      // request's own 'data' listener would pause the stream again (that request is destroyed or
+      // done with), so it goes.
+      stream.removeAllListeners('data');
+      stream.resume();
+      // remoteClose: the client has sent its whole body; nothing to stop.
+      if (!stream.closed && !stream.state.remoteClose) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    });
+  });
 }
