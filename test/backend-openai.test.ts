@@ -268,6 +268,18 @@ describe('openai backend: failures', () => {
     expect((await wrong.health({ signal: signal() })).ok).toBe(false);
   });
 
+  it('a rate-limited model list (429) keeps health ok, a broken server (500) does not', async () => {
+    sim.setFailure('overloaded');
+    try {
+      const limited = await backend.health({ signal: signal() });
+      expect(limited).toMatchObject({ ok: true, message: expect.stringMatching(/^rate limited/) });
+      sim.setFailure('http500');
+      expect((await backend.health({ signal: signal() })).ok).toBe(false);
+    } finally {
+      sim.setFailure('none');
+    }
+  });
+
   it('an unknown model is not_found', async () => {
     expect(await chatError(hello('no-such-model'))).toMatchObject({ code: 'not_found', status: 404, model: 'no-such-model' });
   });

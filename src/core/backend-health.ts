@@ -45,7 +45,9 @@ export class BackendHealthMonitor {
   ) {
     this.onVerdict = options.onVerdict;
     this.intervalMs = options.intervalMs ?? 15_000;
-    this.timeoutMs = options.timeoutMs ?? 2_000;
+    // Generous: a remote API's model list can take a second or two, and a backend called down is
+    // skipped by routing (two failed checks in a row).
+    this.timeoutMs = options.timeoutMs ?? 5_000;
     for (const b of backends) {
       this.latest.set(b.name, { name: b.name, provider: b.provider, ok: false, latencyMs: 0, message: 'not checked yet', checkedAt: null });
     }

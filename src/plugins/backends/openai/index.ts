@@ -142,7 +142,11 @@ export class OpenAIBackend implements BackendPlugin {
       const failure = PluginError.from(error, { backend: this.name });
       // The caller going away is not a verdict on the backend.
       if (failure.code === 'aborted') throw failure;
-      return { ok: false, latencyMs: Math.round(performance.now() - started), message: `${failure.code}: ${failure.message}` };
+      const latencyMs = Math.round(performance.now() - started);
+      // A rate-limited model list (429) says the API is there and takes our key: chats may well go
+      // through, so it is not reported down (a down backend is skipped by routing).
+      if (failure.status === 429) return { ok: true, latencyMs, message: `rate limited: ${failure.message}` };
+      return { ok: false, latencyMs, message: `${failure.code}: ${failure.message}` };
     }
   }
 }
