@@ -14,11 +14,11 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../src/db/index.js';
 import { startOllamaSimulator, type RunningSimulator, type SimModel } from '../src/simulators/index.js';
+import { freePort } from './processes.js';
 import { summarize } from './stats.js';
 
 const SECONDS = Math.min(3600, Math.max(10, Number(process.argv[2] ?? process.env.SOAK_SECONDS ?? 60)));
@@ -36,14 +36,6 @@ const PROMPTS = [
 ];
 const MODEL_A: SimModel = { id: 'qwen2.5-coder:32b', parameterSizeB: 32.8, quality: { coding: 0.95, reasoning: 0.8 }, tokensPerSecond: 400 };
 const MODEL_B: SimModel = { id: 'llama3.1:8b', parameterSizeB: 8, quality: { coding: 0.6, general: 0.7 }, tokensPerSecond: 400 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOllamaSimulator, type RunningSimulator } from '../src/simulators/index.js';
+import { freePort } from './support/services.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'src/main.ts');
@@ -46,14 +47,6 @@ function launch(env: Record<string, string>, cwd: string) {
     return Date.now() - fatalAt!;
   };
   return { child, exited, lingeredMs, out: () => stdout, err: () => stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitForHealth(url: string, ms = 20_000): Promise<void> {
