@@ -287,6 +287,40 @@ describe('coalescing', () => {
   });
 });
 
+describe('coalescing: decisions of the followers', () => {
+  it('a follower that leaves mid-stream has its decision settled as aborted; the leader stays ok', async () => {
+    const body = { model: 'tortoise:1b', stream: true, temperature: 0, max_tokens: 60, messages: [user(fresh('Tell me a long story about a harbour'))] };
+    const open = async (signal?: AbortSignal) => {
+      const res = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+      const reader = res.body!.getReader();
+      let raw = '';
+      while (!/"content":"[^"]/.test(raw)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        raw += new TextDecoder().decode(value);
+      }
+      return { reader, id: /"id":"([^"]+)"/.exec(raw)![1]!, cache: res.headers.get('x-router-cache') };
+    };
+    const leader = await open();
+    const leaving = new AbortController();
+    const follower = await open(leaving.signal);
+    expect(follower.cache).toBe('hit');
+    leaving.abort();
+    while (!(await leader.reader.read()).done);
+    const statusOf = async (id: string) => {
+      for (let i = 0; i < 50; i++) {
+        const list = ((await (await fetch(`${router.url}/admin/decisions?limit=100`)).json()) as { decisions: Array<{ response_id: string; status: string }> }).decisions;
+        const found = list.find((d) => d.response_id === id);
+        if (found && (found.status !== 'ok' || id === leader.id)) return found.status;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return 'ok';
+    };
+    expect(await statusOf(follower.id)).toBe('aborted');
+    expect(await statusOf(leader.id)).toBe('ok');
+  });
+});
+
 describe('semantic cache', () => {
   let semantic: TestRouter;
   beforeAll(async () => {

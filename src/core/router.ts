@@ -156,7 +156,7 @@ export class Router {
         this.recordServed(request, info, startedAt);
         return { info, parts: replay(answer) };
       },
-      joined: (request, leader) => {
+      joined: (request, leader, parts) => {
         const info: RouteInfo = {
           ...leader,
           responseId: newResponseId(),
@@ -165,7 +165,7 @@ export class Router {
           cache: leader.cache === 'miss' ? 'hit' : leader.cache,
         };
         this.recordServed(request, info, startedAt);
-        return info;
+        return { info, parts: this.settledOnEnd(parts, info.responseId) };
       },
     };
   }
@@ -700,11 +700,7 @@ export class Router {
   /** A started generation ended: a failure after its first token also counts against the model. */
   private finished(started: Started, entry: RegistryEntry, info: RouteInfo, end: ChatStreamPart | undefined): void {
     const now = performance.now();
-    // The decision was recorded as ok at the first token; an answer cut short after it says how.
-    if (end?.type !== 'finish') {
-      const aborted = this.stopping || end === undefined || (end.type === 'error' && end.error.code === 'aborted');
-      this.deps.store.settle(info.responseId, aborted ? 'aborted' : 'failed_after_first_token');
-    }
+    this.settleCut(info.responseId, end);
     const event: CompletedEvent = {
       model: entry.key,
       backend: entry.backend.name,
@@ -721,6 +717,33 @@ export class Router {
       if (event.outcome === 'error') this.deps.circuits?.result(entry.backend.name, entry.key, end.error.code);
     }
     this.deps.events?.completed(event);
+  }
+
+  /**
+   * A shared (coalesced) stream as one follower sees it: recorded ok when it joined, its decision
+   * settles like a relay's when its stream ends without the finish (the shared generation failed,
+   * or this client left).
+   */
+  private async *settledOnEnd(parts: AsyncIterable<ChatStreamPart>, responseId: string): AsyncGenerator<ChatStreamPart> {
+    let end: ChatStreamPart | undefined;
+    try {
+      for await (const part of parts) {
+        if (part.type === 'finish' || part.type === 'error') end = part;
+        yield part;
+      }
+    } finally {
+      this.settleCut(responseId, end);
+    }
+  }
+
+  /**
+   * A decision is recorded as ok at the first token; a stream that then ends without its finish
+   * says how: `aborted` (the client left, or shutdown) or `failed_after_first_token`.
+   */
+  private settleCut(responseId: string, end: ChatStreamPart | undefined): void {
+    if (end?.type === 'finish') return;
+    const aborted = this.stopping || end === undefined || (end.type === 'error' && end.error.code === 'aborted');
+    this.deps.store.settle(responseId, aborted ? 'aborted' : 'failed_after_first_token');
   }
 
   /** A decision answered without a model run (cache hit, coalesced), so feedback on it still works. */

@@ -26,8 +26,8 @@ export interface ChatEngine<P> {
   dispatch(request: RouteRequest, plan: P, signal: AbortSignal): Promise<RoutedStream>;
   /** A cached answer served to this request (builds and records its RouteInfo). */
   served(request: RouteRequest, answer: CachedAnswer, status: Exclude<CacheStatus, 'miss'>): RoutedStream;
-  /** The RouteInfo of a request that joined an identical one in flight (recorded). */
-  joined(request: RouteRequest, leader: RouteInfo): RouteInfo;
+  /** The stream of a request that joined an identical one in flight (its RouteInfo recorded). */
+  joined(request: RouteRequest, leader: RouteInfo, parts: AsyncIterable<ChatStreamPart>): RoutedStream;
 }
 
 export interface ChatCacheOptions {
@@ -113,7 +113,7 @@ export class ChatCache<P> {
       if (joined) {
         this.counters.coalesced++;
         const shared = await joined;
-        return { info: engine.joined(request, shared.info), parts: shared.parts };
+        return engine.joined(request, shared.info, shared.parts);
       }
       return this.flights.run(flightKey, (flightSignal) => this.miss(request, policy, flightSignal, engine), signal);
     }
