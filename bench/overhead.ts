@@ -1,6 +1,8 @@
 /**
  * Proxy overhead measured side by side in one run: the simulated backend called directly, through a
- * bare fastify pass-through proxy (the lower bound), through the peer gateway (Portkey) and through
+ * bare fastify pass-through proxy (the lower bound), through a minimal proxy that also parses and
+ * rewrites the stream (the floor for any router that reads the answer), through the peer gateway
+ * (Portkey) and through
  * the router (model smarterrouter/main, so classification, scoring and dispatch all run), at several
  * client concurrencies, non-streaming and streaming. Every server runs in its own process; this
  * process is only the load generator.
@@ -12,10 +14,10 @@ import { rmSync } from 'node:fs';
 import { figures, TargetClient, BENCH_PROMPT, type LoadFigures, type RunSamples, type Target } from './load.js';
 import { startPortkey } from './peer/portkey.js';
 import { cpuMs, rssMb, rssSampler, type Child } from './processes.js';
-import { cleanEnv, startPassthrough, startRouterProcess, startSim } from './servers.js';
+import { cleanEnv, startMinimalProxy, startPassthrough, startRouterProcess, startSim } from './servers.js';
 
-export type TargetKey = 'direct' | 'bare' | 'peer' | 'router';
-const KEYS: TargetKey[] = ['direct', 'bare', 'peer', 'router'];
+export type TargetKey = 'direct' | 'bare' | 'minimal' | 'peer' | 'router';
+const KEYS: TargetKey[] = ['direct', 'bare', 'minimal', 'peer', 'router'];
 
 export interface TargetFigures extends LoadFigures {
   /** CPU time of the serving process (the proxy; the backend for `direct`) per request, in µs. */
@@ -27,6 +29,7 @@ export interface OverheadRow {
   concurrency: number;
   direct: TargetFigures;
   bare: TargetFigures;
+  minimal: TargetFigures;
   peer: TargetFigures;
   router: TargetFigures;
   /** router req/s ÷ direct req/s. */
@@ -36,6 +39,8 @@ export interface OverheadRow {
   /** Router latency minus direct latency (total; for streams also time to first token). */
   added_p50_ms: number;
   added_p99_ms: number;
+  /** The minimal proxy's latency minus direct: what parsing and rewriting the stream cost here, without routing. */
+  minimal_added_p50_ms: number;
   added_ttft_p50_ms?: number;
   added_ttft_p99_ms?: number;
   /** Router event-loop delay p99 during its runs (prom-client's nodejs_eventloop_lag_p99_seconds). */
@@ -96,6 +101,8 @@ export async function overheadBench(options: OverheadOptions): Promise<OverheadR
     log(`router ready in ${Math.round(router.startupMs)} ms`);
     const bare = await startPassthrough(env, sim.url);
     children.push(bare.child);
+    const minimal = await startMinimalProxy(env, sim.url);
+    children.push(minimal.child);
     const peer = await startPortkey(env);
     children.push(peer.child);
     log(`peer gateway ready in ${Math.round(peer.startupMs)} ms`);
@@ -113,12 +120,14 @@ export async function overheadBench(options: OverheadOptions): Promise<OverheadR
     const targets: Record<TargetKey, Target> = {
       direct: { name: 'direct', url: sim.url, model },
       bare: { name: 'bare proxy', url: bare.url, model },
+      minimal: { name: 'minimal proxy', url: minimal.url, model },
       peer: peer.target(sim.url, model),
       router: { name: 'router', url: router.url, model: 'smarterrouter/main' },
     };
     const servingPid: Record<TargetKey, number> = {
       direct: sim.child.proc.pid!,
       bare: bare.child.proc.pid!,
+      minimal: minimal.child.proc.pid!,
       peer: peer.child.proc.pid!,
       router: router.child.proc.pid!,
     };
@@ -183,6 +192,7 @@ export async function overheadBench(options: OverheadOptions): Promise<OverheadR
           router_vs_peer_rps: f.router.rps / f.peer.rps,
           added_p50_ms: f.router.p50_ms - f.direct.p50_ms,
           added_p99_ms: f.router.p99_ms - f.direct.p99_ms,
+          minimal_added_p50_ms: f.minimal.p50_ms - f.direct.p50_ms,
           ...(stream ? { added_ttft_p50_ms: f.router.ttft_p50_ms - f.direct.ttft_p50_ms, added_ttft_p99_ms: f.router.ttft_p99_ms - f.direct.ttft_p99_ms } : {}),
           router_loop_delay_p99_ms: loopDelayP99,
         });

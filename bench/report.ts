@@ -38,12 +38,13 @@ export function decisionTable(rows: Array<{ name: string; p50_us: number; p99_us
 
 export function throughputTable(o: OverheadResult): string {
   return table(
-    ['mode', 'clients', 'direct req/s', 'bare proxy req/s', 'peer req/s', 'router req/s', 'router/direct', 'router/bare', 'router/peer', 'errors'],
+    ['mode', 'clients', 'direct req/s', 'bare proxy req/s', 'minimal proxy req/s', 'peer req/s', 'router req/s', 'router/direct', 'router/bare', 'router/peer', 'errors'],
     o.rows.map((r) => [
       r.mode,
       r.concurrency,
       r.direct.rps,
       r.bare.rps,
+      r.minimal.rps,
       r.peer.rps,
       r.router.rps,
       ratio(r.rps_ratio),
@@ -57,7 +58,7 @@ export function throughputTable(o: OverheadResult): string {
 /** "0", or which target failed how: "router 503×4". */
 function errorsCell(r: OverheadResult['rows'][number]): string {
   const parts: string[] = [];
-  for (const key of ['direct', 'bare', 'peer', 'router'] as const) {
+  for (const key of ['direct', 'bare', 'minimal', 'peer', 'router'] as const) {
     for (const [status, n] of Object.entries(r[key].error_statuses)) parts.push(`${key} ${status}×${n}`);
   }
   return parts.length ? parts.join(', ') : '0';
@@ -66,7 +67,7 @@ function errorsCell(r: OverheadResult['rows'][number]): string {
 export function latencyTable(o: OverheadResult): string {
   const pair = (a: number, b: number) => `${cell(a)} / ${cell(b)}`;
   return table(
-    ['mode', 'clients', 'direct p50 / p99', 'router p50 / p99', 'added p50', 'added p99', 'TTFT direct / router p50', 'added TTFT p50 / p99', 'bare p50 / p99', 'peer p50 / p99'],
+    ['mode', 'clients', 'direct p50 / p99', 'router p50 / p99', 'added p50', 'added p99', 'TTFT direct / router p50', 'added TTFT p50 / p99', 'bare p50 / p99', 'minimal p50 / p99', 'minimal added p50', 'peer p50 / p99'],
     o.rows.map((r) => [
       r.mode,
       r.concurrency,
@@ -77,6 +78,8 @@ export function latencyTable(o: OverheadResult): string {
       r.mode === 'streaming' ? pair(r.direct.ttft_p50_ms, r.router.ttft_p50_ms) : '',
       r.added_ttft_p50_ms !== undefined ? pair(r.added_ttft_p50_ms, r.added_ttft_p99_ms!) : '',
       pair(r.bare.p50_ms, r.bare.p99_ms),
+      pair(r.minimal.p50_ms, r.minimal.p99_ms),
+      r.minimal_added_p50_ms,
       pair(r.peer.p50_ms, r.peer.p99_ms),
     ]),
   );
@@ -84,8 +87,8 @@ export function latencyTable(o: OverheadResult): string {
 
 export function cpuTable(o: OverheadResult): string {
   return table(
-    ['mode', 'clients', 'backend (direct) µs/req', 'bare proxy µs/req', 'peer µs/req', 'router µs/req', 'router loop delay p99 ms'],
-    o.rows.map((r) => [r.mode, r.concurrency, r.direct.cpu_us_per_request, r.bare.cpu_us_per_request, r.peer.cpu_us_per_request, r.router.cpu_us_per_request, r.router_loop_delay_p99_ms]),
+    ['mode', 'clients', 'backend (direct) µs/req', 'bare proxy µs/req', 'minimal proxy µs/req', 'peer µs/req', 'router µs/req', 'router loop delay p99 ms'],
+    o.rows.map((r) => [r.mode, r.concurrency, r.direct.cpu_us_per_request, r.bare.cpu_us_per_request, r.minimal.cpu_us_per_request, r.peer.cpu_us_per_request, r.router.cpu_us_per_request, r.router_loop_delay_p99_ms]),
   );
 }
 
@@ -130,4 +133,24 @@ export function targetsTable(verdicts: TargetVerdict[]): string {
     ['figure', 'target', 'measured', 'met'],
     verdicts.map((v) => [v.figure, v.target, v.measured, v.met ? 'yes' : 'no']),
   );
+}
+
+/**
+ * One sentence under the latency table: at the lowest concurrency (where nothing queues), what the
+ * hop plus parsing and rewriting the stream adds on this machine, next to what the router adds.
+ */
+export function floorLine(o: OverheadResult): string {
+  const lowest = Math.min(...o.rows.map((r) => r.concurrency));
+  const at = (mode: OverheadResult['rows'][number]['mode']) => o.rows.find((r) => r.mode === mode && r.concurrency === lowest);
+  const [whole, stream] = [at('non-streaming'), at('streaming')];
+  const pair = (f: (r: OverheadResult['rows'][number]) => number) => `${whole ? ms(f(whole)) : 'n/a'} / ${stream ? ms(f(stream)) : 'n/a'}`;
+  return (
+    `Floor at ${lowest} client(s), non-streaming / streaming: the minimal proxy (the hop, the request parsed, ` +
+    `the stream parsed and rewritten; no routing) adds ${pair((r) => r.minimal_added_p50_ms)} ms p50 over direct; ` +
+    `the bare proxy ${pair((r) => r.bare.p50_ms - r.direct.p50_ms)} ms; the router ${pair((r) => r.added_p50_ms)} ms.`
+  );
+}
+
+function ms(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(2) : 'n/a';
 }

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { decisionBench } from './decision.js';
 import { overheadBench } from './overhead.js';
-import { cpuTable, decisionTable, latencyTable, processTable, section, semanticTables, targetsTable, throughputTable } from './report.js';
+import { cpuTable, decisionTable, floorLine, latencyTable, processTable, section, semanticTables, targetsTable, throughputTable } from './report.js';
 import { semanticBench } from './semantic.js';
 import { judgeTargets } from './targets.js';
 
@@ -41,9 +41,10 @@ const overhead = await overheadBench({
   routerNodeArgs: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-console.log(`Backend model the router picks for the bench prompt (also named by direct, bare and peer calls): ${overhead.model}\n`);
+console.log(`Backend model the router picks for the bench prompt (also named by direct, bare, minimal and peer calls): ${overhead.model}\n`);
 console.log(section('Proxy throughput (requests/s, same run, side by side)', throughputTable(overhead)));
 console.log(section('Proxy latency (ms; added = router − direct)', latencyTable(overhead)));
+console.log(`${floorLine(overhead)}\n`);
 console.log(section('CPU time per request of the serving process (µs) and router event-loop delay', cpuTable(overhead)));
 console.log(section('Start-up and memory', processTable(overhead)));
 

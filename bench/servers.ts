@@ -26,6 +26,12 @@ export async function startPassthrough(env: Record<string, string>, backendUrl: 
   return { child, url: await child.firstLine };
 }
 
+/** bench/minimal-proxy.ts: the hop plus parsing and rewriting the stream, nothing else. */
+export async function startMinimalProxy(env: Record<string, string>, backendUrl: string): Promise<{ child: Child; url: string }> {
+  const child = spawnChild(['bench/minimal-proxy.ts', backendUrl], { env });
+  return { child, url: await child.firstLine };
+}
+
 let built: Promise<unknown> | undefined;
 
 /**

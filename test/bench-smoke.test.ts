@@ -33,7 +33,7 @@ let result: {
   decision: Array<{ name: string; p50_us: number; p99_us: number }>;
   overhead: {
     model: string;
-    rows: Array<Record<'direct' | 'bare' | 'peer' | 'router', Figures> & { mode: string; concurrency: number; rps_ratio: number; router_vs_peer_rps: number; router_vs_bare_rps: number; added_p50_ms: number; added_p99_ms: number; added_ttft_p50_ms?: number; router_loop_delay_p99_ms: number }>;
+    rows: Array<Record<'direct' | 'bare' | 'minimal' | 'peer' | 'router', Figures> & { mode: string; concurrency: number; rps_ratio: number; router_vs_peer_rps: number; router_vs_bare_rps: number; added_p50_ms: number; added_p99_ms: number; minimal_added_p50_ms: number; added_ttft_p50_ms?: number; router_loop_delay_p99_ms: number }>;
     startup: { router_ms: number; peer_ms: number };
     memory: Record<string, number>;
   };
@@ -75,12 +75,12 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
     for (const d of result.decision) expect(d.p99_us).toBeGreaterThanOrEqual(d.p50_us);
   });
 
-  it('measures direct, bare proxy, peer gateway and router side by side in both modes', () => {
+  it('measures direct, bare proxy, minimal proxy, peer gateway and router side by side in both modes', () => {
     const cells = result.overhead.rows.map((r) => `${r.mode}/${r.concurrency}`);
     expect(cells).toEqual(['non-streaming/1', 'non-streaming/16', 'streaming/1', 'streaming/16']);
     expect(result.overhead.model).toMatch(/^bench-/);
     for (const row of result.overhead.rows) {
-      for (const key of ['direct', 'bare', 'peer', 'router'] as const) {
+      for (const key of ['direct', 'bare', 'minimal', 'peer', 'router'] as const) {
         const f = row[key];
         // Every target answered every request properly (validated before the load) and did work.
         expect(f.errors, `${key} ${row.mode}/${row.concurrency}`).toBe(0);
@@ -94,6 +94,7 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
       expect(row.router_vs_peer_rps).toBeCloseTo(row.router.rps / row.peer.rps, 6);
       expect(row.router_vs_bare_rps).toBeCloseTo(row.router.rps / row.bare.rps, 6);
       expect(row.added_p50_ms).toBeCloseTo(row.router.p50_ms - row.direct.p50_ms, 6);
+      expect(row.minimal_added_p50_ms).toBeCloseTo(row.minimal.p50_ms - row.direct.p50_ms, 6);
       expect(row.added_ttft_p50_ms !== undefined).toBe(row.mode === 'streaming');
       expect(row.router_loop_delay_p99_ms).toBeGreaterThanOrEqual(0);
     }
@@ -159,6 +160,7 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
     for (const t of result.targets) {
       expect(has(new RegExp(`^\\| ${escape(t.figure)} +\\| ${escape(t.target)} +\\| ${escape(t.measured)} +\\| (yes|no) +\\|$`)), t.figure).toBe(true);
     }
+    expect(stdout).toMatch(/^Floor at 1 client\(s\), non-streaming \/ streaming: the minimal proxy .* adds -?\d+\.\d\d \/ -?\d+\.\d\d ms p50 over direct; the bare proxy -?\d+\.\d\d \/ -?\d+\.\d\d ms; the router -?\d+\.\d\d \/ -?\d+\.\d\d ms\.$/m);
     expect(stdout).toContain(`Results written to ${out}`);
   });
 });
