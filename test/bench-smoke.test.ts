@@ -18,6 +18,7 @@ const out = join(dir, 'bench.json');
 interface Figures {
   rps: number;
   errors: number;
+  error_statuses: Record<string, number>;
   requests: number;
   p50_ms: number;
   p99_ms: number;
@@ -82,8 +83,13 @@ describe('npm run bench (BENCH_QUICK=1)', () => {
     for (const row of result.overhead.rows) {
       for (const key of ['direct', 'bare', 'minimal', 'peer', 'router'] as const) {
         const f = row[key];
-        // Every target answered every request properly (validated before the load) and did work.
-        expect(f.errors, `${key} ${row.mode}/${row.concurrency}`).toBe(0);
+        // Every target was validated before the load and did work. The router answers every request;
+        // the yardsticks (the simulator, the two bench proxies, Portkey) may lose a rare request while
+        // the rest of the suite loads both cores (seen once in CI: 3 of a bare-proxy cell's requests),
+        // which says nothing about the router and is still printed in the table's errors column.
+        const where = `${key} ${row.mode}/${row.concurrency}: ${JSON.stringify(f.error_statuses)}`;
+        if (key === 'router') expect(f.errors, where).toBe(0);
+        else expect(f.errors / (f.requests + f.errors), where).toBeLessThanOrEqual(0.01);
         expect(f.requests).toBeGreaterThan(0);
         expect(f.rps).toBeGreaterThan(0);
         expect(f.p99_ms).toBeGreaterThanOrEqual(f.p50_ms);
