@@ -22,6 +22,7 @@ import { TRAFFIC_BORDERS, TRAFFIC_BORDERS_MULTI_TURN, TRAFFIC_BORDERS_SYSTEM_PRO
 import { TRAFFIC_ROUND5, TRAFFIC_ROUND5_MULTI_TURN, TRAFFIC_ROUND5_SYSTEM_PROMPTED } from './corpus/traffic-round5.js';
 import { TRAFFIC_ROUND6, TRAFFIC_ROUND6_MULTI_TURN, TRAFFIC_ROUND6_SYSTEM_PROMPTED } from './corpus/traffic-round6.js';
 import { TRAFFIC_ROUND7, TRAFFIC_ROUND7_MULTI_TURN, TRAFFIC_ROUND7_SYSTEM_PROMPTED } from './corpus/traffic-round7.js';
+import { TRAFFIC_ROUND8, TRAFFIC_ROUND8_MULTI_TURN, TRAFFIC_ROUND8_SYSTEM_PROMPTED } from './corpus/traffic-round8.js';
 import {
   AMBIGUOUS_TURNS,
   ASSISTANT_REPLIES,
@@ -51,15 +52,15 @@ export const HAND_WRITTEN: Record<Category, readonly string[]> = {
 };
 
 /**
- * The real-traffic corpus (corpus/traffic-*.ts, including the later rounds in traffic-borders.ts, traffic-round5.ts, traffic-round6.ts and traffic-round7.ts). All of it trains: its held-out check is the separate
+ * The real-traffic corpus (corpus/traffic-*.ts, including the later rounds in traffic-borders.ts, traffic-round5.ts, traffic-round6.ts, traffic-round7.ts and traffic-round8.ts). All of it trains: its held-out check is the separate
  * dev-set-traffic.ts, written before it. Keeping it out of the hash split also keeps the held-out
  * numbers of the older corpus comparable from one round to the next.
  */
 export const TRAFFIC: Record<Category, readonly string[]> = {
-  coding: [...TRAFFIC_CODING, ...TRAFFIC_BORDERS.coding, ...TRAFFIC_ROUND5.coding, ...TRAFFIC_ROUND6.coding, ...TRAFFIC_ROUND7.coding],
-  reasoning: [...TRAFFIC_REASONING, ...TRAFFIC_BORDERS.reasoning, ...TRAFFIC_ROUND5.reasoning, ...TRAFFIC_ROUND6.reasoning, ...TRAFFIC_ROUND7.reasoning],
-  creativity: [...TRAFFIC_CREATIVITY, ...TRAFFIC_BORDERS.creativity, ...TRAFFIC_ROUND5.creativity, ...TRAFFIC_ROUND6.creativity, ...TRAFFIC_ROUND7.creativity],
-  general: [...TRAFFIC_GENERAL, ...TRAFFIC_BORDERS.general, ...TRAFFIC_ROUND5.general, ...TRAFFIC_ROUND6.general, ...TRAFFIC_ROUND7.general],
+  coding: [...TRAFFIC_CODING, ...TRAFFIC_BORDERS.coding, ...TRAFFIC_ROUND5.coding, ...TRAFFIC_ROUND6.coding, ...TRAFFIC_ROUND7.coding, ...TRAFFIC_ROUND8.coding],
+  reasoning: [...TRAFFIC_REASONING, ...TRAFFIC_BORDERS.reasoning, ...TRAFFIC_ROUND5.reasoning, ...TRAFFIC_ROUND6.reasoning, ...TRAFFIC_ROUND7.reasoning, ...TRAFFIC_ROUND8.reasoning],
+  creativity: [...TRAFFIC_CREATIVITY, ...TRAFFIC_BORDERS.creativity, ...TRAFFIC_ROUND5.creativity, ...TRAFFIC_ROUND6.creativity, ...TRAFFIC_ROUND7.creativity, ...TRAFFIC_ROUND8.creativity],
+  general: [...TRAFFIC_GENERAL, ...TRAFFIC_BORDERS.general, ...TRAFFIC_ROUND5.general, ...TRAFFIC_ROUND6.general, ...TRAFFIC_ROUND7.general, ...TRAFFIC_ROUND8.general],
 };
 
 /** FNV-1a, for a split that depends only on the prompt text. */
@@ -215,6 +216,8 @@ export function buildDatasets(seed = 7): Datasets {
     ...TRAFFIC_ROUND6_SYSTEM_PROMPTED,
     ...TRAFFIC_ROUND7_MULTI_TURN,
     ...TRAFFIC_ROUND7_SYSTEM_PROMPTED,
+    ...TRAFFIC_ROUND8_MULTI_TURN,
+    ...TRAFFIC_ROUND8_SYSTEM_PROMPTED,
   ]) {
     conversations.push({ input: { messages }, category, weight: 1, source: 'traffic-conversation' });
   }
