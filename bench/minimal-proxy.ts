@@ -12,12 +12,11 @@
  * Run as a child process by bench/overhead.ts; prints its URL.
  */
 import Fastify from 'fastify';
-import http from 'node:http';
+import { upstream } from './upstream.js';
 
-const upstream = process.argv[2];
-if (!upstream) throw new Error('usage: minimal-proxy.ts <backend base URL>');
-const target = new URL(upstream);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const backendUrl = process.argv[2];
+if (!backendUrl) throw new Error('usage: minimal-proxy.ts <backend base URL>');
+const backend = upstream(backendUrl);
 const app = Fastify({ logger: false });
 let answered = 0;
 
@@ -46,15 +45,8 @@ app.post('/v1/chat/completions', (request, reply) => {
     if (res.headersSent) res.end();
     else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'api_error' } }));
   };
-  const forward = http.request(
-    {
-      agent,
-      host: target.hostname,
-      port: target.port,
-      path: '/v1/chat/completions',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(forwarded) },
-    },
+  const forward = backend.postChat(
+    forwarded,
     (answer) => {
       if (answer.statusCode !== 200) {
         answer.resume();
@@ -95,7 +87,6 @@ app.post('/v1/chat/completions', (request, reply) => {
     },
   );
   forward.on('error', (error) => fail(error.message));
-  forward.end(forwarded);
 });
 
 await app.listen({ host: '127.0.0.1', port: 0 });

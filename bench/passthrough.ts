@@ -7,32 +7,20 @@
  * this whole proxy, so a fetch-based pass-through flattered everything measured against it.
  */
 import Fastify from 'fastify';
-import http from 'node:http';
+import { upstream } from './upstream.js';
 
-const upstream = process.argv[2];
-if (!upstream) throw new Error('usage: passthrough.ts <backend base URL>');
-const target = new URL(upstream);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const backendUrl = process.argv[2];
+if (!backendUrl) throw new Error('usage: passthrough.ts <backend base URL>');
+const backend = upstream(backendUrl);
 const app = Fastify({ logger: false });
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 app.post('/v1/chat/completions', (request, reply) => {
   const body = request.body as Buffer;
-  const forward = http.request(
-    {
-      agent,
-      host: target.hostname,
-      port: target.port,
-      path: '/v1/chat/completions',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': body.length },
-    },
-    (res) => {
-      reply.code(res.statusCode ?? 502).header('content-type', res.headers['content-type'] ?? 'application/json');
-      void reply.send(res);
-    },
-  );
+  const forward = backend.postChat(body, (res) => {
+    reply.code(res.statusCode ?? 502).header('content-type', res.headers['content-type'] ?? 'application/json');
+    void reply.send(res);
+  });
   forward.on('error', (error) => void reply.code(502).send({ error: { message: error.message } }));
-  forward.end(body);
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
