@@ -19,12 +19,8 @@
  * split).
  */
 import type { Category, ChatMessage } from '../../../../../plugin-api/index.js';
-import type { LabelledConversation } from './traffic-conversations.js';
+import { a, c, s, u, type LabelledConversation } from './traffic-conversations.js';
 
-const u = (content: string): ChatMessage => ({ role: 'user', content });
-const a = (content: string): ChatMessage => ({ role: 'assistant', content });
-const s = (content: string): ChatMessage => ({ role: 'system', content });
-const c = (category: Category, ...messages: ChatMessage[]): LabelledConversation => ({ category, messages });
 
 const GENERAL: readonly string[] = [
   // arguments of social, ethical and policy questions, in prose

@@ -13,11 +13,11 @@ export interface LabelledConversation {
   messages: ChatMessage[];
 }
 
-const u = (content: string): ChatMessage => ({ role: 'user', content });
-const a = (content: string): ChatMessage => ({ role: 'assistant', content });
-const s = (content: string): ChatMessage => ({ role: 'system', content });
-
-const c = (category: Category, ...messages: ChatMessage[]): LabelledConversation => ({ category, messages });
+/** Shorthands for writing conversations, shared by every traffic corpus file. */
+export const u = (content: string): ChatMessage => ({ role: 'user', content });
+export const a = (content: string): ChatMessage => ({ role: 'assistant', content });
+export const s = (content: string): ChatMessage => ({ role: 'system', content });
+export const c = (category: Category, ...messages: ChatMessage[]): LabelledConversation => ({ category, messages });
 
 /** Multi-turn conversations: the last user turn is the request. */
 export const TRAFFIC_MULTI_TURN: readonly LabelledConversation[] = [

@@ -23,12 +23,8 @@
  * Like the other traffic files, all of it trains (outside the hash split).
  */
 import type { Category, ChatMessage } from '../../../../../plugin-api/index.js';
-import type { LabelledConversation } from './traffic-conversations.js';
+import { a, c, s, u, type LabelledConversation } from './traffic-conversations.js';
 
-const u = (content: string): ChatMessage => ({ role: 'user', content });
-const a = (content: string): ChatMessage => ({ role: 'assistant', content });
-const s = (content: string): ChatMessage => ({ role: 'system', content });
-const c = (category: Category, ...messages: ChatMessage[]): LabelledConversation => ({ category, messages });
 
 const CREATIVITY: readonly string[] = [
   // creative asks in the languages the corpus barely had
